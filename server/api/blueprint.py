@@ -1,0 +1,29 @@
+"""Every URL of the JSON API, in one screen. Handlers live in `handlers.py`."""
+
+from flask import Blueprint
+
+from . import handlers as h
+
+bp = Blueprint("api", __name__)
+bp.before_request(h.load_principal)
+
+_RULES = [
+    # public
+    ("/health", h.health, ["GET"]),
+    ("/openapi.json", h.openapi_document, ["GET"]),
+    ("/auth/token", h.sign_in, ["POST"]),
+    ("/sites", h.list_sites, ["GET"]),
+    ("/tickets/status/<token>", h.ticket_status, ["GET"]),
+    # kiosks, displays and staff of a site
+    ("/sites/<site>/services", h.list_services, ["GET"]),
+    ("/sites/<site>/counters", h.list_counters, ["GET"]),
+    ("/sites/<site>/queue", h.site_queue, ["GET"]),
+    ("/sites/<site>/tickets", h.issue_ticket, ["POST"]),
+    # counter staff
+    ("/sites/<site>/counters/<counter>/call-next", h.call_next, ["POST"]),
+    ("/tickets/<int:ticket_id>", h.get_ticket, ["GET"]),
+    ("/tickets/<int:ticket_id>/<action>", h.ticket_action, ["POST"]),
+]
+
+for rule, view, methods in _RULES:
+    bp.add_url_rule(rule, view_func=view, methods=methods)

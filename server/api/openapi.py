@@ -1,0 +1,542 @@
+"""The OpenAPI 3.1 description of /api/v1, and request validation against it.
+
+One document serves three readers: third parties (served at /api/v1/openapi.json), the
+handlers (request bodies are checked against its schemas, so the contract and the checks
+cannot drift apart) and the tests (every real response is validated against it).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from ..engine import EXTERNAL_AGENCIES, Outcome, Priority, Status
+
+_REF = "#/components/schemas/"
+LANG_PATTERN = r"^[a-z]{2,3}(_[A-Z]{2})?$"
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": _REF + name}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+_TIME = {"type": "string", "format": "date-time"}
+_SLUG = {"type": "string", "pattern": r"^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 64}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                "additionalProperties": False,
+            }
+        },
+        "additionalProperties": False,
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "database", "schema"],
+        "properties": {
+            "status": {"const": "ok"},
+            "database": {"const": "ok"},
+            "schema": {"type": "string"},
+        },
+    },
+    "SignIn": {
+        "type": "object",
+        "required": ["username", "password"],
+        "properties": {
+            "username": {"type": "string", "minLength": 1, "maxLength": 64},
+            "password": {"type": "string", "minLength": 1, "maxLength": 256},
+        },
+        "additionalProperties": False,
+    },
+    "Token": {
+        "type": "object",
+        "required": ["token", "token_type", "expires_at", "user"],
+        "properties": {
+            "token": {"type": "string"},
+            "token_type": {"const": "Bearer"},
+            "expires_at": _TIME,
+            "user": {
+                "type": "object",
+                "required": ["username", "sites"],
+                "properties": {
+                    "username": {"type": "string"},
+                    "sites": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "Site": {
+        "type": "object",
+        "required": ["slug", "name", "address", "timezone", "hours"],
+        "properties": {
+            "slug": _SLUG,
+            "name": {"type": "string"},
+            "address": {"type": "string"},
+            "timezone": {"type": "string"},
+            "hours": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "pattern": r"^\d\d:\d\d-\d\d:\d\d$"},
+            },
+        },
+    },
+    "Reason": {
+        "type": "object",
+        "required": ["code", "parent", "pictogram", "sensitive", "label"],
+        "properties": {
+            "code": {"type": "string"},
+            "parent": _nullable({"type": "string"}),
+            "pictogram": {"type": "string"},
+            "sensitive": {"type": "boolean"},
+            "label": {"type": "string"},
+        },
+    },
+    "Service": {
+        "type": "object",
+        "required": ["slug", "prefix", "label", "reasons"],
+        "properties": {
+            "slug": _SLUG,
+            "prefix": {"type": "string", "pattern": "^[A-Z]$"},
+            "label": {"type": "string"},
+            "reasons": {"type": "array", "items": ref("Reason")},
+        },
+    },
+    "Counter": {
+        "type": "object",
+        "required": ["slug", "label", "services"],
+        "properties": {
+            "slug": _SLUG,
+            "label": {"type": "string"},
+            "services": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["service", "weight"],
+                    "properties": {
+                        "service": _SLUG,
+                        "weight": {"type": "integer", "minimum": 1},
+                    },
+                },
+            },
+        },
+    },
+    "Queue": {
+        "type": "object",
+        "required": ["services", "counters"],
+        "properties": {
+            "services": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["service", "label", "waiting", "oldest_wait_s"],
+                    "properties": {
+                        "service": _SLUG,
+                        "label": {"type": "string"},
+                        "waiting": {"type": "integer", "minimum": 0},
+                        "oldest_wait_s": {"type": "integer", "minimum": 0},
+                    },
+                },
+            },
+            "counters": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["counter", "label", "ticket"],
+                    "properties": {
+                        "counter": _SLUG,
+                        "label": {"type": "string"},
+                        "ticket": _nullable(
+                            {
+                                "type": "object",
+                                "required": ["number", "service", "status", "since"],
+                                "properties": {
+                                    "number": {"type": "string"},
+                                    "service": _SLUG,
+                                    "status": {"enum": [Status.CALLED, Status.SERVING]},
+                                    "since": _TIME,
+                                },
+                                "additionalProperties": False,
+                            }
+                        ),
+                    },
+                },
+            },
+        },
+    },
+    "IssueRequest": {
+        "type": "object",
+        "required": ["service", "reason", "lang"],
+        "properties": {
+            "service": _SLUG,
+            "reason": {"type": "string", "minLength": 1, "maxLength": 64},
+            "lang": {"type": "string", "pattern": LANG_PATTERN},
+            "priority": {"enum": list(Priority), "default": Priority.NONE},
+        },
+        "additionalProperties": False,
+    },
+    "IssuedTicket": {
+        "type": "object",
+        "required": [
+            "id",
+            "number",
+            "service",
+            "lang",
+            "priority",
+            "status",
+            "position",
+            "people_ahead",
+            "estimated_wait_s",
+            "status_url",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "number": {"type": "string", "pattern": r"^[A-Z]\d{3,}$"},
+            "service": _SLUG,
+            "lang": {"type": "string"},
+            "priority": {"enum": list(Priority)},
+            "status": {"const": Status.WAITING},
+            "position": {"type": "integer", "minimum": 1},
+            "people_ahead": {"type": "integer", "minimum": 0},
+            "estimated_wait_s": {"type": "integer", "minimum": 0},
+            "status_url": {"type": "string", "format": "uri"},
+        },
+        "additionalProperties": False,
+    },
+    "StaffTicket": {
+        "description": "A ticket as counter staff see it, reason code included.",
+        "type": "object",
+        "required": [
+            "id",
+            "number",
+            "service",
+            "reason",
+            "lang",
+            "priority",
+            "status",
+            "counter",
+            "issued_at",
+            "called_at",
+            "started_at",
+            "ended_at",
+            "people_ahead",
+            "estimated_wait_s",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "number": {"type": "string"},
+            "service": _SLUG,
+            "reason": {"type": "string"},
+            "lang": {"type": "string"},
+            "priority": {"enum": list(Priority)},
+            "status": {"enum": list(Status)},
+            "counter": _nullable(_SLUG),
+            "issued_at": _TIME,
+            "called_at": _nullable(_TIME),
+            "started_at": _nullable(_TIME),
+            "ended_at": _nullable(_TIME),
+            "people_ahead": _nullable({"type": "integer", "minimum": 0}),
+            "estimated_wait_s": _nullable({"type": "integer", "minimum": 0}),
+        },
+        "additionalProperties": False,
+    },
+    "TicketStatus": {
+        "description": "What a visitor's phone may know of a ticket; never the reason.",
+        "type": "object",
+        "required": [
+            "number",
+            "status",
+            "lang",
+            "site",
+            "service",
+            "people_ahead",
+            "estimated_wait_s",
+            "counter",
+            "issued_at",
+            "called_at",
+        ],
+        "properties": {
+            "number": {"type": "string"},
+            "status": {"enum": list(Status)},
+            "lang": {"type": "string"},
+            "site": {"type": "string"},
+            "service": {"type": "string"},
+            "people_ahead": _nullable({"type": "integer", "minimum": 0}),
+            "estimated_wait_s": _nullable({"type": "integer", "minimum": 0}),
+            "counter": _nullable({"type": "string"}),
+            "issued_at": _TIME,
+            "called_at": _nullable(_TIME),
+        },
+        "additionalProperties": False,
+    },
+    "FinishRequest": {
+        "type": "object",
+        "required": ["outcome"],
+        "properties": {
+            "outcome": {"enum": list(Outcome)},
+            "referral": {
+                "type": "string",
+                "description": "A reason group code (internal) or one of "
+                + ", ".join(EXTERNAL_AGENCIES)
+                + " (external).",
+            },
+        },
+        "additionalProperties": False,
+    },
+    "TransferRequest": {
+        "type": "object",
+        "required": ["service"],
+        "properties": {"service": _SLUG},
+        "additionalProperties": False,
+    },
+    "CancelRequest": {
+        "type": "object",
+        "properties": {"why": {"enum": ["left", "mistake"], "default": "left"}},
+        "additionalProperties": False,
+    },
+    "EmptyRequest": {"type": "object", "maxProperties": 0},
+}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _ok(description: str, schema: dict[str, Any], status: str = "200") -> dict[str, Any]:
+    return {status: {"description": description, **_json(schema)}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    text = {
+        400: "Malformed request",
+        401: "Missing or unknown bearer token",
+        403: "Not allowed for this caller",
+        404: "No such site, service, counter or ticket",
+        409: "Not allowed in the ticket's or counter's current state",
+        422: "Well-formed but refers to something invalid",
+    }
+    return {str(s): {"description": text[s], **_json(ref("Error"))} for s in statuses}
+
+
+_SITE = {"name": "site", "in": "path", "required": True, "schema": _SLUG}
+_LANG = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "pattern": LANG_PATTERN, "default": "en"},
+}
+_BEARER = [{"bearer": []}]
+
+
+def _op(op_id: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"operationId": op_id, "summary": summary, "responses": responses, **extra}
+
+
+def _action(op_id: str, summary: str, body: str | None) -> dict[str, Any]:
+    extra: dict[str, Any] = {"security": _BEARER}
+    if body:
+        extra["requestBody"] = {
+            "required": op_id in ("finishTicket", "transferTicket"),
+            **_json(ref(body)),
+        }
+    return {
+        "post": _op(
+            op_id,
+            summary,
+            {
+                **_ok("The ticket after the action", ref("StaffTicket")),
+                **_errors(400, 401, 403, 404, 409, 422),
+            },
+            parameters=[
+                {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            **extra,
+        )
+    }
+
+
+ACTION_OPERATIONS = {
+    "recall": ("recallTicket", "Call the ticket again at the same counter", None),
+    "start": ("startTicket", "The visitor arrived at the counter: service starts", None),
+    "finish": (
+        "finishTicket",
+        "End the visit with an outcome and optional referral",
+        "FinishRequest",
+    ),
+    "no-show": ("noShowTicket", "The visitor did not come when called", None),
+    "return": ("returnTicket", "Put the ticket back in its queue (at the back)", None),
+    "transfer": (
+        "transferTicket",
+        "Move the ticket to another service, keeping its place",
+        "TransferRequest",
+    ),
+    "cancel": (
+        "cancelTicket",
+        "The visitor left before being served, or a mistake",
+        "CancelRequest",
+    ),
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Seira queue API",
+        "version": "1.0.0",
+        "description": "Tickets, counters and queues of municipal Community Centres. "
+        "Errors are JSON objects {error: {code, message}} with a 4xx status. Times are UTC, "
+        "ISO 8601. Staff obtain a bearer token from /auth/token; kiosks and displays use "
+        "the device token printed by `seira device add`.",
+        "license": {"name": "AGPL-3.0-or-later"},
+    },
+    "servers": [{"url": "/api/v1"}],
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    },
+    "paths": {
+        "/health": {
+            "get": _op("health", "Liveness and database check", _ok("Healthy", ref("Health")))
+        },
+        "/openapi.json": {
+            "get": _op("openapi", "This document", _ok("The OpenAPI document", {"type": "object"}))
+        },
+        "/auth/token": {
+            "post": _op(
+                "signIn",
+                "Exchange a staff username and password for a bearer token",
+                {**_ok("Signed in", ref("Token")), **_errors(400, 401)},
+                requestBody={"required": True, **_json(ref("SignIn"))},
+            )
+        },
+        "/sites": {
+            "get": _op(
+                "listSites",
+                "The centres served by this server (public information)",
+                {**_ok("Sites", {"type": "array", "items": ref("Site")}), **_errors(400)},
+                parameters=[_LANG],
+            )
+        },
+        "/sites/{site}/services": {
+            "get": _op(
+                "listServices",
+                "Services of a site with the visit reasons each covers, labelled in `lang`",
+                {
+                    **_ok("Services", {"type": "array", "items": ref("Service")}),
+                    **_errors(400, 401, 403, 404),
+                },
+                parameters=[_SITE, _LANG],
+                security=_BEARER,
+            )
+        },
+        "/sites/{site}/counters": {
+            "get": _op(
+                "listCounters",
+                "Counters of a site with the services each serves",
+                {
+                    **_ok("Counters", {"type": "array", "items": ref("Counter")}),
+                    **_errors(400, 401, 403, 404),
+                },
+                parameters=[_SITE, _LANG],
+                security=_BEARER,
+            )
+        },
+        "/sites/{site}/queue": {
+            "get": _op(
+                "siteQueue",
+                "Waiting per service and who is being served at each counter",
+                {**_ok("The queue now", ref("Queue")), **_errors(400, 401, 403, 404)},
+                parameters=[_SITE, _LANG],
+                security=_BEARER,
+            )
+        },
+        "/sites/{site}/tickets": {
+            "post": _op(
+                "issueTicket",
+                "Take a ticket (kiosk device token or staff)",
+                {
+                    **_ok("The new ticket", ref("IssuedTicket"), "201"),
+                    **_errors(400, 401, 403, 404, 422),
+                },
+                parameters=[_SITE],
+                requestBody={"required": True, **_json(ref("IssueRequest"))},
+                security=_BEARER,
+            )
+        },
+        "/sites/{site}/counters/{counter}/call-next": {
+            "post": _op(
+                "callNext",
+                "Call the next visitor to this counter",
+                {
+                    **_ok("The called ticket", ref("StaffTicket")),
+                    "204": {"description": "Nobody is waiting for this counter's services"},
+                    **_errors(400, 401, 403, 404, 409),
+                },
+                parameters=[
+                    _SITE,
+                    {"name": "counter", "in": "path", "required": True, "schema": _SLUG},
+                ],
+                security=_BEARER,
+            )
+        },
+        "/tickets/{id}": {
+            "get": _op(
+                "getTicket",
+                "One ticket, as staff see it",
+                {**_ok("The ticket", ref("StaffTicket")), **_errors(400, 401, 403, 404)},
+                parameters=[
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                ],
+                security=_BEARER,
+            )
+        },
+        **{
+            f"/tickets/{{id}}/{action}": _action(op_id, summary, body)
+            for action, (op_id, summary, body) in ACTION_OPERATIONS.items()
+        },
+        "/tickets/status/{token}": {
+            "get": _op(
+                "ticketStatus",
+                "A ticket's public status, for the visitor's phone (no sign-in, no reason)",
+                {**_ok("Status", ref("TicketStatus")), **_errors(404)},
+                parameters=[
+                    {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+            )
+        },
+    },
+}
+
+
+@cache
+def _registry() -> Registry:
+    return Registry().with_resource("seira:openapi", Resource.opaque(DOCUMENT))
+
+
+@cache
+def validator(schema_name: str) -> Draft202012Validator:
+    """A compiled validator for one component schema, its $refs resolved in this document."""
+    schema = {"$ref": "seira:openapi" + _REF + schema_name}
+    return Draft202012Validator(
+        schema, registry=_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def problems(schema_name: str, data: Any) -> list[str]:
+    """Readable validation messages: 'priority: 'vip' is not one of [...]'."""
+    out = []
+    for error in sorted(validator(schema_name).iter_errors(data), key=lambda e: list(e.path)):
+        where = ".".join(str(p) for p in error.path)
+        out.append(f"{where}: {error.message}" if where else error.message)
+    return out

@@ -1,0 +1,57 @@
+"""The application factory: configuration, database, and the blueprints of every feature."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+
+from .api import bp as api_bp
+from .api.errors import register as register_api_errors
+from .db import Database
+
+API_PREFIX = "/api/v1"
+
+
+class JSONProvider(DefaultJSONProvider):
+    """ISO 8601 times ("2026-11-23T08:00:00Z") instead of Flask's HTTP-date format."""
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, datetime):
+            return o.isoformat().replace("+00:00", "Z")
+        if isinstance(o, date):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
+def _secret_key(instance: Path) -> str:
+    """SEIRA_SECRET_KEY, or a random key kept in the instance folder across restarts."""
+    if os.environ.get("SEIRA_SECRET_KEY"):
+        return os.environ["SEIRA_SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(database_url: str | None = None, **config: Any) -> Flask:
+    app = Flask(__name__, instance_path=str(Path("instance").resolve()))
+    app.json = JSONProvider(app)
+    app.json.sort_keys = False
+    app.config.update(
+        SECRET_KEY=_secret_key(Path(app.instance_path)),
+        PUBLIC_URL=os.environ.get("SEIRA_PUBLIC_URL"),
+    )
+    app.config.update(config)
+    app.extensions["seira.db"] = Database(database_url)
+    app.register_blueprint(api_bp, url_prefix=API_PREFIX)
+    register_api_errors(app, API_PREFIX)
+    return app

@@ -1,0 +1,236 @@
+"""Who is asking, and what they may do: staff accounts, device tokens and capabilities.
+
+Passwords are hashed with scrypt (slow on purpose). Bearer tokens, for staff and devices
+alike, are 256-bit random strings, so a single SHA-256 suffices to store them safely and
+costs microseconds per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import Database
+from .models import Device, Membership, Site, StaffToken, User, utcnow
+
+STAFF_TOKEN_LIFETIME = timedelta(hours=12)
+# Resolved tokens are remembered this long, so a kiosk's every request does not cost a
+# lookup; revoking a device in another process takes effect within this time.
+PRINCIPAL_TTL_S = 10.0
+# A real hash to compare against when the username is unknown, so that timing does not
+# tell which usernames exist.
+_DUMMY_HASH = generate_password_hash("seira-timing-equaliser")
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class DeviceKind(StrEnum):
+    KIOSK = "kiosk"
+    DISPLAY = "display"
+
+
+class Can(StrEnum):
+    """Capabilities checked by the API, always against one site."""
+
+    READ_SERVICES = "read_services"  # services and reasons, as the kiosk shows them
+    ISSUE = "issue"  # take a ticket
+    READ_COUNTERS = "read_counters"
+    READ_QUEUE = "read_queue"  # waiting counts and who is served where
+    OPERATE = "operate"  # call next and act on tickets
+    REPORTS = "reports"
+    MANAGE = "manage"
+
+
+_STAFF = {Can.READ_SERVICES, Can.ISSUE, Can.READ_COUNTERS, Can.READ_QUEUE, Can.OPERATE}
+ROLE_CAPABILITIES: dict[str, frozenset[Can]] = {
+    Role.STAFF: frozenset(_STAFF),
+    Role.SUPERVISOR: frozenset(_STAFF | {Can.REPORTS}),
+    Role.ADMIN: frozenset(_STAFF | {Can.REPORTS, Can.MANAGE}),
+}
+DEVICE_CAPABILITIES: dict[str, frozenset[Can]] = {
+    DeviceKind.KIOSK: frozenset({Can.READ_SERVICES, Can.ISSUE}),
+    DeviceKind.DISPLAY: frozenset({Can.READ_SERVICES, Can.READ_COUNTERS, Can.READ_QUEUE}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: a staff user or a device, with capabilities per site id."""
+
+    kind: str  # "staff" or a DeviceKind
+    name: str
+    user_id: int | None = None
+    device_id: int | None = None
+    capabilities: dict[int, frozenset[Can]] = field(default_factory=dict)
+
+    def can(self, capability: Can, site_id: int) -> bool:
+        return capability in self.capabilities.get(site_id, frozenset())
+
+    @property
+    def site_ids(self) -> list[int]:
+        return sorted(self.capabilities)
+
+
+class AuthError(ValueError):
+    """Bad credentials or bad account data."""
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _site_id(db_session, slug: str) -> int:  # type: ignore[no-untyped-def]
+    site_id = db_session.scalar(select(Site.id).where(Site.slug == slug))
+    if site_id is None:
+        raise AuthError(f"no site '{slug}'")
+    return int(site_id)
+
+
+def add_user(db: Database, username: str, password: str, role: str, site: str) -> int:
+    """Create the user, or set the password and add the role if the username exists."""
+    if role not in set(Role):
+        raise AuthError(f"unknown role '{role}': one of {', '.join(Role)}")
+    if len(password) < 8:
+        raise AuthError("a password needs at least 8 characters")
+    with db.write() as s:
+        site_id = _site_id(s, site)
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = User(username=username, password_hash="")
+            s.add(user)
+        user.password_hash = generate_password_hash(password)
+        user.active = True
+        s.flush()
+        membership = s.get(Membership, (user.id, site_id))
+        if membership is None:
+            s.add(Membership(user_id=user.id, site_id=site_id, role=role))
+        else:
+            membership.role = role
+        return user.id
+
+
+def add_device(db: Database, site: str, kind: str, name: str, settings: dict | None = None) -> str:
+    """Register a kiosk or display and return its token; only the token's hash is kept."""
+    token = new_token()
+    with db.write() as s:
+        s.add(
+            Device(
+                site_id=_site_id(s, site),
+                kind=DeviceKind(kind),
+                name=name,
+                token_hash=token_hash(token),
+                settings=settings or {},
+            )
+        )
+    return token
+
+
+def revoke_devices(db: Database, site: str, name: str) -> int:
+    """Revoke every live device of that name at the site (re-registering replaces a token)."""
+    now = utcnow()
+    with db.write() as s:
+        site_id = _site_id(s, site)
+        devices = s.scalars(
+            select(Device).where(
+                Device.site_id == site_id, Device.name == name, Device.revoked_at.is_(None)
+            )
+        ).all()
+        for device in devices:
+            device.revoked_at = now
+    forget_tokens()
+    return len(devices)
+
+
+def sign_in(db: Database, username: str, password: str) -> tuple[str, datetime, Principal]:
+    """Check a password and hand out a bearer token for the API."""
+    with db.read() as s:
+        user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise AuthError("wrong username or password")
+    if not check_password_hash(user.password_hash, password):
+        raise AuthError("wrong username or password")
+    token = new_token()
+    expires = utcnow() + STAFF_TOKEN_LIFETIME
+    with db.write() as s:
+        s.add(StaffToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires))
+    principal = _staff_principal(db, user)
+    return token, expires, principal
+
+
+def _staff_principal(db: Database, user: User) -> Principal:
+    with db.read() as s:
+        memberships = s.execute(
+            select(Membership.site_id, Membership.role).where(Membership.user_id == user.id)
+        ).all()
+    return Principal(
+        kind="staff",
+        name=user.username,
+        user_id=user.id,
+        capabilities={site_id: ROLE_CAPABILITIES[role] for site_id, role in memberships},
+    )
+
+
+_principals: dict[str, tuple[float, Principal]] = {}
+_principals_lock = threading.Lock()
+
+
+def forget_tokens() -> None:
+    """Drop remembered principals, after a revocation in this process."""
+    with _principals_lock:
+        _principals.clear()
+
+
+def authenticate(db: Database, token: str) -> Principal | None:
+    """The principal a bearer token stands for, or None if it is unknown, revoked or old."""
+    digest = token_hash(token)
+    remembered = _principals.get(digest)
+    if remembered is not None and remembered[0] > time.monotonic():
+        return remembered[1]
+    principal = _lookup(db, digest)
+    if principal is not None:
+        with _principals_lock:
+            if len(_principals) > 10_000:
+                _principals.clear()
+            _principals[digest] = (time.monotonic() + PRINCIPAL_TTL_S, principal)
+    return principal
+
+
+def _lookup(db: Database, digest: str) -> Principal | None:
+    with db.read() as s:
+        device = s.scalar(
+            select(Device).where(Device.token_hash == digest, Device.revoked_at.is_(None))
+        )
+        if device is not None:
+            return Principal(
+                kind=device.kind,
+                name=device.name,
+                device_id=device.id,
+                capabilities={device.site_id: DEVICE_CAPABILITIES[device.kind]},
+            )
+        user = s.scalar(
+            select(User)
+            .join(StaffToken, StaffToken.user_id == User.id)
+            .where(
+                StaffToken.token_hash == digest,
+                StaffToken.expires_at > utcnow(),
+                User.active.is_(True),
+            )
+        )
+    return None if user is None else _staff_principal(db, user)

@@ -1,0 +1,205 @@
+"""An in-memory snapshot of the configuration: sites, services, reasons and counters.
+
+Configuration changes a few times a year, but every ticket and call needs it, so the hot
+paths read this snapshot instead of the tables. It is reloaded when older than a few
+seconds (a `seira config load` from another process shows within that time) and at once
+after a load in this process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from .db import Database
+from .models import Counter, CounterService, Reason, Service, ServiceReason, Site
+
+TTL_S = 5.0
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    id: int
+    slug: str
+    name: dict[str, str]
+    address: dict[str, str]
+    timezone: str
+    hours: dict[str, str]
+    priority_max_in_row: int
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    id: int
+    site_id: int
+    slug: str
+    prefix: str
+    labels: dict[str, str]
+    max_wait_min: int
+    default_service_min: int
+    reasons: frozenset[str]
+    counters_serving: int
+
+
+@dataclass(frozen=True)
+class CounterInfo:
+    id: int
+    site_id: int
+    slug: str
+    labels: dict[str, str]
+    weights: dict[int, int]  # service id -> weight, active services only
+
+
+@dataclass(frozen=True)
+class ReasonInfo:
+    code: str
+    parent: str | None
+    pictogram: str
+    sensitive: bool
+    labels: dict[str, str]
+    position: int
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Active configuration only; lookups by slug within a site, or by id."""
+
+    sites: dict[str, SiteInfo] = field(default_factory=dict)
+    services: dict[int, ServiceInfo] = field(default_factory=dict)
+    counters: dict[int, CounterInfo] = field(default_factory=dict)
+    reasons: dict[str, ReasonInfo] = field(default_factory=dict)
+
+    def site(self, slug: str) -> SiteInfo | None:
+        return self.sites.get(slug)
+
+    def site_by_id(self, site_id: int) -> SiteInfo | None:
+        return next((s for s in self.sites.values() if s.id == site_id), None)
+
+    def services_of(self, site_id: int) -> list[ServiceInfo]:
+        return [svc for svc in self.services.values() if svc.site_id == site_id]
+
+    def service(self, site_id: int, slug: str) -> ServiceInfo | None:
+        return next((s for s in self.services_of(site_id) if s.slug == slug), None)
+
+    def counters_of(self, site_id: int) -> list[CounterInfo]:
+        return [c for c in self.counters.values() if c.site_id == site_id]
+
+    def counter(self, site_id: int, slug: str) -> CounterInfo | None:
+        return next((c for c in self.counters_of(site_id) if c.slug == slug), None)
+
+
+def _load(db: Database) -> Catalog:
+    with db.read() as s:
+        sites = s.scalars(select(Site).where(Site.active.is_(True))).all()
+        services = s.scalars(
+            select(Service).where(Service.active.is_(True)).order_by(Service.position)
+        ).all()
+        counters = s.scalars(
+            select(Counter).where(Counter.active.is_(True)).order_by(Counter.position)
+        ).all()
+        reasons = s.scalars(
+            select(Reason).where(Reason.active.is_(True)).order_by(Reason.position)
+        ).all()
+        covers: list[tuple[int, str]] = list(
+            s.execute(select(ServiceReason.service_id, ServiceReason.reason_code)).tuples()
+        )
+        links: list[tuple[int, int, int]] = list(
+            s.execute(
+                select(CounterService.counter_id, CounterService.service_id, CounterService.weight)
+            ).tuples()
+        )
+    site_ids = {site.id for site in sites}
+    reason_codes = {r.code for r in reasons}
+    service_ids = {svc.id for svc in services if svc.site_id in site_ids}
+    counter_ids = {c.id for c in counters if c.site_id in site_ids}
+    weights: dict[int, dict[int, int]] = {cid: {} for cid in counter_ids}
+    serving: dict[int, int] = {sid: 0 for sid in service_ids}
+    for counter_id, service_id, weight in links:
+        if counter_id in counter_ids and service_id in service_ids:
+            weights[counter_id][service_id] = weight
+            serving[service_id] += 1
+    covered: dict[int, set[str]] = {sid: set() for sid in service_ids}
+    for service_id, code in covers:
+        if service_id in service_ids and code in reason_codes:
+            covered[service_id].add(code)
+    return Catalog(
+        sites={
+            site.slug: SiteInfo(
+                site.id,
+                site.slug,
+                dict(site.name),
+                dict(site.address),
+                site.timezone,
+                dict(site.hours),
+                site.priority_max_in_row,
+            )
+            for site in sites
+        },
+        services={
+            svc.id: ServiceInfo(
+                svc.id,
+                svc.site_id,
+                svc.slug,
+                svc.prefix,
+                dict(svc.labels),
+                svc.max_wait_min,
+                svc.default_service_min,
+                frozenset(covered[svc.id]),
+                serving[svc.id],
+            )
+            for svc in services
+            if svc.id in service_ids
+        },
+        counters={
+            c.id: CounterInfo(c.id, c.site_id, c.slug, dict(c.labels), weights[c.id])
+            for c in counters
+            if c.id in counter_ids
+        },
+        reasons={
+            r.code: ReasonInfo(
+                r.code, r.parent_code, r.pictogram, r.sensitive, dict(r.labels), r.position
+            )
+            for r in reasons
+        },
+    )
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loaded_at = -1e18
+        self.value: Catalog | None = None
+
+
+_caches: weakref.WeakKeyDictionary[Database, _Cache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _cache(db: Database) -> _Cache:
+    with _caches_lock:
+        cache = _caches.get(db)
+        if cache is None:
+            cache = _caches[db] = _Cache()
+        return cache
+
+
+def current(db: Database) -> Catalog:
+    """The configuration as of at most TTL_S seconds ago."""
+    cache = _cache(db)
+    value = cache.value
+    if value is not None and time.monotonic() - cache.loaded_at < TTL_S:
+        return value
+    with cache.lock:
+        if cache.value is None or time.monotonic() - cache.loaded_at >= TTL_S:
+            cache.value = _load(db)
+            cache.loaded_at = time.monotonic()
+        return cache.value
+
+
+def invalidate(db: Database) -> None:
+    """Forget the snapshot, after this process changed the configuration."""
+    _cache(db).value = None

@@ -1,0 +1,299 @@
+"""The ticket lifecycle and the calling policy, as pure functions.
+
+Everything a reader needs to know about how a ticket moves and who is called next lives
+here, free of Flask, SQLAlchemy and I/O, so that the rules can be tested exhaustively with
+property tests and reused by the store, the reports and the benchmarks alike.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class Status(StrEnum):
+    """Where a ticket is in its life; the first three are 'open'."""
+
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = frozenset({Status.WAITING, Status.CALLED, Status.SERVING})
+
+
+class Action(StrEnum):
+    """What staff (or the day-end sweep) can do to a ticket; values are the API's words."""
+
+    CALL = "call"
+    RECALL = "recall"
+    START = "start"
+    FINISH = "finish"
+    NO_SHOW = "no-show"
+    RETURN = "return"
+    TRANSFER = "transfer"
+    CANCEL = "cancel"
+    CLOSE_DAY = "close-day"
+
+
+class EventType(StrEnum):
+    """The codes written to the append-only event log, one per transition."""
+
+    ISSUED = "issued"
+    CALLED = "called"
+    RECALLED = "recalled"
+    STARTED = "started"
+    FINISHED = "finished"
+    NO_SHOW = "no_show"
+    RETURNED = "returned"
+    TRANSFERRED = "transferred"
+    CANCELLED = "cancelled"
+    CLOSED_AT_DAY_END = "closed_at_day_end"
+
+
+class Priority(StrEnum):
+    """Why a visitor may be called ahead; the kiosk asks, nothing is checked or stored beyond it."""
+
+    NONE = "none"
+    DISABILITY = "disability"
+    ELDERLY = "elderly"
+    PREGNANCY = "pregnancy"
+    WITH_INFANT = "with_infant"
+
+
+class Outcome(StrEnum):
+    """How a finished visit ended (no-show and leaving early are their own transitions)."""
+
+    SERVED = "served"
+    REFERRED_INTERNAL = "referred_internal"
+    REFERRED_EXTERNAL = "referred_external"
+    APPOINTMENT = "appointment"
+
+
+# External agencies a visitor can be referred to (domain.md, "Referral"); internal
+# referrals name a reason group code of the centre's own configuration instead.
+EXTERNAL_AGENCIES = (
+    "tax_office",
+    "efka",
+    "dypa",
+    "asylum",
+    "migration_ministry",
+    "hospital",
+    "other",
+)
+
+_OPEN_SOURCES = (Status.WAITING, Status.CALLED, Status.SERVING)
+
+# (from, action) -> (to, event). Anything absent is refused.
+TRANSITIONS: dict[tuple[Status, Action], tuple[Status, EventType]] = {
+    (Status.WAITING, Action.CALL): (Status.CALLED, EventType.CALLED),
+    (Status.CALLED, Action.RECALL): (Status.CALLED, EventType.RECALLED),
+    (Status.CALLED, Action.START): (Status.SERVING, EventType.STARTED),
+    (Status.CALLED, Action.FINISH): (Status.DONE, EventType.FINISHED),
+    (Status.SERVING, Action.FINISH): (Status.DONE, EventType.FINISHED),
+    (Status.CALLED, Action.NO_SHOW): (Status.NO_SHOW, EventType.NO_SHOW),
+    (Status.CALLED, Action.RETURN): (Status.WAITING, EventType.RETURNED),
+    (Status.SERVING, Action.RETURN): (Status.WAITING, EventType.RETURNED),
+    (Status.NO_SHOW, Action.RETURN): (Status.WAITING, EventType.RETURNED),
+    **{(s, Action.TRANSFER): (Status.WAITING, EventType.TRANSFERRED) for s in _OPEN_SOURCES},
+    (Status.WAITING, Action.CANCEL): (Status.CANCELLED, EventType.CANCELLED),
+    (Status.CALLED, Action.CANCEL): (Status.CANCELLED, EventType.CANCELLED),
+    **{(s, Action.CLOSE_DAY): (Status.CLOSED, EventType.CLOSED_AT_DAY_END) for s in _OPEN_SOURCES},
+}
+
+
+class TransitionError(ValueError):
+    """The action is not allowed from the ticket's current status."""
+
+    def __init__(self, status: Status, action: Action) -> None:
+        super().__init__(f"cannot {action.value} a ticket that is {status.value}")
+        self.status = status
+        self.action = action
+
+
+def transition(status: Status, action: Action) -> tuple[Status, EventType]:
+    """The status after `action` and the event to log, or TransitionError."""
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise TransitionError(status, action) from None
+
+
+def allowed_actions(status: Status) -> list[Action]:
+    """Actions a counter may offer for a ticket in `status` (the day-end sweep excluded)."""
+    return [a for (s, a) in TRANSITIONS if s == status and a is not Action.CLOSE_DAY]
+
+
+# --- Numbering -------------------------------------------------------------------------
+
+
+def service_day(now_utc: datetime, timezone: str) -> date:
+    """The site's local calendar day: numbering restarts and open tickets close at its end."""
+    if now_utc.tzinfo is None:
+        raise ValueError("now_utc must be timezone-aware")
+    return now_utc.astimezone(ZoneInfo(timezone)).date()
+
+
+def format_number(prefix: str, number: int) -> str:
+    """'A' and 7 -> 'A007'; past 999 the number simply grows ('A1000')."""
+    return f"{prefix}{number:03d}"
+
+
+# --- Who is called next -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What the policy needs to know of a waiting ticket."""
+
+    id: int
+    service: Hashable
+    priority: bool
+    queued_at: datetime
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Site settings that shape the calling order."""
+
+    priority_max_in_row: int = 2
+    max_wait: Mapping[Hashable, timedelta] | None = None
+    default_max_wait: timedelta = timedelta(minutes=45)
+
+    def max_wait_for(self, service: Hashable) -> timedelta:
+        if self.max_wait and service in self.max_wait:
+            return self.max_wait[service]
+        return self.default_max_wait
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The ticket to call, why, and the counter's priority streak after the call."""
+
+    ticket: Waiting
+    why: str  # "overdue", "priority" or "normal"
+    streak: int
+
+
+def _age(w: Waiting, now: datetime) -> float:
+    return (now - w.queued_at).total_seconds()
+
+
+def _fcfs_key(w: Waiting) -> tuple[datetime, int]:
+    return (w.queued_at, w.id)
+
+
+def heads(waiting: Iterable[Waiting]) -> list[Waiting]:
+    """The oldest ticket of each (service, priority class): all that choose_next looks at.
+
+    choose_next(heads(w)) == choose_next(w) for any w (a property test checks it), so the
+    store fetches only these few rows however long the queue is.
+    """
+    best: dict[tuple[Hashable, bool], Waiting] = {}
+    for w in waiting:
+        key = (w.service, w.priority)
+        if key not in best or _fcfs_key(w) < _fcfs_key(best[key]):
+            best[key] = w
+    return list(best.values())
+
+
+def choose_next(
+    waiting: Iterable[Waiting],
+    weights: Mapping[Hashable, int],
+    now: datetime,
+    streak: int = 0,
+    policy: Policy = Policy(),
+) -> Choice | None:
+    """Pick the ticket a counter serving `weights` (service -> weight) should call.
+
+    1. A ticket that has waited past its service's maximum goes first, oldest first,
+       so nobody starves whatever the weights and priorities.
+    2. Otherwise priority tickets go first, unless the counter has already called
+       `priority_max_in_row` of them in a row while normal tickets waited.
+    3. Within the chosen class, each service's oldest ticket competes with
+       weight x waiting time, so a heavier service is served more often without
+       starving the lighter ones. Inside one service and class the order is first come,
+       first served.
+    """
+    candidates = [w for w in waiting if weights.get(w.service, 0) > 0]
+    if not candidates:
+        return None
+    normal_waits = any(not w.priority for w in candidates)
+
+    overdue = [w for w in candidates if now - w.queued_at >= policy.max_wait_for(w.service)]
+    if overdue:
+        chosen, why = min(overdue, key=_fcfs_key), "overdue"
+    else:
+        priority = [w for w in candidates if w.priority]
+        if priority and (not normal_waits or streak < policy.priority_max_in_row):
+            pool, why = priority, "priority"
+        else:
+            pool, why = [w for w in candidates if not w.priority], "normal"
+        heads: dict[Hashable, Waiting] = {}
+        for w in pool:
+            head = heads.get(w.service)
+            if head is None or _fcfs_key(w) < _fcfs_key(head):
+                heads[w.service] = w
+        chosen = max(
+            heads.values(),
+            key=lambda w: (
+                weights[w.service] * _age(w, now),
+                weights[w.service],
+                -w.queued_at.timestamp(),
+                -w.id,
+            ),
+        )
+    # the streak counts priority calls that passed over waiting normal tickets
+    passed_over = chosen.priority and normal_waits
+    return Choice(chosen, why, streak + 1 if passed_over else 0)
+
+
+# --- Position and estimated wait --------------------------------------------------------
+
+
+def people_ahead(ticket: Waiting, waiting: Iterable[Waiting]) -> int:
+    """How many tickets of the same service are expected to be called before this one.
+
+    Priority tickets count ahead of a normal ticket; a priority ticket only has the
+    earlier priority tickets ahead. Overdue reordering and other services are ignored:
+    this is an estimate shown to visitors, not a promise.
+    """
+    ahead = 0
+    for w in waiting:
+        if w.service != ticket.service or w.id == ticket.id:
+            continue
+        if ticket.priority:
+            ahead += w.priority and _fcfs_key(w) < _fcfs_key(ticket)
+        else:
+            ahead += w.priority or _fcfs_key(w) < _fcfs_key(ticket)
+    return ahead
+
+
+MIN_HISTORY = 3
+
+
+def typical_service_seconds(recent: Sequence[float], default_s: float) -> float:
+    """Median of recent service durations, or `default_s` when there are too few.
+
+    The median shrugs off the forgotten 'finish' click that leaves one visit at hours.
+    """
+    usable = [s for s in recent if s > 0]
+    if len(usable) < MIN_HISTORY:
+        return default_s
+    return float(statistics.median(usable))
+
+
+def estimated_wait_seconds(ahead: int, typical_s: float, counters: int) -> int:
+    """Seconds until called: the people ahead shared among the counters serving them."""
+    if ahead <= 0:
+        return 0
+    return math.ceil(ahead * typical_s / max(counters, 1))

@@ -1,0 +1,40 @@
+"""Create or upgrade the database schema with the project's Alembic migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from .db import Database
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _config(connection) -> Config:  # type: ignore[no-untyped-def]
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(db: Database) -> str:
+    """Apply every pending migration; returns the revision the database is now at."""
+    with db.engine.begin() as connection:
+        command.upgrade(_config(connection), "head")
+    return current_revision(db) or ""
+
+
+def current_revision(db: Database) -> str | None:
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    with Database("sqlite://").engine.connect() as connection:
+        head = ScriptDirectory.from_config(_config(connection)).get_current_head()
+    assert head is not None
+    return head

@@ -1,0 +1,256 @@
+"""Tables: the configuration of centres, people and devices, tickets, and the event log.
+
+Tickets hold the current state for fast queue queries; the `events` table is the
+append-only history that reports are computed from. Codes are stored, never translated
+text.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, hands back aware UTC, refuses naive input: no local time leaks in."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, date: Date}
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[dict[str, Any]]
+    address: Mapped[dict[str, Any]]
+    timezone: Mapped[str] = mapped_column(String(64))
+    hours: Mapped[dict[str, Any]]
+    priority_max_in_row: Mapped[int] = mapped_column(Integer, default=2)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    services: Mapped[list[Service]] = relationship(
+        back_populates="site", order_by="Service.position"
+    )
+    counters: Mapped[list[Counter]] = relationship(
+        back_populates="site", order_by="Counter.position"
+    )
+
+
+class Reason(Base):
+    """A visit reason; a group has no parent. Codes are stable: reports key on them."""
+
+    __tablename__ = "reasons"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("reasons.code"))
+    pictogram: Mapped[str] = mapped_column(String(64))
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    labels: Mapped[dict[str, Any]]
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ServiceReason(Base):
+    """Which reasons a service covers (groups expanded to their children at load time)."""
+
+    __tablename__ = "service_reasons"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    reason_code: Mapped[str] = mapped_column(ForeignKey("reasons.code"), primary_key=True)
+
+
+class Service(Base):
+    """A queue of a site, with its own ticket prefix and numbering."""
+
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("site_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    slug: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(1))
+    labels: Mapped[dict[str, Any]]
+    max_wait_min: Mapped[int] = mapped_column(Integer, default=45)
+    default_service_min: Mapped[int] = mapped_column(Integer, default=10)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    site: Mapped[Site] = relationship(back_populates="services")
+    reason_links: Mapped[list[ServiceReason]] = relationship(cascade="all, delete-orphan")
+
+
+class CounterService(Base):
+    __tablename__ = "counter_services"
+
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"), primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Counter(Base):
+    """A desk that calls visitors. `priority_streak` feeds the engine's priority ratio."""
+
+    __tablename__ = "counters"
+    __table_args__ = (UniqueConstraint("site_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    slug: Mapped[str] = mapped_column(String(64))
+    labels: Mapped[dict[str, Any]]
+    priority_streak: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    site: Mapped[Site] = relationship(back_populates="counters")
+    service_links: Mapped[list[CounterService]] = relationship(cascade="all, delete-orphan")
+
+
+class User(Base):
+    """A staff account: a username and a password hash, nothing personal."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(cascade="all, delete-orphan")
+
+
+class Membership(Base):
+    """A user's role at one site: staff, supervisor or admin."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class StaffToken(Base):
+    """A bearer token handed out at sign-in, kept only as its SHA-256."""
+
+    __tablename__ = "staff_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class Device(Base):
+    """A kiosk or display of one site, known by the SHA-256 of its token."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class TicketNumber(Base):
+    """The last number given per service and local day: the row that makes numbers gap-free."""
+
+    __tablename__ = "ticket_numbers"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("origin_service_id", "service_day", "number"),
+        Index("ix_tickets_site_status", "site_id", "status", "service_id"),
+        Index("ix_tickets_service_status_ended", "service_id", "status", "ended_at"),
+        # the waiting line of one service and day, in order: heads and people ahead
+        Index("ix_tickets_queue", "service_id", "service_day", "status", "priority", "queued_at"),
+        Index("ix_tickets_counter_status", "counter_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    # The service whose numbering gave the number; a transfer keeps number and code.
+    origin_service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    reason_code: Mapped[str] = mapped_column(ForeignKey("reasons.code"))
+    lang: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(16))
+    number: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(16))  # what the visitor holds: "A023"
+    service_day: Mapped[date]
+    public_token: Mapped[str] = mapped_column(String(43), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    issued_at: Mapped[datetime]
+    queued_at: Mapped[datetime]
+    called_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+
+    service: Mapped[Service] = relationship(foreign_keys=[service_id])
+    counter: Mapped[Counter | None] = relationship()
+
+
+class Event(Base):
+    """One transition of one ticket. Append-only: the database refuses updates and deletes."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_site_at", "site_id", "at"),
+        Index("ix_events_ticket", "ticket_id", "id"),
+        Index("ix_events_service_type_at", "service_id", "type", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    type: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,45 @@
+"""Run the app under gunicorn: one worker process with threads.
+
+One process keeps the queue's write lock and, later, Socket.IO rooms in one place; the
+threads serve concurrent kiosks, counters and displays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from .app import create_app
+from .housekeeping import start_day_end_sweeper
+
+
+class _Server(BaseApplication):
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):  # type: ignore[no-untyped-def]
+        # runs in the worker, after the fork: database connections and threads start here
+        app = create_app()
+        start_day_end_sweeper(app.extensions["seira.db"])
+        return app
+
+
+def run(host: str, port: int, threads: int = 32, access_log: bool = False) -> None:
+    _Server(
+        {
+            "bind": f"{host}:{port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": threads,
+            "keepalive": 30,
+            "accesslog": "-" if access_log else None,
+            "graceful_timeout": 5,
+            "control_socket_disable": True,
+        }
+    ).run()

@@ -1,0 +1,863 @@
+"""Property tests of the pure queue engine (server/engine.py).
+
+Most tests are property-based (hypothesis): they state a rule of the queue in plain words
+and check it against many generated situations. A few example tests at the top of each
+section show the rules on readable cases.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from server.engine import (
+    MIN_HISTORY,
+    OPEN_STATUSES,
+    TRANSITIONS,
+    Action,
+    Choice,
+    EventType,
+    Policy,
+    Status,
+    TransitionError,
+    Waiting,
+    allowed_actions,
+    choose_next,
+    estimated_wait_seconds,
+    format_number,
+    people_ahead,
+    service_day,
+    transition,
+    typical_service_seconds,
+)
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+SERVICES = ("A", "B", "C")
+TERMINAL = (Status.DONE, Status.CANCELLED, Status.CLOSED)
+HUGE = timedelta(days=3650)  # a max wait nobody reaches: no overdue override
+NO_OVERDUE = Policy(default_max_wait=HUGE)
+
+
+def fcfs(w: Waiting) -> tuple[datetime, int]:
+    return (w.queued_at, w.id)
+
+
+def ticket(tid: int, service: str = "A", priority: bool = False, minute: float = 0) -> Waiting:
+    return Waiting(tid, service, priority, T0 + timedelta(minutes=minute))
+
+
+# --- 1. Transitions ----------------------------------------------------------------------
+
+
+def test_transition_examples() -> None:
+    """A ticket is called, started and finished; a finished ticket cannot be called again."""
+    assert transition(Status.WAITING, Action.CALL) == (Status.CALLED, EventType.CALLED)
+    assert transition(Status.CALLED, Action.START) == (Status.SERVING, EventType.STARTED)
+    assert transition(Status.SERVING, Action.FINISH) == (Status.DONE, EventType.FINISHED)
+    assert transition(Status.NO_SHOW, Action.RETURN) == (Status.WAITING, EventType.RETURNED)
+    with pytest.raises(TransitionError) as err:
+        transition(Status.DONE, Action.CALL)
+    assert err.value.status is Status.DONE and err.value.action is Action.CALL
+    assert isinstance(err.value, ValueError)
+
+
+def test_transition_is_the_table_or_an_error() -> None:
+    """For every (status, action) pair, transition returns the table's entry or refuses."""
+    for status in Status:
+        for action in Action:
+            if (status, action) in TRANSITIONS:
+                assert transition(status, action) == TRANSITIONS[(status, action)]
+            else:
+                with pytest.raises(TransitionError):
+                    transition(status, action)
+
+
+def test_terminal_statuses_allow_nothing_and_no_show_only_return() -> None:
+    """Done, cancelled and closed tickets cannot move; a no-show ticket can only come back."""
+    for action in Action:
+        for status in TERMINAL:
+            with pytest.raises(TransitionError):
+                transition(status, action)
+        if action is Action.RETURN:
+            assert transition(Status.NO_SHOW, action) == (Status.WAITING, EventType.RETURNED)
+        else:
+            with pytest.raises(TransitionError):
+                transition(Status.NO_SHOW, action)
+    for status in TERMINAL:
+        assert allowed_actions(status) == []
+    assert allowed_actions(Status.NO_SHOW) == [Action.RETURN]
+
+
+def test_close_day_allowed_exactly_from_open_statuses() -> None:
+    """The day-end sweep closes every open ticket (waiting, called, serving) and nothing else."""
+    allowed = set()
+    for status in Status:
+        try:
+            new, event = transition(status, Action.CLOSE_DAY)
+        except TransitionError:
+            continue
+        assert (new, event) == (Status.CLOSED, EventType.CLOSED_AT_DAY_END)
+        allowed.add(status)
+    assert allowed == set(OPEN_STATUSES)
+
+
+def test_allowed_actions_are_the_table_without_close_day() -> None:
+    """A counter is offered exactly the table's actions for a status, never the day-end sweep."""
+    for status in Status:
+        offered = allowed_actions(status)
+        assert Action.CLOSE_DAY not in offered
+        assert len(offered) == len(set(offered))
+        assert set(offered) == {
+            a for (s, a) in TRANSITIONS if s == status and a is not Action.CLOSE_DAY
+        }
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(list(Action)), max_size=40))
+def test_random_walks_only_take_allowed_steps(actions: list[Action]) -> None:
+    """From waiting, any sequence of actions moves only along the table, one event per step."""
+    status = Status.WAITING
+    for action in actions:
+        before = status
+        try:
+            status, event = transition(status, action)
+        except TransitionError:
+            assert (before, action) not in TRANSITIONS
+            continue
+        assert (before, action) in TRANSITIONS
+        assert isinstance(status, Status)
+        assert isinstance(event, EventType)
+        assert event is not EventType.ISSUED  # issuing is not a transition
+        if action is not Action.CLOSE_DAY:
+            assert action in allowed_actions(before)
+
+
+# --- 2. A ticket is called at most once at a time ----------------------------------------
+
+weights_st = st.dictionaries(st.sampled_from(SERVICES), st.integers(0, 5), min_size=1)
+
+
+class CallingMachine(RuleBasedStateMachine):
+    """Several counters call, finish, return, transfer and no-show tickets as time passes.
+
+    The model mirrors the store: a return goes to the back of the line (queued_at = now),
+    a transfer keeps its place in time, each counter keeps its priority streak.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = T0
+        self.next_id = 1
+        self.status: dict[int, Status] = {}
+        self.waiting: dict[int, Waiting] = {}
+        self.held_by: dict[int, int] = {}  # ticket id -> counter index
+        self.holding: dict[int, Waiting] = {}  # ticket id -> its data while held
+        self.last_seen: dict[int, Waiting] = {}  # ticket id -> its data when it left
+        self.left: set[int] = set()  # done, no-show, cancelled
+        self.weights: list[dict[str, int]] = []
+        self.streak: list[int] = []
+        self.policy = Policy()
+        self.calls = 0
+
+    @initialize(
+        counters=st.lists(weights_st, min_size=1, max_size=4),
+        k=st.integers(0, 3),
+        default_wait=st.integers(0, 90),
+        per_service=st.dictionaries(st.sampled_from(SERVICES), st.integers(0, 90)),
+    )
+    def open_day(
+        self, counters: list[dict[str, int]], k: int, default_wait: int, per_service: dict
+    ) -> None:
+        self.weights = counters
+        self.streak = [0] * len(counters)
+        self.policy = Policy(
+            priority_max_in_row=k,
+            max_wait={s: timedelta(minutes=m) for s, m in per_service.items()},
+            default_max_wait=timedelta(minutes=default_wait),
+        )
+
+    # helpers
+
+    def free_counters(self) -> list[int]:
+        busy = set(self.held_by.values())
+        return [c for c in range(len(self.weights)) if c not in busy]
+
+    def busy_counters(self) -> list[int]:
+        return sorted(set(self.held_by.values()))
+
+    def held_ticket(self, counter: int) -> int:
+        (tid,) = [t for t, c in self.held_by.items() if c == counter]
+        return tid
+
+    # rules
+
+    @rule(service=st.sampled_from(SERVICES), priority=st.booleans(), gap=st.integers(0, 900))
+    def arrive(self, service: str, priority: bool, gap: int) -> None:
+        self.now += timedelta(seconds=gap)
+        tid, self.next_id = self.next_id, self.next_id + 1
+        self.waiting[tid] = Waiting(tid, service, priority, self.now)
+        self.status[tid] = Status.WAITING
+
+    @rule(gap=st.integers(1, 3600))
+    def time_passes(self, gap: int) -> None:
+        self.now += timedelta(seconds=gap)
+
+    @precondition(lambda self: self.free_counters())
+    @rule(data=st.data())
+    def call_next(self, data: st.DataObject) -> None:
+        c = data.draw(st.sampled_from(self.free_counters()), label="counter")
+        weights = self.weights[c]
+        pool = list(self.waiting.values())
+        choice = choose_next(pool, weights, self.now, self.streak[c], self.policy)
+        eligible = [w for w in pool if weights.get(w.service, 0) > 0]
+        if choice is None:
+            assert not eligible, "a counter stayed idle while people it serves were waiting"
+            return
+        chosen = choice.ticket
+        # only a ticket that is waiting right now, with its current data, served here
+        assert self.waiting.get(chosen.id) == chosen
+        assert chosen.id not in self.held_by
+        assert weights.get(chosen.service, 0) > 0
+        # the overdue rule: the oldest overdue ticket goes first
+        overdue = [
+            w for w in eligible if self.now - w.queued_at >= self.policy.max_wait_for(w.service)
+        ]
+        if overdue:
+            assert choice.why == "overdue" and chosen == min(overdue, key=fcfs)
+        else:
+            assert choice.why == ("priority" if chosen.priority else "normal")
+        # first come, first served inside the chosen ticket's service and class
+        same = [w for w in pool if (w.service, w.priority) == (chosen.service, chosen.priority)]
+        assert chosen == min(same, key=fcfs)
+        status, event = transition(self.status[chosen.id], Action.CALL)
+        assert event is EventType.CALLED
+        self.status[chosen.id] = status
+        self.holding[chosen.id] = self.waiting.pop(chosen.id)
+        self.held_by[chosen.id] = c
+        self.streak[c] = choice.streak
+        self.calls += 1
+
+    @precondition(lambda self: self.held_by)
+    @rule(
+        data=st.data(),
+        action=st.sampled_from(
+            [Action.RECALL, Action.START, Action.FINISH, Action.NO_SHOW, Action.CANCEL]
+            + [Action.RETURN, Action.TRANSFER] * 2
+        ),
+        new_service=st.sampled_from(SERVICES),
+    )
+    def counter_acts(self, data: st.DataObject, action: Action, new_service: str) -> None:
+        c = data.draw(st.sampled_from(self.busy_counters()), label="counter")
+        tid = self.held_ticket(c)
+        try:
+            status, _event = transition(self.status[tid], action)
+        except TransitionError:
+            assert (self.status[tid], action) not in TRANSITIONS
+            return
+        self.status[tid] = status
+        if status in (Status.CALLED, Status.SERVING):
+            return
+        del self.held_by[tid]
+        old = self.holding.pop(tid)
+        if status is Status.WAITING:
+            if action is Action.RETURN:
+                self.waiting[tid] = Waiting(tid, old.service, old.priority, self.now)
+            else:
+                self.waiting[tid] = Waiting(tid, new_service, old.priority, old.queued_at)
+        else:
+            self.left.add(tid)
+            self.last_seen[tid] = old
+
+    @precondition(lambda self: any(s is Status.NO_SHOW for s in self.status.values()))
+    @rule(data=st.data())
+    def no_show_comes_back(self, data: st.DataObject) -> None:
+        gone = sorted(t for t, s in self.status.items() if s is Status.NO_SHOW)
+        tid = data.draw(st.sampled_from(gone), label="ticket")
+        self.status[tid], _ = transition(Status.NO_SHOW, Action.RETURN)
+        self.left.remove(tid)
+        # the returned ticket keeps its identity; the store puts it at the back of the line
+        old = self.last_seen.pop(tid)
+        self.waiting[tid] = Waiting(tid, old.service, old.priority, self.now)
+
+    @precondition(lambda self: self.waiting)
+    @rule(data=st.data())
+    def visitor_cancels(self, data: st.DataObject) -> None:
+        tid = data.draw(st.sampled_from(sorted(self.waiting)), label="ticket")
+        self.status[tid], _ = transition(Status.WAITING, Action.CANCEL)
+        self.last_seen[tid] = self.waiting.pop(tid)
+        self.left.add(tid)
+
+    # invariants
+
+    @invariant()
+    def nobody_is_held_twice(self) -> None:
+        per_counter = Counter(self.held_by.values())
+        assert all(n <= 1 for n in per_counter.values())
+        assert set(self.held_by) == set(self.holding)
+
+    @invariant()
+    def waiting_held_and_left_partition_all_tickets(self) -> None:
+        waiting, held, left = set(self.waiting), set(self.held_by), self.left
+        assert not (waiting & held) and not (waiting & left) and not (held & left)
+        assert waiting | held | left == set(range(1, self.next_id))
+
+    @invariant()
+    def statuses_agree_with_the_queue(self) -> None:
+        for tid, status in self.status.items():
+            if tid in self.waiting:
+                assert status is Status.WAITING
+            elif tid in self.held_by:
+                assert status in (Status.CALLED, Status.SERVING)
+            else:
+                assert status in (Status.DONE, Status.NO_SHOW, Status.CANCELLED)
+
+
+CallingMachine.TestCase.settings = settings(
+    max_examples=60,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+class TestCalledAtMostOnceAtATime(CallingMachine.TestCase):
+    """choose_next only returns a waiting ticket the counter serves, so no ticket is held by
+    two counters, each counter holds at most one ticket, and waiting/held/left tickets
+    partition all issued tickets."""
+
+
+# --- 3. Nobody starves -------------------------------------------------------------------
+
+
+def simulate_one_counter(
+    arrivals: list[tuple[int, str, bool]],
+    weights: dict[str, int],
+    service_s: int,
+    policy: Policy,
+) -> tuple[list[Waiting], dict[int, datetime], tuple[int, int]]:
+    """One counter that calls as soon as it is free and someone waits; each visit lasts
+    `service_s`. Returns the tickets, their call times, and (tickets waiting just after the
+    last arrival, calls made from then on)."""
+    tickets: list[Waiting] = []
+    t = T0
+    for i, (gap, service, priority) in enumerate(arrivals, start=1):
+        t += timedelta(seconds=gap)
+        tickets.append(Waiting(i, service, priority, t))
+    called: dict[int, datetime] = {}
+    waiting: list[Waiting] = []
+    nxt, free_at, streak = 0, T0, 0
+    waiting_after_last, calls_after_last = -1, 0
+    step = timedelta(seconds=service_s)
+    while nxt < len(tickets) or waiting:
+        now = free_at if waiting else max(free_at, tickets[nxt].queued_at)
+        while nxt < len(tickets) and tickets[nxt].queued_at <= now:
+            waiting.append(tickets[nxt])
+            nxt += 1
+            if nxt == len(tickets):
+                waiting_after_last = len(waiting)
+        choice = choose_next(waiting, weights, now, streak, policy)
+        assert choice is not None, "the counter stayed idle while people waited"
+        assert choice.ticket.id not in called
+        waiting.remove(choice.ticket)
+        called[choice.ticket.id] = now
+        streak = choice.streak
+        free_at = now + step
+        calls_after_last += nxt == len(tickets)
+    assert choose_next(waiting, weights, free_at, streak, policy) is None
+    return tickets, called, (waiting_after_last, calls_after_last)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    arrivals=st.lists(
+        st.tuples(st.integers(0, 300), st.sampled_from(SERVICES), st.booleans()),
+        min_size=1,
+        max_size=60,
+    ),
+    weights=st.fixed_dictionaries({s: st.integers(1, 10) for s in SERVICES}),
+    service_s=st.integers(1, 600),
+    max_wait_s=st.integers(0, 3600),
+    k=st.integers(0, 3),
+)
+def test_nobody_starves(
+    arrivals: list[tuple[int, str, bool]],
+    weights: dict[str, int],
+    service_s: int,
+    max_wait_s: int,
+    k: int,
+) -> None:
+    """Every ticket is called, and its wait is less than M + (A + 1) * s.
+
+    M is the maximum wait, s the fixed visit length, and A the number of tickets older than
+    it (smaller (queued_at, id)) that are still waiting when it becomes overdue at q + M.
+    Proof: the counter is busy without a break from the ticket's arrival q until it is
+    called, so its first call at or after q + M comes before q + M + s. From then on the
+    ticket is overdue, every overdue ticket is older than or equal to it (one max wait for
+    all services), and the overdue rule calls the oldest overdue first: each call takes one
+    of the A older tickets or this one. So it is called within A + 1 calls, before
+    q + M + (A + 1) * s. When arrivals stop, the queue empties after exactly as many calls
+    as tickets were waiting, and then nothing is left to call.
+    """
+    policy = Policy(priority_max_in_row=k, default_max_wait=timedelta(seconds=max_wait_s))
+    tickets, called, _ = simulate_one_counter(arrivals, weights, service_s, policy)
+    assert set(called) == {t.id for t in tickets}
+    max_wait = timedelta(seconds=max_wait_s)
+    step = timedelta(seconds=service_s)
+    for t in tickets:
+        overdue_at = t.queued_at + max_wait
+        older_still_waiting = sum(
+            1 for u in tickets if fcfs(u) < fcfs(t) and called[u.id] >= overdue_at
+        )
+        assert called[t.id] - t.queued_at < max_wait + (older_still_waiting + 1) * step
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    arrivals=st.lists(
+        st.tuples(st.integers(0, 300), st.sampled_from(SERVICES), st.booleans()),
+        min_size=1,
+        max_size=60,
+    ),
+    weights=st.fixed_dictionaries({s: st.integers(1, 10) for s in SERVICES}),
+    service_s=st.integers(1, 600),
+    max_wait_s=st.integers(0, 3600),
+)
+def test_queue_empties_after_as_many_calls_as_tickets(
+    arrivals: list[tuple[int, str, bool]],
+    weights: dict[str, int],
+    service_s: int,
+    max_wait_s: int,
+) -> None:
+    """Once arrivals stop, the counter needs exactly one call per waiting ticket to empty
+    the queue; each ticket is called exactly once and then there is nothing left."""
+    policy = Policy(default_max_wait=timedelta(seconds=max_wait_s))
+    tickets, called, (waiting_after_last, calls_after_last) = simulate_one_counter(
+        arrivals, weights, service_s, policy
+    )
+    assert sorted(called) == [t.id for t in tickets]
+    assert calls_after_last == waiting_after_last >= 1
+
+
+def test_overdue_goes_first_example() -> None:
+    """An overdue normal ticket beats a fresh priority ticket and a heavier service."""
+    policy = Policy(default_max_wait=timedelta(minutes=30))
+    now = T0 + timedelta(minutes=40)
+    old = ticket(1, "B", minute=5)
+    choice = choose_next([old, ticket(2, "A", True, minute=39)], {"A": 9, "B": 1}, now, 0, policy)
+    assert choice == Choice(old, "overdue", 0)
+
+
+# --- 4. FCFS inside one service and priority class ---------------------------------------
+
+program_st = st.lists(
+    st.one_of(
+        st.tuples(st.just("arrive"), st.integers(0, 120), st.sampled_from(SERVICES), st.booleans()),
+        st.tuples(st.just("call"), st.integers(0, 120), st.integers(0, 3)),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    program=program_st,
+    counters=st.lists(weights_st, min_size=1, max_size=4),
+    k=st.integers(0, 3),
+)
+def test_fcfs_inside_service_and_class(
+    program: list[tuple], counters: list[dict[str, int]], k: int
+) -> None:
+    """With no overdue override, tickets of one service and one priority flag are called in
+    order of (queued_at, id), whatever the weights, counters and interleaving."""
+    policy = Policy(priority_max_in_row=k, default_max_wait=HUGE)
+    now, next_id = T0, 1
+    waiting: list[Waiting] = []
+    streaks = [0] * len(counters)
+    order: dict[tuple[str, bool], list[Waiting]] = {}
+    for step in program:
+        now += timedelta(seconds=step[1])
+        if step[0] == "arrive":
+            waiting.append(Waiting(next_id, step[2], step[3], now))
+            next_id += 1
+            continue
+        c = step[2] % len(counters)
+        choice = choose_next(waiting, counters[c], now, streaks[c], policy)
+        if choice is None:
+            continue
+        waiting.remove(choice.ticket)
+        streaks[c] = choice.streak
+        order.setdefault((choice.ticket.service, choice.ticket.priority), []).append(choice.ticket)
+    for calls in order.values():
+        assert calls == sorted(calls, key=fcfs)
+
+
+# --- 5. The priority ratio ---------------------------------------------------------------
+
+
+def test_priority_ratio_example() -> None:
+    """With two in a row allowed, the third call goes to the waiting normal ticket."""
+    waiting = [ticket(1, minute=0), ticket(2, priority=True, minute=1)]
+    waiting += [ticket(3, priority=True, minute=2), ticket(4, priority=True, minute=3)]
+    weights, now, streak, calls = {"A": 1}, T0 + timedelta(minutes=5), 0, []
+    while waiting:
+        choice = choose_next(waiting, weights, now, streak, NO_OVERDUE)
+        assert choice is not None
+        calls.append((choice.ticket.id, choice.why, choice.streak))
+        waiting.remove(choice.ticket)
+        streak = choice.streak
+    assert calls == [(2, "priority", 1), (3, "priority", 2), (1, "normal", 0), (4, "priority", 0)]
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+@settings(max_examples=120, deadline=None)
+@given(
+    program=st.lists(
+        st.one_of(
+            st.tuples(
+                st.just("arrive"), st.integers(0, 120), st.sampled_from(SERVICES), st.booleans()
+            ),
+            st.tuples(st.just("call"), st.integers(0, 120)),
+        ),
+        max_size=80,
+    ),
+    weights=weights_st,
+)
+def test_priority_ratio_holds(k: int, program: list[tuple], weights: dict[str, int]) -> None:
+    """At one counter, at most `priority_max_in_row` priority tickets are called in a row
+    while a normal ticket it serves is waiting; below that limit a waiting priority ticket
+    goes first; and a counter with people waiting is never idle, so priority tickets are
+    still called when no normal ticket waits."""
+    policy = Policy(priority_max_in_row=k, default_max_wait=HUGE)
+    now, next_id, streak, run = T0, 1, 0, 0
+    waiting: list[Waiting] = []
+    for step in program:
+        now += timedelta(seconds=step[1])
+        if step[0] == "arrive":
+            waiting.append(Waiting(next_id, step[2], step[3], now))
+            next_id += 1
+            continue
+        served = [w for w in waiting if weights.get(w.service, 0) > 0]
+        normal_waits = any(not w.priority for w in served)
+        priority_waits = any(w.priority for w in served)
+        choice = choose_next(waiting, weights, now, streak, policy)
+        if not served:
+            assert choice is None
+            continue
+        assert choice is not None
+        if priority_waits and (not normal_waits or run < k):
+            assert choice.ticket.priority
+        elif normal_waits:
+            assert not choice.ticket.priority
+        run = run + 1 if choice.ticket.priority and normal_waits else 0
+        assert run <= k
+        assert choice.streak == run
+        waiting.remove(choice.ticket)
+        streak = choice.streak
+
+
+# --- 6. Weights --------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    w1=st.integers(1, 20),
+    w2=st.integers(1, 20),
+    n=st.integers(1, 160),
+    service_s=st.integers(1, 900),
+    a_first=st.booleans(),
+)
+def test_weights_share_calls_when_both_backlogged(
+    w1: int, w2: int, n: int, service_s: int, a_first: bool
+) -> None:
+    """Two services each get one new ticket per visit length s, one counter calls every s,
+    so both stay backlogged. After every call, service A's count of calls is within
+    max(w1, w2) / (w1 + w2) <= 1 call of its weighted share N * w1 / (w1 + w2), and a
+    strictly heavier service has never had fewer calls than the lighter one.
+
+    Why: the heads' ages are s * n_B for A and s * n_A for B, and weight x age picks the
+    larger of w1 * n_B and w2 * n_A, which keeps |w1 * n_B - w2 * n_A| <= max(w1, w2).
+    """
+    step = timedelta(seconds=service_s)
+    weights = {"A": w1, "B": w2}
+    waiting: list[Waiting] = []
+    n_a = n_b = 0
+    next_id = 1
+    for call in range(n):
+        now = T0 + call * step
+        for service in ("A", "B") if a_first else ("B", "A"):
+            waiting.append(Waiting(next_id, service, False, now))
+            next_id += 1
+        choice = choose_next(waiting, weights, now, 0, NO_OVERDUE)
+        assert choice is not None
+        waiting.remove(choice.ticket)
+        if choice.ticket.service == "A":
+            n_a += 1
+        else:
+            n_b += 1
+        done = call + 1
+        assert abs(n_a * (w1 + w2) - done * w1) <= max(w1, w2)
+        if w1 > w2:
+            assert n_a >= n_b
+        elif w2 > w1:
+            assert n_b >= n_a
+
+
+waitings_st = st.lists(
+    st.tuples(st.integers(1, 10**6), st.sampled_from(SERVICES), st.booleans(), st.integers(0, 120)),
+    unique_by=lambda row: row[0],
+    max_size=25,
+).map(lambda rows: [ticket(i, s, p, m) for i, s, p, m in rows])
+
+
+@settings(max_examples=300)
+@given(
+    waiting=waitings_st,
+    weights=st.dictionaries(st.sampled_from(SERVICES), st.integers(-2, 5)),
+    now_min=st.integers(0, 240),
+    streak=st.integers(0, 4),
+    k=st.integers(0, 3),
+    max_wait=st.integers(0, 200),
+)
+def test_unserved_service_is_never_called(
+    waiting: list[Waiting],
+    weights: dict[str, int],
+    now_min: int,
+    streak: int,
+    k: int,
+    max_wait: int,
+) -> None:
+    """A service with weight 0 (or below) or absent from the counter's weights is never
+    called, even when overdue; the counter is idle only if nobody it serves waits."""
+    policy = Policy(priority_max_in_row=k, default_max_wait=timedelta(minutes=max_wait))
+    now = T0 + timedelta(minutes=now_min)
+    choice = choose_next(waiting, weights, now, streak, policy)
+    served = [w for w in waiting if weights.get(w.service, 0) > 0]
+    if choice is None:
+        assert served == []
+    else:
+        assert choice.ticket in served
+        assert choice.why in ("overdue", "priority", "normal")
+
+
+def test_weight_tie_break_example() -> None:
+    """With equal weight x age, the heavier service goes first; then the older ticket."""
+    now = T0 + timedelta(minutes=10)
+    a, b = ticket(1, "A", minute=0), ticket(2, "B", minute=5)  # 1 x 10 == 2 x 5
+    assert choose_next([a, b], {"A": 1, "B": 2}, now, 0, NO_OVERDUE).ticket == b
+    c, d = ticket(4, "A", minute=0), ticket(3, "B", minute=0)
+    assert choose_next([c, d], {"A": 1, "B": 1}, now, 0, NO_OVERDUE).ticket == d
+
+
+# --- 7. people_ahead and estimates -------------------------------------------------------
+
+
+def test_people_ahead_example() -> None:
+    """Priority tickets count ahead of a normal ticket, not the other way round."""
+    n1, p2, n3, p4 = ticket(1), ticket(2, priority=True), ticket(3), ticket(4, priority=True)
+    other = ticket(5, "B", minute=-10)
+    queue = [n1, p2, n3, p4, other]
+    assert [people_ahead(t, queue) for t in (n1, p2, n3, p4)] == [2, 0, 3, 1]
+    assert people_ahead(other, queue) == 0
+
+
+@settings(max_examples=300)
+@given(waiting=waitings_st, data=st.data())
+def test_people_ahead_counts(waiting: list[Waiting], data: st.DataObject) -> None:
+    """A normal ticket has every priority ticket of its service ahead plus the earlier
+    normal ones; a priority ticket only the earlier priority ones; other services and the
+    ticket itself never count."""
+    if not waiting:
+        return
+    me = data.draw(st.sampled_from(waiting))
+    same = [w for w in waiting if w.service == me.service and w.id != me.id]
+    earlier = [w for w in same if fcfs(w) < fcfs(me)]
+    if me.priority:
+        expected = sum(w.priority for w in earlier)
+    else:
+        expected = sum(w.priority for w in same) + sum(not w.priority for w in earlier)
+    assert people_ahead(me, waiting) == expected
+    others = [w for w in waiting if w.service != me.service]
+    without_me = [w for w in waiting if w.id != me.id]
+    assert people_ahead(me, without_me) == expected
+    assert people_ahead(me, [w for w in waiting if w not in others]) == expected
+    assert people_ahead(me, others) == 0
+
+
+@settings(max_examples=200)
+@given(waiting=waitings_st)
+def test_people_ahead_is_a_line(waiting: list[Waiting]) -> None:
+    """Inside one service the positions are 0, 1, ..., n - 1: everyone has a distinct place."""
+    for service in SERVICES:
+        line = [w for w in waiting if w.service == service]
+        assert sorted(people_ahead(w, waiting) for w in line) == list(range(len(line)))
+
+
+def test_estimates_examples() -> None:
+    """Three people ahead, five minutes each, two counters: seven and a half minutes."""
+    assert estimated_wait_seconds(3, 300, 2) == 450
+    assert estimated_wait_seconds(0, 300, 2) == 0
+    assert estimated_wait_seconds(1, 100, 3) == 34  # rounded up
+    assert typical_service_seconds([100, 200, 3600 * 5], 240) == 200
+    assert typical_service_seconds([100, 200, 0, -5], 240) == 240
+    assert typical_service_seconds([100, 200, 300, 400], 240) == 250
+
+
+typical_st = st.floats(0, 10**5, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=300)
+@given(
+    ahead=st.integers(-5, 500),
+    more=st.integers(0, 50),
+    typical=typical_st,
+    counters=st.integers(-3, 40),
+    extra=st.integers(0, 10),
+)
+def test_estimated_wait_is_monotone(
+    ahead: int, more: int, typical: float, counters: int, extra: int
+) -> None:
+    """The estimate is 0 with nobody ahead, never drops when more people are ahead, never
+    rises when more counters serve, treats zero or negative counters as one, and is a whole
+    number of seconds no smaller than the exact share."""
+    est = estimated_wait_seconds(ahead, typical, counters)
+    assert isinstance(est, int) and est >= 0
+    if ahead <= 0:
+        assert est == 0
+    else:
+        assert est >= ahead * typical / max(counters, 1) - 1e-6
+    assert estimated_wait_seconds(ahead + more, typical, counters) >= est
+    assert estimated_wait_seconds(ahead, typical, counters + extra) <= est
+    if counters <= 0:
+        assert est == estimated_wait_seconds(ahead, typical, 1)
+
+
+@settings(max_examples=300)
+@given(
+    recent=st.lists(st.floats(-1000, 10**5, allow_nan=False, allow_infinity=False), max_size=15),
+    default=typical_st,
+    noise=st.lists(st.floats(-1000, 0), max_size=5),
+)
+def test_typical_service_is_the_median_of_positive_samples(
+    recent: list[float], default: float, noise: list[float]
+) -> None:
+    """Fewer than three positive samples give the default; otherwise the median of the
+    positive samples; zero and negative samples are ignored, and order does not matter."""
+    usable = [s for s in recent if s > 0]
+    got = typical_service_seconds(recent, default)
+    assert isinstance(got, float)
+    if len(usable) < MIN_HISTORY:
+        assert got == default
+    else:
+        assert got == statistics.median(usable)
+        assert sum(s < got for s in usable) <= len(usable) / 2
+        assert sum(s > got for s in usable) <= len(usable) / 2
+    assert typical_service_seconds(recent + noise, default) == got
+    assert typical_service_seconds(list(reversed(recent)), default) == got
+
+
+# --- 8. Numbering and the service day ----------------------------------------------------
+
+ATHENS = "Europe/Athens"
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("instant", "day"),
+    [
+        # an ordinary winter day: UTC+2, midnight is 22:00Z the evening before
+        ("2026-01-14T21:59:59", date(2026, 1, 14)),
+        ("2026-01-14T22:00:00", date(2026, 1, 15)),
+        # spring forward on Sunday 29 March 2026 (03:00 EET -> 04:00 EEST at 01:00Z):
+        # the 29th starts at 00:00 EET = 28th 22:00Z and ends at 00:00 EEST = 29th 21:00Z
+        ("2026-03-28T21:59:59", date(2026, 3, 28)),
+        ("2026-03-28T22:00:00", date(2026, 3, 29)),
+        ("2026-03-29T00:59:59", date(2026, 3, 29)),
+        ("2026-03-29T01:00:00", date(2026, 3, 29)),
+        ("2026-03-29T20:59:59", date(2026, 3, 29)),
+        ("2026-03-29T21:00:00", date(2026, 3, 30)),
+        # fall back on Sunday 25 October 2026 (04:00 EEST -> 03:00 EET at 01:00Z):
+        # the 25th starts at 00:00 EEST = 24th 21:00Z and ends at 00:00 EET = 25th 22:00Z
+        ("2026-10-24T20:59:59", date(2026, 10, 24)),
+        ("2026-10-24T21:00:00", date(2026, 10, 25)),
+        ("2026-10-25T00:59:59", date(2026, 10, 25)),
+        ("2026-10-25T01:00:00", date(2026, 10, 25)),
+        ("2026-10-25T21:59:59", date(2026, 10, 25)),
+        ("2026-10-25T22:00:00", date(2026, 10, 26)),
+        # an ordinary summer day: UTC+3
+        ("2026-07-01T20:59:59", date(2026, 7, 1)),
+        ("2026-07-01T21:00:00", date(2026, 7, 2)),
+    ],
+)
+def test_service_day_switches_at_athens_midnight(instant: str, day: date) -> None:
+    """The service day in Athens turns over at local midnight, also on the DST change days."""
+    assert service_day(utc(instant), ATHENS) == day
+
+
+def test_service_day_rejects_naive_datetimes() -> None:
+    """A datetime without a time zone is refused rather than guessed."""
+    with pytest.raises(ValueError):
+        service_day(datetime(2026, 10, 25, 12, 0), ATHENS)
+
+
+def _last_sunday(year: int, month: int) -> date:
+    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - 6) % 7)
+
+
+def athens_day_by_hand(instant: datetime) -> date:
+    """EU rule: summer time (UTC+3 in Athens) from the last Sunday of March 01:00Z to the
+    last Sunday of October 01:00Z, UTC+2 otherwise."""
+    y = instant.year
+    start = datetime.combine(_last_sunday(y, 3), time(1), tzinfo=UTC)
+    end = datetime.combine(_last_sunday(y, 10), time(1), tzinfo=UTC)
+    offset = 3 if start <= instant < end else 2
+    return (instant + timedelta(hours=offset)).date()
+
+
+@settings(max_examples=400)
+@given(
+    instant=st.datetimes(
+        min_value=datetime(2000, 1, 2), max_value=datetime(2037, 12, 30), timezones=st.just(UTC)
+    ),
+    offset_min=st.integers(-14 * 60, 14 * 60),
+)
+def test_service_day_follows_athens_clock(instant: datetime, offset_min: int) -> None:
+    """The service day is the Athens calendar day of the instant, however the instant is
+    written (any UTC offset), following the EU summer-time rule."""
+    expected = athens_day_by_hand(instant)
+    assert service_day(instant, ATHENS) == expected
+    elsewhere = instant.astimezone(timezone(timedelta(minutes=offset_min)))
+    assert service_day(elsewhere, ATHENS) == expected
+
+
+def test_format_number_examples() -> None:
+    """Numbers are padded to three digits and simply grow past 999."""
+    assert format_number("A", 7) == "A007"
+    assert format_number("A", 999) == "A999"
+    assert format_number("A", 1000) == "A1000"
+    assert format_number("ΚΕΠ", 42) == "ΚΕΠ042"
+
+
+@given(prefix=st.text(alphabet="ABCXYZΑΒΓ", min_size=1, max_size=3), n=st.integers(1, 10**6))
+def test_format_number_round_trips(prefix: str, n: int) -> None:
+    """The number after the prefix has at least three digits and reads back as the number."""
+    text = format_number(prefix, n)
+    assert text.startswith(prefix)
+    digits = text[len(prefix) :]
+    assert digits.isdigit() and int(digits) == n
+    assert len(digits) == max(3, len(str(n)))
