@@ -42,7 +42,8 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
-def create_app(database_url: str | None = None, **config: Any) -> Flask:
+def create_app(database: Database | str | None = None, **config: Any) -> Flask:
+    """The WSGI app; `database` is a Database, a URL, or None for SEIRA_DATABASE_URL."""
     app = Flask(__name__, instance_path=str(Path("instance").resolve()))
     app.json = JSONProvider(app)
     app.json.sort_keys = False
@@ -51,7 +52,8 @@ def create_app(database_url: str | None = None, **config: Any) -> Flask:
         PUBLIC_URL=os.environ.get("SEIRA_PUBLIC_URL"),
     )
     app.config.update(config)
-    app.extensions["seira.db"] = Database(database_url)
+    db = database if isinstance(database, Database) else Database(database)
+    app.extensions["seira.db"] = db
     app.register_blueprint(api_bp, url_prefix=API_PREFIX)
     register_api_errors(app, API_PREFIX)
     return app

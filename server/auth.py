@@ -166,12 +166,17 @@ def sign_in(db: Database, username: str, password: str) -> tuple[str, datetime, 
         raise AuthError("wrong username or password")
     if not check_password_hash(user.password_hash, password):
         raise AuthError("wrong username or password")
+    token, expires = grant_token(db, user.id)
+    return token, expires, _staff_principal(db, user)
+
+
+def grant_token(db: Database, user_id: int) -> tuple[str, datetime]:
+    """A new bearer token for a user whose identity is already established."""
     token = new_token()
     expires = utcnow() + STAFF_TOKEN_LIFETIME
     with db.write() as s:
-        s.add(StaffToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires))
-    principal = _staff_principal(db, user)
-    return token, expires, principal
+        s.add(StaffToken(token_hash=token_hash(token), user_id=user_id, expires_at=expires))
+    return token, expires
 
 
 def _staff_principal(db: Database, user: User) -> Principal:

@@ -104,14 +104,10 @@ def _load(db: Database) -> Catalog:
         reasons = s.scalars(
             select(Reason).where(Reason.active.is_(True)).order_by(Reason.position)
         ).all()
-        covers: list[tuple[int, str]] = list(
-            s.execute(select(ServiceReason.service_id, ServiceReason.reason_code)).tuples()
-        )
-        links: list[tuple[int, int, int]] = list(
-            s.execute(
-                select(CounterService.counter_id, CounterService.service_id, CounterService.weight)
-            ).tuples()
-        )
+        covers = s.execute(select(ServiceReason.service_id, ServiceReason.reason_code)).all()
+        links = s.execute(
+            select(CounterService.counter_id, CounterService.service_id, CounterService.weight)
+        ).all()
     site_ids = {site.id for site in sites}
     reason_codes = {r.code for r in reasons}
     service_ids = {svc.id for svc in services if svc.site_id in site_ids}

@@ -1,0 +1,118 @@
+"""Shared fixtures: a migrated SQLite database with the Thessaloniki centres, an app whose
+test client checks every API response against the OpenAPI document, and tokens."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from server import auth, migrate, siteconfig
+from server.app import create_app
+from server.db import Database
+from server.models import Event, StaffToken, Ticket, TicketNumber, User
+from tests import openapi_check
+
+CONFIG = Path(__file__).resolve().parents[1] / "server" / "sites" / "thessaloniki.toml"
+PASSWORD = "correct-horse"
+USERS = {  # token name -> (username, role, site)
+    "staff": ("eleni", "staff", "thess-east"),
+    "west_staff": ("nikos", "staff", "thess-west"),
+    "supervisor": ("maria", "supervisor", "thess-east"),
+}
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate and configure once; each test gets a copy of the file."""
+    path = tmp_path_factory.mktemp("template") / "seira.db"
+    db = Database(f"sqlite:///{path}")
+    migrate.upgrade(db)
+    siteconfig.load(db, CONFIG)
+    for username, role, site in USERS.values():  # scrypt is slow on purpose: hash once
+        auth.add_user(db, username, PASSWORD, role, site)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def db(template_db: Path, tmp_path: Path) -> Iterator[Database]:
+    path = tmp_path / "seira.db"
+    shutil.copy(template_db, path)
+    database = Database(f"sqlite:///{path}")
+    yield database
+    database.dispose()
+
+
+class CheckedClient(FlaskClient):
+    """A test client that validates each /api/v1 response against the OpenAPI document."""
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+        response = super().open(*args, **kwargs)
+        request = response.request
+        if request.path.startswith(openapi_check.PREFIX):
+            body = response.get_json(silent=True) if response.data else None
+            openapi_check.check(
+                request.method, request.path, response.status_code, body, response.content_type
+            )
+        return response
+
+
+@pytest.fixture
+def app(db: Database):  # type: ignore[no-untyped-def]
+    application = create_app(db, TESTING=True, SECRET_KEY="test")
+    application.test_client_class = CheckedClient
+    return application
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def tokens(db: Database) -> dict[str, str]:
+    """Bearer tokens: staff, supervisor and devices of thess-east, staff and kiosk of thess-west.
+
+    Staff tokens are granted directly (sign-in through the API has its own tests).
+    """
+    out = {}
+    with db.read() as s:
+        ids = dict(s.execute(select(User.username, User.id)).all())
+    for name, (username, _role, _site) in USERS.items():
+        out[name] = auth.grant_token(db, ids[username])[0]
+    out["kiosk"] = auth.add_device(db, "thess-east", "kiosk", "kiosk-1")
+    out["display"] = auth.add_device(db, "thess-east", "display", "display-1")
+    out["west_kiosk"] = auth.add_device(db, "thess-west", "kiosk", "kiosk-1")
+    return out
+
+
+def counts(db: Database) -> dict[str, int]:
+    """Row counts of everything a request could write: equal before and after = no write."""
+    with db.read() as s:
+        return {
+            model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Ticket, Event, TicketNumber, StaffToken, User)
+        } | {
+            "ticket_states": hash(
+                tuple(
+                    s.execute(
+                        select(Ticket.id, Ticket.status, Ticket.counter_id, Ticket.service_id)
+                    )
+                )
+            ),
+            "last_numbers": hash(
+                tuple(s.execute(select(TicketNumber.service_id, TicketNumber.last_number)))
+            ),
+        }

@@ -1,0 +1,119 @@
+"""Many kiosks and counters at once, against a real `seira serve` process over HTTP."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from server.models import Event
+from server.sandbox import LiveServer
+
+DATA = Path(__file__).with_name("data")
+
+
+def run_together(n: int, work: Callable[[int], Any]) -> list[Any]:
+    """Start n threads at the same instant; return their results in order."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except BaseException as exc:  # report it in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    if errors:
+        raise errors[0]
+    return results
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    with LiveServer(DATA / "eight_counters.toml") as live:
+        yield live
+
+
+def issue_many(url: str, token: str, count: int) -> list[dict]:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    out = []
+    for _ in range(count):
+        response = session.post(
+            f"{url}/api/v1/sites/test-centre/tickets",
+            json={"service": "general", "reason": "other", "lang": "el"},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        out.append(response.json())
+    return out
+
+
+def test_eight_kiosks_get_distinct_gap_free_numbers(server: LiveServer) -> None:
+    kiosks = [server.add_device("test-centre", "kiosk", f"kiosk-{i}") for i in range(8)]
+    batches = run_together(8, lambda i: issue_many(server.url, kiosks[i], 200))
+    numbers = [int(t["number"][1:]) for batch in batches for t in batch]
+    assert sorted(numbers) == list(range(1, 1601))
+    for batch in batches:  # each kiosk saw its own numbers rise
+        mine = [int(t["number"][1:]) for t in batch]
+        assert mine == sorted(mine)
+
+
+def test_eight_counters_never_call_the_same_ticket(server: LiveServer) -> None:
+    staff = server.add_staff("racer", "test-centre")
+    kiosk = server.add_device("test-centre", "kiosk", "kiosk-race")
+    waiting_before = requests.get(
+        f"{server.url}/api/v1/sites/test-centre/queue",
+        headers={"Authorization": f"Bearer {staff}"},
+        timeout=10,
+    ).json()["services"][0]["waiting"]
+    issued = {t["id"] for t in issue_many(server.url, kiosk, 200)}
+
+    def counter(i: int) -> list[int]:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {staff}"
+        called = []
+        while True:
+            response = session.post(
+                f"{server.url}/api/v1/sites/test-centre/counters/desk-{i + 1}/call-next",
+                timeout=30,
+            )
+            if response.status_code == 204:
+                return called
+            assert response.status_code == 200, response.text
+            ticket = response.json()
+            called.append(ticket["id"])
+            done = session.post(
+                f"{server.url}/api/v1/tickets/{ticket['id']}/finish",
+                json={"outcome": "served"},
+                timeout=30,
+            )
+            assert done.status_code == 200, done.text
+
+    per_counter = run_together(8, counter)
+    everything = [tid for calls in per_counter for tid in calls]
+    assert len(everything) == len(set(everything)), "a ticket was called twice"
+    assert issued <= set(everything)
+    assert len(everything) == waiting_before + len(issued)
+    assert sum(1 for calls in per_counter if calls) > 1  # the counters really raced
+    with server.db.read() as s:
+        called_events = Counter(
+            s.execute(select(Event.ticket_id).where(Event.type == "called")).scalars()
+        )
+        assert set(called_events.values()) == {1}
+        assert s.scalar(
+            select(func.count()).select_from(Event).where(Event.type == "finished")
+        ) == len(everything)
