@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -25,9 +26,13 @@ STAFF_TOKEN_LIFETIME = timedelta(hours=12)
 # Resolved tokens are remembered this long, so a kiosk's every request does not cost a
 # lookup; revoking a device in another process takes effect within this time.
 PRINCIPAL_TTL_S = 10.0
-# A real hash to compare against when the username is unknown, so that timing does not
-# tell which usernames exist.
-_DUMMY_HASH = generate_password_hash("seira-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A real hash to check against when the username is unknown, so that the time a
+    refusal takes does not tell which usernames exist. Made on first use: it is slow."""
+    return generate_password_hash("seira-timing-equaliser")
 
 
 class Role(StrEnum):
@@ -162,7 +167,7 @@ def sign_in(db: Database, username: str, password: str) -> tuple[str, datetime, 
     with db.read() as s:
         user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         raise AuthError("wrong username or password")
     if not check_password_hash(user.password_hash, password):
         raise AuthError("wrong username or password")

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy import make_url, select
 
 from . import auth, migrate, siteconfig
 from .db import Database
+from .models import User
 from .store import close_day
 
 DEMO_CONFIG = Path(__file__).with_name("sites") / "thessaloniki.toml"
@@ -40,7 +42,8 @@ def init() -> None:
     """Create the database, or upgrade it to the current schema."""
     db = _db()
     revision = migrate.upgrade(db)
-    click.echo(f"database ready at schema {revision}: {db.url}")
+    shown = make_url(db.url).render_as_string(hide_password=True)
+    click.echo(f"database ready at schema {revision}: {shown}")
 
 
 @main.group()
@@ -130,8 +133,16 @@ def demo(host: str, port: int) -> None:
     """Set up the demo centres and accounts, print how to sign in, and serve."""
     from .serve import run
 
+    demo_names = [username for username, _, _ in DEMO_USERS]
     db = _db()
     migrate.upgrade(db)
+    with db.read() as s:
+        others = s.scalars(select(User.username).where(User.username.not_in(demo_names))).all()
+    if others:
+        raise click.ClickException(
+            "this database has real accounts; the demo would reset its configuration. "
+            "Point SEIRA_DATABASE_URL at a new database for the demo."
+        )
     siteconfig.load(db, DEMO_CONFIG)
     for username, role, sites in DEMO_USERS:
         for site in sites:

@@ -155,8 +155,7 @@ _T = Ticket.__table__
 
 
 def _ticket_row(db: Database, where: Any, cat: catalog.Catalog) -> tuple[dict, TicketView]:
-    with db.read() as s:
-        conn = s.connection()
+    with db.connect() as conn:
         row = conn.execute(select(_T).where(where)).mappings().first()
         if row is None:
             raise NotFound("no such ticket")

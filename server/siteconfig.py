@@ -1,8 +1,9 @@
 """Load a TOML description of sites, services, visit reasons and counters into the database.
 
-The file is checked as a whole first and refused with every problem listed, so a typo
-never half-applies. Loading is an upsert keyed on the stable codes and slugs; what the file
-no longer names is deactivated, never deleted, because tickets and events refer to it.
+The file describes the whole deployment. It is checked as a whole first and refused with
+every problem listed, so a typo never half-applies. Loading is an upsert keyed on the
+stable codes and slugs; what the file no longer names is deactivated, never deleted,
+because tickets and events refer to it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from jsonschema import Draft202012Validator
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -35,10 +37,109 @@ class ConfigError(ValueError):
         self.problems = problems
 
 
-def _labels(value: Any, where: str, problems: list[str]) -> None:
-    if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
-        problems.append(f"{where}: labels must be a table of language code -> text")
-        return
+_TEXT = {"type": "string", "minLength": 1}
+_LABELS = {"type": "object", "additionalProperties": _TEXT}
+_MINUTES = {"type": "integer", "minimum": 1}
+_STRUCTURE = {
+    "type": "object",
+    "properties": {
+        "reasons": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "pictogram", "labels"],
+                "properties": {
+                    "code": _TEXT,
+                    "parent": _TEXT,
+                    "pictogram": _TEXT,
+                    "sensitive": {"type": "boolean"},
+                    "labels": _LABELS,
+                },
+                "additionalProperties": False,
+            },
+        },
+        "sites": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["slug", "name", "address", "timezone", "services"],
+                "properties": {
+                    "slug": _TEXT,
+                    "name": _LABELS,
+                    "address": _LABELS,
+                    "timezone": _TEXT,
+                    "hours": {"type": "object", "additionalProperties": _TEXT},
+                    "priority_max_in_row": {"type": "integer", "minimum": 0},
+                    "services": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["slug", "prefix", "labels", "reasons"],
+                            "properties": {
+                                "slug": _TEXT,
+                                "prefix": _TEXT,
+                                "labels": _LABELS,
+                                "reasons": {"type": "array", "minItems": 1, "items": _TEXT},
+                                "max_wait_min": _MINUTES,
+                                "default_service_min": _MINUTES,
+                            },
+                            "additionalProperties": False,
+                        },
+                    },
+                    "counters": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["slug", "labels", "services"],
+                            "properties": {
+                                "slug": _TEXT,
+                                "labels": _LABELS,
+                                "services": {
+                                    "type": "object",
+                                    "minProperties": 1,
+                                    "additionalProperties": {"type": "integer", "minimum": 1},
+                                },
+                            },
+                            "additionalProperties": False,
+                        },
+                    },
+                },
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["sites"],
+    "additionalProperties": False,
+}
+
+
+def _where(data: Any, path: list[Any]) -> str:
+    """'sites[0] (thess-east) counters[2] (desk-3).services' for an error location."""
+    out, node = "", data
+    for key in path:
+        if isinstance(key, int):
+            out += f"[{key}]"
+            node = node[key] if isinstance(node, list) and key < len(node) else None
+            name = node.get("slug") or node.get("code") if isinstance(node, dict) else None
+            if isinstance(name, str):
+                out += f" ({name})"
+        else:
+            out += f"{'.' if out and not out.endswith(')') else ' ' if out else ''}{key}"
+            node = node.get(key) if isinstance(node, dict) else None
+    return out or "the file"
+
+
+def _structure_problems(data: Any) -> list[str]:
+    errors = Draft202012Validator(_STRUCTURE).iter_errors(data)
+    return [
+        f"{_where(data, list(e.absolute_path))}: {e.message}"
+        for e in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
+    ]
+
+
+def _labels(value: dict[str, str], where: str, problems: list[str]) -> None:
     missing = [lang for lang in REQUIRED_LANGS if lang not in value]
     if missing:
         problems.append(f"{where}: labels lack {', '.join(missing)}")
@@ -47,19 +148,15 @@ def _labels(value: Any, where: str, problems: list[str]) -> None:
 def _check_reasons(reasons: list[dict], problems: list[str]) -> dict[str, dict]:
     by_code: dict[str, dict] = {}
     for i, r in enumerate(reasons):
-        code = r.get("code")
+        code = r["code"]
         where = f"reasons[{i}] ({code})"
-        if not isinstance(code, str) or not _CODE.match(code):
+        if not _CODE.match(code):
             problems.append(f"{where}: code must look like 'group' or 'group.item'")
             continue
         if code in by_code:
             problems.append(f"{where}: duplicate code")
         by_code[code] = r
-        if not isinstance(r.get("pictogram"), str):
-            problems.append(f"{where}: pictogram name missing")
-        if not isinstance(r.get("sensitive", False), bool):
-            problems.append(f"{where}: sensitive must be true or false")
-        _labels(r.get("labels"), where, problems)
+        _labels(r["labels"], where, problems)
     for code, r in by_code.items():
         parent = r.get("parent")
         if parent is None:
@@ -71,82 +168,76 @@ def _check_reasons(reasons: list[dict], problems: list[str]) -> dict[str, dict]:
     return by_code
 
 
-def _check_site(i: int, site: dict, reasons: dict[str, dict], problems: list[str]) -> None:
-    where = f"sites[{i}] ({site.get('slug')})"
-    if not isinstance(site.get("slug"), str) or not _SLUG.match(site["slug"]):
-        problems.append(f"{where}: slug must be lowercase letters, digits and dashes")
-    _labels(site.get("name"), f"{where} name", problems)
-    _labels(site.get("address"), f"{where} address", problems)
-    try:
-        ZoneInfo(str(site.get("timezone", "")))
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(f"{where}: unknown timezone {site.get('timezone')!r}")
-    for day, span in (site.get("hours") or {}).items():
-        if day not in DAYS or not isinstance(span, str) or not _HOURS.match(span):
+def _check_hours(where: str, hours: dict[str, str], problems: list[str]) -> None:
+    for day, span in hours.items():
+        match = _HOURS.match(span)
+        if day not in DAYS or not match:
             problems.append(
                 f"{where}: hours entry {day} = {span!r} is not like mon = '08:00-15:00'"
             )
-    in_row = site.get("priority_max_in_row", 2)
-    if not isinstance(in_row, int) or in_row < 0:
-        problems.append(f"{where}: priority_max_in_row must be a whole number >= 0")
+        elif span[:5] >= span[6:]:
+            problems.append(f"{where}: hours entry {day} = {span!r} closes before it opens")
 
-    services = site.get("services") or []
-    if not services:
-        problems.append(f"{where}: no services")
+
+def _check_site(i: int, site: dict, reasons: dict[str, dict], problems: list[str]) -> None:
+    where = f"sites[{i}] ({site['slug']})"
+    if not _SLUG.match(site["slug"]):
+        problems.append(f"{where}: slug must be lowercase letters, digits and dashes")
+    _labels(site["name"], f"{where} name", problems)
+    _labels(site["address"], f"{where} address", problems)
+    try:
+        ZoneInfo(site["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{where}: unknown timezone {site['timezone']!r}")
+    _check_hours(where, site.get("hours", {}), problems)
+
     slugs, prefixes = set(), set()
-    for j, svc in enumerate(services):
-        sw = f"{where} services[{j}] ({svc.get('slug')})"
-        slug, prefix = svc.get("slug"), svc.get("prefix")
-        if not isinstance(slug, str) or not _SLUG.match(slug) or slug in slugs:
-            problems.append(f"{sw}: slug missing, malformed or repeated")
-        slugs.add(slug)
-        if not isinstance(prefix, str) or not re.fullmatch(r"[A-Z]", prefix) or prefix in prefixes:
+    for j, svc in enumerate(site["services"]):
+        sw = f"{where} services[{j}] ({svc['slug']})"
+        if not _SLUG.match(svc["slug"]) or svc["slug"] in slugs:
+            problems.append(f"{sw}: slug malformed or repeated")
+        slugs.add(svc["slug"])
+        prefix = svc["prefix"]
+        if not re.fullmatch(r"[A-Z]", prefix) or prefix in prefixes:
             problems.append(f"{sw}: prefix must be one capital Latin letter, unique in the site")
         prefixes.add(prefix)
-        _labels(svc.get("labels"), sw, problems)
-        codes = svc.get("reasons") or []
-        if not codes:
-            problems.append(f"{sw}: covers no reasons")
-        for code in codes:
+        _labels(svc["labels"], sw, problems)
+        for code in svc["reasons"]:
             if code not in reasons:
                 problems.append(f"{sw}: unknown reason '{code}'")
-        for key in ("max_wait_min", "default_service_min"):
-            value = svc.get(key, 1)
-            if not isinstance(value, int) or value <= 0:
-                problems.append(f"{sw}: {key} must be a positive whole number of minutes")
 
     counter_slugs: set[str] = set()
-    counters = site.get("counters") or []
-    for j, ctr in enumerate(counters):
-        cw = f"{where} counters[{j}] ({ctr.get('slug')})"
-        slug = ctr.get("slug")
-        if not isinstance(slug, str) or not _SLUG.match(slug) or slug in counter_slugs:
-            problems.append(f"{cw}: slug missing, malformed or repeated")
-        counter_slugs.add(slug)
-        _labels(ctr.get("labels"), cw, problems)
-        served = ctr.get("services") or {}
-        if not served:
-            problems.append(f"{cw}: serves no service")
-        for svc_slug, weight in served.items():
+    for j, ctr in enumerate(site.get("counters", [])):
+        cw = f"{where} counters[{j}] ({ctr['slug']})"
+        if not _SLUG.match(ctr["slug"]) or ctr["slug"] in counter_slugs:
+            problems.append(f"{cw}: slug malformed or repeated")
+        counter_slugs.add(ctr["slug"])
+        _labels(ctr["labels"], cw, problems)
+        for svc_slug in ctr["services"]:
             if svc_slug not in slugs:
                 problems.append(f"{cw}: unknown service '{svc_slug}'")
-            if not isinstance(weight, int) or weight <= 0:
-                problems.append(f"{cw}: weight of '{svc_slug}' must be a positive whole number")
 
 
 def parse(path: str | Path) -> dict[str, Any]:
-    """Read and check a configuration file; raise ConfigError listing every problem."""
+    """Read and check a configuration file; raise ConfigError listing every problem.
+
+    The shape (tables, lists, types) is checked first against a schema; the meaning
+    (references, uniqueness, formats) only once the shape is right.
+    """
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+    except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError([f"{path}: {exc}"]) from None
-    problems: list[str] = []
-    reasons = _check_reasons(data.get("reasons") or [], problems)
-    sites = data.get("sites") or []
-    if not sites:
-        problems.append("no [[sites]]")
-    for i, site in enumerate(sites):
+    problems = _structure_problems(data)
+    if problems:
+        raise ConfigError(problems)
+    reasons = _check_reasons(data.get("reasons", []), problems)
+    seen: set[str] = set()
+    for i, site in enumerate(data["sites"]):
+        if site["slug"] in seen:
+            problems.append(f"sites[{i}] ({site['slug']}): duplicate site slug")
+        seen.add(site["slug"])
         _check_site(i, site, reasons, problems)
     if problems:
         raise ConfigError(problems)
@@ -230,6 +321,11 @@ def load(db: Database, path: str | Path) -> dict[str, int]:
     reasons = {r["code"]: r for r in data.get("reasons") or []}
     with db.write() as s:
         _upsert_reasons(s, data.get("reasons") or [])
+        named = [site["slug"] for site in data["sites"]]
+        retired = select(Site.id).where(Site.slug.not_in(named))
+        s.execute(update(Site).where(Site.slug.not_in(named)).values(active=False))
+        s.execute(update(Service).where(Service.site_id.in_(retired)).values(active=False))
+        s.execute(update(Counter).where(Counter.site_id.in_(retired)).values(active=False))
         for site in data["sites"]:
             _upsert_site(s, site, reasons)
     catalog.invalidate(db)

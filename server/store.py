@@ -337,8 +337,7 @@ def issue_ticket(
     except ValueError:
         raise Invalid(f"unknown priority '{priority}'", "bad_priority") from None
     day = engine.service_day(now, site_row.timezone)
-    with db.write() as s:
-        conn = s.connection()
+    with db.transaction() as conn:
         number = _next_number(conn, service_row.id, day)
         ticket: Row = {
             "site_id": site_row.id,
@@ -397,8 +396,7 @@ def call_next(
     today = engine.service_day(now, site_row.timezone)
     if not services:
         return None
-    with db.write() as s:
-        conn = s.connection()
+    with db.transaction() as conn:
         if not db.is_sqlite:
             conn.execute(_LOCK_SITE, {"site_id": site_row.id})
         busy = conn.execute(_BUSY, {"counter_id": counter_row.id}).scalar()
@@ -426,8 +424,8 @@ def call_next(
 
 def ticket_site_id(db: Database, ticket_id: int) -> int:
     """The site a ticket belongs to, for the caller's permission check."""
-    with db.read() as s:
-        site_id = s.scalar(select(T.c.site_id).where(T.c.id == ticket_id))
+    with db.connect() as conn:
+        site_id = conn.execute(select(T.c.site_id).where(T.c.id == ticket_id)).scalar()
     if site_id is None:
         raise NotFound(f"no ticket {ticket_id}")
     return int(site_id)
@@ -483,8 +481,7 @@ def act(
     elif action is Action.TRANSFER and not service:
         raise Invalid("transfer needs a service", "missing_service")
     changes: Row = {}
-    with db.write() as s:
-        conn = s.connection()
+    with db.transaction() as conn:
         ticket = _load(conn, ticket_id)
         if action is Action.TRANSFER:
             site_row = cat.site_by_id(ticket["site_id"])
@@ -509,8 +506,7 @@ def close_day(db: Database, now: datetime | None = None) -> int:
     """
     now = now or utcnow()
     closed = 0
-    with db.write() as s:
-        conn = s.connection()
+    with db.transaction() as conn:
         for site_id, timezone in conn.execute(select(Site.id, Site.timezone)).all():
             today = engine.service_day(now, timezone)
             stale = (
