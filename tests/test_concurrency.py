@@ -41,7 +41,7 @@ def run_together(n: int, work: Callable[[int], Any]) -> list[Any]:
     return results
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def server() -> Iterator[LiveServer]:
     with LiveServer(DATA / "eight_counters.toml") as live:
         yield live
