@@ -86,11 +86,24 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """Like write(), for SQLAlchemy Core: the store's hot paths skip the ORM session."""
-        with self._write_lock or nullcontext(), self.engine.connect() as conn:
+        with self.engine.connect() as conn, self.writing(conn):
+            yield conn
+
+    @contextmanager
+    def writing(self, conn: Connection) -> Iterator[None]:
+        """One write transaction on `conn`, holding the write lock for as short as can be.
+
+        The caller keeps the connection afterwards for reads that need no lock.
+        """
+        with self._write_lock or nullcontext():
             if self.is_sqlite:
                 conn.execution_options(sqlite_immediate=True)
-            with conn.begin():
-                yield conn
+            try:
+                with conn.begin():
+                    yield
+            finally:
+                if self.is_sqlite:
+                    conn.execution_options(sqlite_immediate=False)
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:

@@ -12,6 +12,7 @@ import: issuing a ticket is a handful of small indexed statements.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -204,6 +205,27 @@ def _next_number(conn: Connection, service_id: int, day: date) -> int:
     return int(conn.execute(stmt, {"service_id": service_id, "day": day}).scalar_one())
 
 
+# service id -> (monotonic time, typical seconds): service times drift over minutes, and
+# reading the last visits on every ticket would cost a query each time.
+_typical: dict[tuple[str, int], tuple[float, float]] = {}
+TYPICAL_TTL_S = 30.0
+
+
+def _typical_seconds(conn: Connection, service: ServiceInfo) -> float:
+    key = (str(conn.engine.url), service.id)
+    cached = _typical.get(key)
+    if cached and time.monotonic() - cached[0] < TYPICAL_TTL_S:
+        return cached[1]
+    recent = [
+        (end - start).total_seconds()
+        for start, end in conn.execute(_RECENT_SERVICE, {"service_id": service.id})
+        if start and end
+    ]
+    typical = engine.typical_service_seconds(recent, service.default_service_min * 60.0)
+    _typical[key] = (time.monotonic(), typical)
+    return typical
+
+
 def _estimate(conn: Connection, t: Row, service: ServiceInfo) -> tuple[int, int]:
     params = {
         "service_id": t["service_id"],
@@ -213,12 +235,7 @@ def _estimate(conn: Connection, t: Row, service: ServiceInfo) -> tuple[int, int]
     }
     stmt = _AHEAD_OF_NORMAL if t["priority"] == Priority.NONE else _AHEAD_OF_PRIORITY
     ahead = int(conn.execute(stmt, params).scalar() or 0)
-    recent = [
-        (end - start).total_seconds()
-        for start, end in conn.execute(_RECENT_SERVICE, {"service_id": service.id})
-        if start and end
-    ]
-    typical = engine.typical_service_seconds(recent, service.default_service_min * 60.0)
+    typical = _typical_seconds(conn, service)
     return ahead, engine.estimated_wait_seconds(ahead, typical, service.counters_serving)
 
 
@@ -337,43 +354,63 @@ def issue_ticket(
     except ValueError:
         raise Invalid(f"unknown priority '{priority}'", "bad_priority") from None
     day = engine.service_day(now, site_row.timezone)
-    with db.transaction() as conn:
-        number = _next_number(conn, service_row.id, day)
-        ticket: Row = {
+    with db.connect() as conn:
+        with db.writing(conn):
+            ticket = _insert_ticket(
+                conn, site_row, service_row, day, reason, lang, priority, device_id, user_id, now
+            )
+        return view(conn, ticket, cat)  # position and estimate: reads, after the commit
+
+
+def _insert_ticket(
+    conn: Connection,
+    site_row: SiteInfo,
+    service_row: ServiceInfo,
+    day: date,
+    reason: str,
+    lang: str,
+    priority: Priority,
+    device_id: int | None,
+    user_id: int | None,
+    now: datetime,
+) -> Row:
+    """Inside the write transaction: take the number, insert the ticket and its event."""
+    number = _next_number(conn, service_row.id, day)
+    ticket: Row = {
+        "site_id": site_row.id,
+        "service_id": service_row.id,
+        "origin_service_id": service_row.id,
+        "reason_code": reason,
+        "lang": lang,
+        "priority": priority.value,
+        "number": number,
+        "code": engine.format_number(service_row.prefix, number),
+        "service_day": day,
+        "public_token": secrets.token_urlsafe(16),
+        "status": Status.WAITING.value,
+        "counter_id": None,
+        "device_id": device_id,
+        "issued_at": now,
+        "queued_at": now,
+        "called_at": None,
+        "started_at": None,
+        "ended_at": None,
+    }
+    ticket["id"] = conn.execute(_INSERT_TICKET, ticket).scalar_one()
+    conn.execute(
+        _INSERT_EVENT,
+        {
+            "ticket_id": ticket["id"],
             "site_id": site_row.id,
             "service_id": service_row.id,
-            "origin_service_id": service_row.id,
-            "reason_code": reason,
-            "lang": lang,
-            "priority": priority.value,
-            "number": number,
-            "code": engine.format_number(service_row.prefix, number),
-            "service_day": day,
-            "public_token": secrets.token_urlsafe(16),
-            "status": Status.WAITING.value,
+            "type": EventType.ISSUED,
+            "at": now,
             "counter_id": None,
-            "device_id": device_id,
-            "issued_at": now,
-            "queued_at": now,
-            "called_at": None,
-            "started_at": None,
-            "ended_at": None,
-        }
-        ticket["id"] = conn.execute(_INSERT_TICKET, ticket).scalar_one()
-        conn.execute(
-            _INSERT_EVENT,
-            {
-                "ticket_id": ticket["id"],
-                "site_id": site_row.id,
-                "service_id": service_row.id,
-                "type": EventType.ISSUED,
-                "at": now,
-                "counter_id": None,
-                "user_id": user_id,
-                "payload": {"reason": reason, "lang": lang, "priority": priority.value},
-            },
-        )
-        return view(conn, ticket, cat)
+            "user_id": user_id,
+            "payload": {"reason": reason, "lang": lang, "priority": priority.value},
+        },
+    )
+    return ticket
 
 
 def call_next(
@@ -480,23 +517,39 @@ def act(
         payload = {"why": why or "left"}
     elif action is Action.TRANSFER and not service:
         raise Invalid("transfer needs a service", "missing_service")
-    changes: Row = {}
-    with db.transaction() as conn:
-        ticket = _load(conn, ticket_id)
-        if action is Action.TRANSFER:
-            site_row = cat.site_by_id(ticket["site_id"])
-            if site_row is None:
-                raise NotFound("the ticket's site is no longer active")
-            target = service_info(cat, site_row, service or "")
-            if target.id == ticket["service_id"]:
-                raise Conflict("the ticket is already in that service", "same_service")
-            old = cat.services.get(ticket["service_id"])
-            payload = {"from_service": old.slug if old else None, "to_service": target.slug}
-            changes = {"service_id": target.id}
-        ticket = _apply(
-            conn, ticket, action, now, user_id=user_id, changes=changes, payload=payload
-        )
+    with db.connect() as conn:
+        with db.writing(conn):
+            ticket = _act_in_transaction(
+                conn, cat, ticket_id, action, user_id, payload, service, now
+            )
         return view(conn, ticket, cat)
+
+
+def _act_in_transaction(
+    conn: Connection,
+    cat: Catalog,
+    ticket_id: int,
+    action: Action,
+    user_id: int | None,
+    payload: dict[str, Any],
+    service: str | None,
+    now: datetime,
+) -> Row:
+    """Inside the write transaction: check and apply one action to one ticket."""
+    changes: Row = {}
+    ticket = _load(conn, ticket_id)
+    if action is Action.TRANSFER:
+        site_row = cat.site_by_id(ticket["site_id"])
+        if site_row is None:
+            raise NotFound("the ticket's site is no longer active")
+        target = service_info(cat, site_row, service or "")
+        if target.id == ticket["service_id"]:
+            raise Conflict("the ticket is already in that service", "same_service")
+        old = cat.services.get(ticket["service_id"])
+        payload = {"from_service": old.slug if old else None, "to_service": target.slug}
+        changes = {"service_id": target.id}
+    ticket = _apply(conn, ticket, action, now, user_id=user_id, changes=changes, payload=payload)
+    return ticket
 
 
 def close_day(db: Database, now: datetime | None = None) -> int:
