@@ -1,7 +1,7 @@
 """The `seira` command, run for real in child processes as an operator would run it.
 
-Each child costs about a second and a half (imports, and the scrypt hash auth.py makes at
-import), so independent commands are started together where a test needs several.
+Each child costs about a second (imports), so independent commands are started together
+where a test needs several.
 """
 
 from __future__ import annotations
@@ -407,3 +407,13 @@ def test_demo_serves_and_can_start_again(fresh_url: str, tmp_path: Path) -> None
             assert live == 4
             tickets = s.scalar(select(func.count()).select_from(Ticket))
             assert tickets == 2  # one per run, numbers kept
+
+
+def test_demo_refuses_a_database_with_real_accounts(url: str, db: Database, tmp_path: Path) -> None:
+    # the db fixture already holds the accounts of a real centre (eleni, maria, nikos)
+    port = str(sandbox.free_port())
+    result = seira(url, tmp_path, "demo", "--port", port)
+    assert result.returncode != 0
+    assert "real accounts" in result.stderr
+    with db.read() as s:
+        assert sorted(s.scalars(select(User.username))) == ["eleni", "maria", "nikos"]

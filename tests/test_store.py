@@ -354,3 +354,19 @@ def test_store_choices_and_positions_match_the_engine(template_db, scratch, step
             assert queries.ticket(db, w.id).people_ahead == engine.people_ahead(w, waiting)
     finally:
         db.dispose()
+
+
+def test_the_server_sweeps_yesterdays_tickets_by_itself(db: Database) -> None:
+    from server.housekeeping import start_day_end_sweeper
+
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    stale = issue(db, now=yesterday)
+    stop = start_day_end_sweeper(db, interval_s=0.05)
+    try:
+        deadline = datetime.now(UTC) + timedelta(seconds=10)
+        while queries.ticket(db, stale.id).status != Status.CLOSED:
+            assert datetime.now(UTC) < deadline, "the sweeper did not close the ticket"
+            stop.wait(0.05)
+    finally:
+        stop.set()
+    assert [e.type for e in events(db, stale.id)] == ["issued", "closed_at_day_end"]

@@ -1,0 +1,1 @@
+"""The staff workstation: sign in, live waiting list, call next and record outcomes."""

@@ -1,0 +1,1 @@
+"""The waiting-room wall display: current and recent calls, shown and spoken."""

@@ -1,0 +1,1 @@
+"""The visitor's touchscreen: language, visit reason, priority and the ticket."""

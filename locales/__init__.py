@@ -1,0 +1,1 @@
+"""gettext catalogs, one folder per language: <lang>/LC_MESSAGES/messages.po."""

@@ -1,0 +1,1 @@
+"""Turning a ticket into printer bytes and sending them to thermal printers."""
