@@ -1,30 +1,46 @@
-"""Work the server does on its own: closing yesterday's open tickets after midnight."""
+"""Work the server does on its own: SQLite checkpoints, and closing yesterday's tickets."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from .db import Database
 from .store import close_day
 
 log = logging.getLogger(__name__)
 
+CHECKPOINT_EVERY_S = 1.0
+SWEEP_EVERY_S = 60.0
 
-def start_day_end_sweeper(db: Database, interval_s: float = 60.0) -> threading.Event:
-    """Run close_day now and every `interval_s`; set the returned event to stop."""
+
+def start_housekeeping(
+    db: Database,
+    checkpoint_every_s: float = CHECKPOINT_EVERY_S,
+    sweep_every_s: float = SWEEP_EVERY_S,
+) -> threading.Event:
+    """One background thread: checkpoint the log often, run close_day now and then.
+
+    Set the returned event to stop it. A failed pass is logged and the next one runs:
+    housekeeping must never take the server down.
+    """
     stop = threading.Event()
 
     def run() -> None:
+        next_sweep = 0.0
         while True:
             try:
-                closed = close_day(db)
-                if closed:
-                    log.info("closed %d tickets left open from an earlier day", closed)
-            except Exception:  # keep sweeping: one failed pass must not end the thread
-                log.exception("day-end sweep failed")
-            if stop.wait(interval_s):
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + sweep_every_s
+                    closed = close_day(db)
+                    if closed:
+                        log.info("closed %d tickets left open from an earlier day", closed)
+                db.checkpoint()
+            except Exception:
+                log.exception("housekeeping pass failed")
+            if stop.wait(checkpoint_every_s):
                 return
 
-    threading.Thread(target=run, name="day-end-sweeper", daemon=True).start()
+    threading.Thread(target=run, name="housekeeping", daemon=True).start()
     return stop

@@ -11,7 +11,8 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from .app import create_app
-from .housekeeping import start_day_end_sweeper
+from .db import Database
+from .housekeeping import start_housekeeping
 
 
 class _Server(BaseApplication):
@@ -25,8 +26,9 @@ class _Server(BaseApplication):
 
     def load(self):  # type: ignore[no-untyped-def]
         # runs in the worker, after the fork: database connections and threads start here
-        app = create_app()
-        start_day_end_sweeper(app.extensions["seira.db"])
+        db = Database(background_checkpoints=True)
+        app = create_app(db)
+        start_housekeeping(db)
         return app
 
 

@@ -357,11 +357,11 @@ def test_store_choices_and_positions_match_the_engine(template_db, scratch, step
 
 
 def test_the_server_sweeps_yesterdays_tickets_by_itself(db: Database) -> None:
-    from server.housekeeping import start_day_end_sweeper
+    from server.housekeeping import start_housekeeping
 
     yesterday = datetime.now(UTC) - timedelta(days=1)
     stale = issue(db, now=yesterday)
-    stop = start_day_end_sweeper(db, interval_s=0.05)
+    stop = start_housekeeping(db, checkpoint_every_s=0.05, sweep_every_s=0.05)
     try:
         deadline = datetime.now(UTC) + timedelta(seconds=10)
         while queries.ticket(db, stale.id).status != Status.CLOSED:
