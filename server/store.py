@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, union_all, update
+from sqlalchemy import Connection, bindparam, func, insert, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import catalog, engine
@@ -110,20 +110,36 @@ def counter_info(cat: Catalog, site: SiteInfo, slug: str) -> CounterInfo:
 T = Ticket.__table__
 E = Event.__table__
 
-_WAITING_HERE = and_(
-    T.c.service_id == bindparam("service_id"),
-    T.c.service_day == bindparam("day"),
-    T.c.status == Status.WAITING,
-    T.c.id != bindparam("ticket_id"),
-)
-_EARLIER = or_(
-    T.c.queued_at < bindparam("queued_at"),
-    and_(T.c.queued_at == bindparam("queued_at"), T.c.id < bindparam("ticket_id")),
-)
-_IS_PRIORITY = T.c.priority != Priority.NONE
-# engine.people_ahead as one COUNT (a test checks the two agree)
-_AHEAD_OF_PRIORITY = select(func.count()).where(_WAITING_HERE, _IS_PRIORITY, _EARLIER)
-_AHEAD_OF_NORMAL = select(func.count()).where(_WAITING_HERE, or_(_IS_PRIORITY, _EARLIER))
+_PRIORITY_KINDS = [p.value for p in Priority if p is not Priority.NONE]
+_QUEUED = bindparam("queued_at")
+
+
+def _count_waiting(*conditions: Any) -> Any:
+    """COUNT of waiting tickets of one service and day: a range of ix_tickets_queue."""
+    return (
+        select(func.count())
+        .where(
+            T.c.service_id == bindparam("service_id"),
+            T.c.service_day == bindparam("day"),
+            T.c.status == Status.WAITING,
+            *conditions,
+        )
+        .scalar_subquery()
+    )
+
+
+def _earlier_in(priority_condition: Any) -> Any:
+    """Tickets of a class queued before (queued_at, id): two index ranges, no OR to scan."""
+    return _count_waiting(priority_condition, T.c.queued_at < _QUEUED) + _count_waiting(
+        priority_condition, T.c.queued_at == _QUEUED, T.c.id < bindparam("ticket_id")
+    )
+
+
+_IS_PRIORITY = T.c.priority.in_(_PRIORITY_KINDS)
+# engine.people_ahead in SQL (a test checks the two agree): a priority ticket has the
+# earlier priority tickets ahead; a normal one every priority ticket and the earlier normal.
+_AHEAD_OF_PRIORITY = select(_earlier_in(_IS_PRIORITY))
+_AHEAD_OF_NORMAL = select(_count_waiting(_IS_PRIORITY) + _earlier_in(T.c.priority == Priority.NONE))
 
 _RECENT_SERVICE = (
     select(T.c.called_at, T.c.ended_at)
@@ -131,8 +147,6 @@ _RECENT_SERVICE = (
     .order_by(T.c.ended_at.desc())
     .limit(RECENT_SERVICE_TIMES)
 )
-
-_PRIORITY_KINDS = [p.value for p in Priority if p is not Priority.NONE]
 
 
 @cache
