@@ -118,12 +118,13 @@ def close_day_cmd() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=32, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16))
 @click.option("--access-log", is_flag=True, help="log every request (off: privacy first)")
-def serve(host: str, port: int, threads: int, access_log: bool) -> None:
+def serve(host: str, port: int, threads: int, workers: int, access_log: bool) -> None:
     """Serve the API and pages."""
     from .serve import run
 
-    run(host, port, threads, access_log)
+    run(host, port, threads, access_log, workers)
 
 
 @main.command()

@@ -1,21 +1,22 @@
 """Database engine and transactions: one place that knows SQLite's and PostgreSQL's quirks.
 
-SQLite allows one writer at a time. Letting threads race for its file lock makes them
-sleep in SQLite's busy handler (milliseconds each), so inside one process write
-transactions queue on a lock instead and open with BEGIN IMMEDIATE, which still guards
-against other processes (the CLI, a second server). PostgreSQL needs neither: the store
-takes row locks where order matters.
+SQLite allows one writer at a time. Letting writers race for its file lock makes them
+sleep in SQLite's busy handler (milliseconds each), so write transactions queue on a
+WriteLock instead (threads and processes alike) and open with BEGIN IMMEDIATE.
+PostgreSQL needs neither: the store takes row locks where order matters.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import IO
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_SQLITE_PATH = Path("instance") / "seira.db"
@@ -53,6 +54,39 @@ def _prepare_sqlite(engine: Engine, background_checkpoints: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class WriteLock:
+    """SQLite's one writer at a time, as a lock that waits without polling.
+
+    Threads of this process queue on a mutex; processes (several server workers, the
+    CLI) on an flock of a file beside the database. Both wake the next writer the moment
+    the lock is free, where SQLite's own busy handler would sleep and retry.
+    """
+
+    def __init__(self, database_path: str | None) -> None:
+        self._threads = threading.Lock()
+        self._path = f"{database_path}.lock" if database_path else None
+        self._file: IO[str] | None = None
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._path is None:
+            return
+        try:
+            if self._file is None:
+                self._file = open(self._path, "a")  # noqa: SIM115 - kept open for the lock
+            fcntl.flock(self._file, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._file is not None:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
 class Database:
     """An engine, a session factory and the write discipline that goes with them."""
 
@@ -68,7 +102,10 @@ class Database:
         if self.is_sqlite:
             _prepare_sqlite(self.engine, background_checkpoints)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._write_lock: WriteLock | None = None
+        if self.is_sqlite:
+            path = make_url(self.url).database
+            self._write_lock = WriteLock(path if path and path != ":memory:" else None)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

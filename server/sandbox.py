@@ -33,12 +33,13 @@ def free_port() -> int:
 class LiveServer:
     """Prepare a database with the given configuration, then serve it in a child process."""
 
-    def __init__(self, config: Path = DEFAULT_CONFIG, threads: int = 32) -> None:
+    def __init__(self, config: Path = DEFAULT_CONFIG, threads: int = 32, workers: int = 1) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="seira-"))
         self.database_url = f"sqlite:///{self.dir / 'seira.db'}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.threads = threads
+        self.workers = workers
         self.process: subprocess.Popen[bytes] | None = None
         db = Database(self.database_url)
         migrate.upgrade(db)
@@ -74,6 +75,8 @@ class LiveServer:
                 str(self.port),
                 "--threads",
                 str(self.threads),
+                "--workers",
+                str(self.workers),
             ],
             env=env,
             cwd=self.dir,

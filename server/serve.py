@@ -1,7 +1,8 @@
-"""Run the app under gunicorn: one worker process with threads.
+"""Run the app under gunicorn: worker processes with threads.
 
-One process keeps the queue's write lock and, later, Socket.IO rooms in one place; the
-threads serve concurrent kiosks, counters and displays.
+One worker (the default) is all a centre needs and keeps everything in one process;
+more workers spread a busy server over more cores (SQLite writers still queue on the
+database's WriteLock, across processes).
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ class _Server(BaseApplication):
         return app
 
 
-def run(host: str, port: int, threads: int = 32, access_log: bool = False) -> None:
+def run(
+    host: str, port: int, threads: int = 32, access_log: bool = False, workers: int = 1
+) -> None:
     _Server(
         {
             "bind": f"{host}:{port}",
-            "workers": 1,
+            "workers": workers,
             "worker_class": "gthread",
             "threads": threads,
             "keepalive": 30,

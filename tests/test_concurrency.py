@@ -41,9 +41,10 @@ def run_together(n: int, work: Callable[[int], Any]) -> list[Any]:
     return results
 
 
-@pytest.fixture
-def server() -> Iterator[LiveServer]:
-    with LiveServer(DATA / "eight_counters.toml") as live:
+@pytest.fixture(params=[1, 2], ids=["one-worker", "two-workers"])
+def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """A real server; with two worker processes the SQLite write lock works across them."""
+    with LiveServer(DATA / "eight_counters.toml", workers=request.param) as live:
         yield live
 
 
