@@ -85,6 +85,27 @@ def issue_phase(url: str, token: str, site: str, clients: int, per_client: int) 
     }
 
 
+def reference_phase(url: str, clients: int, per_client: int) -> float:
+    """GET /health per second with the same clients: the floor of this HTTP stack on this
+    machine right now, so that figures from a slow and a fast hour can be compared."""
+    barrier = threading.Barrier(clients + 1)
+
+    def work() -> None:
+        client = Client(url, "")
+        barrier.wait()
+        for _ in range(per_client):
+            client.request("GET", "/health")
+
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    return clients * per_client / (time.perf_counter() - start)
+
+
 def call_phase(
     url: str, token: str, site: str, counters: list[str], calls: int, together: bool
 ) -> dict:
@@ -138,7 +159,9 @@ def one_round(args: argparse.Namespace) -> dict:
         counters = [
             c["slug"] for c in Client(url, staff).request("GET", f"/sites/{args.site}/counters")[1]
         ]
+        reference = reference_phase(url, args.clients, args.per_client)
         result = issue_phase(url, kiosk, args.site, args.clients, args.per_client)
+        result["health_per_s"] = reference
         turns = call_phase(url, staff, args.site, counters, args.calls, together=False)
         stress = call_phase(url, staff, args.site, counters, args.calls, together=True)
         result.update(
@@ -177,14 +200,15 @@ def main() -> None:
         print(
             f"round {i + 1}: {r['tickets_per_s']:.0f} tickets/s (issue median "
             f"{r['issue_median_ms']:.1f} ms, p99 {r['issue_p99_ms']:.1f} ms, "
-            f"{r['errors']} errors); "
+            f"{r['errors']} errors; /health {r['health_per_s']:.0f}/s); "
             f"call-next in turns over {r['calls']} calls: median {r['call_median_ms']:.1f} ms, "
             f"p99 {r['call_p99_ms']:.1f} ms; all counters at once: median "
             f"{r['stress_median_ms']:.1f} ms, p99 {r['stress_p99_ms']:.1f} ms"
         )
     med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
     print(
-        f"median of {len(rounds)} rounds: {med['tickets_per_s']:.0f} tickets/s; call-next "
+        f"median of {len(rounds)} rounds: {med['tickets_per_s']:.0f} tickets/s "
+        f"(/health {med['health_per_s']:.0f}/s); call-next "
         f"median {med['call_median_ms']:.1f} ms, p99 {med['call_p99_ms']:.1f} ms; all at once "
         f"p99 {med['stress_p99_ms']:.1f} ms"
     )

@@ -93,7 +93,8 @@ class Database:
     def __init__(self, url: str | None = None, *, background_checkpoints: bool = False) -> None:
         self.url = url or database_url()
         self.is_sqlite = self.url.startswith("sqlite")
-        kwargs: dict = {}
+        # parameters can hold a visit reason: keep them out of logs and error messages
+        kwargs: dict = {"hide_parameters": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
         else:

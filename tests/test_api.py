@@ -298,3 +298,14 @@ def test_call_next_without_a_body_is_fine(client: FlaskClient, tokens: dict[str,
         ).status_code
         == 200
     )
+
+
+def test_an_unexpected_failure_is_json_too(client: FlaskClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("server.queries.sites", broken)
+    response = client.get(f"{API}/sites")
+    assert response.status_code == 500
+    assert response.get_json()["error"]["code"] == "internal_error"
+    assert "disk" not in response.get_json()["error"]["message"]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..store import StoreError
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -30,6 +34,13 @@ def register(app: Flask, prefix: str) -> None:
     @app.errorhandler(StoreError)
     def _store_error(exc: StoreError):  # type: ignore[no-untyped-def]
         return error_response(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        if not request.path.startswith(prefix):
+            raise exc
+        log.exception("unexpected error on %s %s", request.method, request.url_rule)
+        return error_response(500, "internal_error", "the server failed; its log says why")
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]

@@ -326,8 +326,9 @@ def _errors(*statuses: int) -> dict[str, Any]:
         404: "No such site, service, counter or ticket",
         409: "Not allowed in the ticket's or counter's current state",
         422: "Well-formed but refers to something invalid",
+        500: "Unexpected failure of the server",
     }
-    return {str(s): {"description": text[s], **_json(ref("Error"))} for s in statuses}
+    return {str(s): {"description": text[s], **_json(ref("Error"))} for s in (*statuses, 500)}
 
 
 _SITE = {"name": "site", "in": "path", "required": True, "schema": _SLUG}
@@ -509,7 +510,7 @@ DOCUMENT: dict[str, Any] = {
             "get": _op(
                 "ticketStatus",
                 "A ticket's public status, for the visitor's phone (no sign-in, no reason)",
-                {**_ok("Status", ref("TicketStatus")), **_errors(404)},
+                {**_ok("Status", ref("TicketStatus")), **_errors(400, 404)},
                 parameters=[
                     {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
                 ],
