@@ -1,12 +1,13 @@
 """Transactions on the queue: one function for each thing that happens to a ticket.
 
-Each function runs in one database transaction, asks the pure engine what is allowed
-and who is next, updates the ticket and appends exactly one event per transition. It
-raises a StoreError (with an HTTP-like status) before writing anything when the request
-cannot be honoured, so a refused request changes nothing.
+Each function writes in one short transaction: it asks the pure engine what is allowed
+and who is next, updates the ticket and appends exactly one event per transition. A
+request that cannot be honoured raises a StoreError (with an HTTP-like status) inside
+that transaction, which rolls back, so a refused request changes nothing. Positions and
+wait estimates are read after the commit, outside the write lock.
 
-Configuration comes from the in-memory catalog and the statements are built once at
-import: issuing a ticket is a handful of small indexed statements.
+Configuration comes from the in-memory catalog, the SQL from `queue_sql`: issuing a
+ticket is a handful of small indexed statements.
 """
 
 from __future__ import annotations
@@ -15,19 +16,17 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, select, update
 
 from . import catalog, engine
+from . import queue_sql as sql
 from .catalog import Catalog, CounterInfo, ServiceInfo, SiteInfo
 from .db import Database
 from .engine import Action, EventType, Outcome, Priority, Status
-from .models import Counter, Event, Site, Ticket, TicketNumber, utcnow
+from .models import Site, utcnow
 
-RECENT_SERVICE_TIMES = 25
 Row = dict[str, Any]  # a ticket row as column -> value
 
 
@@ -105,117 +104,13 @@ def counter_info(cat: Catalog, site: SiteInfo, slug: str) -> CounterInfo:
     return counter
 
 
-# --- statements, built once ----------------------------------------------------------------
-
-T = Ticket.__table__
-E = Event.__table__
-
-_PRIORITY_KINDS = [p.value for p in Priority if p is not Priority.NONE]
-_QUEUED = bindparam("queued_at")
-
-
-def _count_waiting(*conditions: Any) -> Any:
-    """COUNT of waiting tickets of one service and day: a range of ix_tickets_queue."""
-    return (
-        select(func.count())
-        .where(
-            T.c.service_id == bindparam("service_id"),
-            T.c.service_day == bindparam("day"),
-            T.c.status == Status.WAITING,
-            *conditions,
-        )
-        .scalar_subquery()
-    )
-
-
-def _earlier_in(priority_condition: Any) -> Any:
-    """Tickets of a class queued before (queued_at, id): two index ranges, no OR to scan."""
-    return _count_waiting(priority_condition, T.c.queued_at < _QUEUED) + _count_waiting(
-        priority_condition, T.c.queued_at == _QUEUED, T.c.id < bindparam("ticket_id")
-    )
-
-
-_IS_PRIORITY = T.c.priority.in_(_PRIORITY_KINDS)
-# engine.people_ahead in SQL (a test checks the two agree): a priority ticket has the
-# earlier priority tickets ahead; a normal one every priority ticket and the earlier normal.
-_AHEAD_OF_PRIORITY = select(_earlier_in(_IS_PRIORITY))
-_AHEAD_OF_NORMAL = select(_count_waiting(_IS_PRIORITY) + _earlier_in(T.c.priority == Priority.NONE))
-
-_RECENT_SERVICE = (
-    select(T.c.called_at, T.c.ended_at)
-    .where(T.c.service_id == bindparam("service_id"), T.c.status == Status.DONE)
-    .order_by(T.c.ended_at.desc())
-    .limit(RECENT_SERVICE_TIMES)
-)
-
-
-@cache
-def _heads_statement(n_services: int) -> Any:
-    """engine.heads in SQL: the oldest waiting ticket of each (service, priority class).
-
-    One indexed LIMIT 1 lookup per pair, so the cost does not grow with the queue.
-    """
-    parts = []
-    for i in range(n_services):
-        for in_class in (T.c.priority == Priority.NONE, T.c.priority.in_(_PRIORITY_KINDS)):
-            parts.append(
-                select(T.c.id, T.c.service_id, T.c.priority, T.c.queued_at)
-                .where(
-                    T.c.service_id == bindparam(f"s{i}"),
-                    T.c.service_day == bindparam("day"),
-                    T.c.status == Status.WAITING,
-                    in_class,
-                )
-                .order_by(T.c.queued_at, T.c.id)
-                .limit(1)
-                .subquery()
-            )
-    return union_all(*(select(part) for part in parts))
-
-
-_BUSY = select(T.c.code).where(
-    T.c.counter_id == bindparam("counter_id"), T.c.status.in_([Status.CALLED, Status.SERVING])
-)
-_STREAK = select(Counter.__table__.c.priority_streak).where(
-    Counter.__table__.c.id == bindparam("counter_id")
-)
-_SET_STREAK = (
-    update(Counter.__table__)
-    .where(Counter.__table__.c.id == bindparam("counter_id"))
-    .values(priority_streak=bindparam("streak"))
-)
-_LOCK_SITE = (
-    select(Site.__table__.c.id).where(Site.__table__.c.id == bindparam("site_id")).with_for_update()
-)
-_TICKET = select(T).where(T.c.id == bindparam("ticket_id")).with_for_update()
-_INSERT_TICKET = insert(T).returning(T.c.id)
-_INSERT_EVENT = insert(E)
-_NUMBER = TicketNumber.__table__
-
-
-def _number_statement(dialect: str) -> Any:
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert_(_NUMBER)
-        .values(service_id=bindparam("service_id"), day=bindparam("day"), last_number=1)
-        .on_conflict_do_update(
-            index_elements=["service_id", "day"],
-            set_={"last_number": _NUMBER.c.last_number + 1},
-        )
-        .returning(_NUMBER.c.last_number)
-    )
-
-
-_NEXT_NUMBER = {d: _number_statement(d) for d in ("sqlite", "postgresql")}
-
-
 def _next_number(conn: Connection, service_id: int, day: date) -> int:
     """Take the next number for (service, day) atomically: an upsert that returns the row.
 
     The number is taken in the ticket's own transaction, so a rollback returns it and
     numbers stay gap-free.
     """
-    stmt = _NEXT_NUMBER[conn.dialect.name]
+    stmt = sql.NEXT_NUMBER[conn.dialect.name]
     return int(conn.execute(stmt, {"service_id": service_id, "day": day}).scalar_one())
 
 
@@ -232,7 +127,7 @@ def _typical_seconds(conn: Connection, service: ServiceInfo) -> float:
         return cached[1]
     recent = [
         (end - start).total_seconds()
-        for start, end in conn.execute(_RECENT_SERVICE, {"service_id": service.id})
+        for start, end in conn.execute(sql.RECENT_SERVICE, {"service_id": service.id})
         if start and end
     ]
     typical = engine.typical_service_seconds(recent, service.default_service_min * 60.0)
@@ -247,7 +142,7 @@ def _estimate(conn: Connection, t: Row, service: ServiceInfo) -> tuple[int, int]
         "ticket_id": t["id"],
         "queued_at": t["queued_at"],
     }
-    stmt = _AHEAD_OF_NORMAL if t["priority"] == Priority.NONE else _AHEAD_OF_PRIORITY
+    stmt = sql.AHEAD_OF_NORMAL if t["priority"] == Priority.NONE else sql.AHEAD_OF_PRIORITY
     ahead = int(conn.execute(stmt, params).scalar() or 0)
     typical = _typical_seconds(conn, service)
     return ahead, engine.estimated_wait_seconds(ahead, typical, service.counters_serving)
@@ -282,7 +177,7 @@ def view(conn: Connection, t: Row, cat: Catalog, with_estimate: bool = True) -> 
 
 
 def _load(conn: Connection, ticket_id: int) -> Row:
-    row = conn.execute(_TICKET, {"ticket_id": ticket_id}).mappings().first()
+    row = conn.execute(sql.TICKET_FOR_UPDATE, {"ticket_id": ticket_id}).mappings().first()
     if row is None:
         raise NotFound(f"no ticket {ticket_id}")
     return dict(row)
@@ -323,10 +218,10 @@ def _apply(
             new["queued_at"] = now  # back of the line; a transfer keeps its place in time
     elif new_status not in engine.OPEN_STATUSES:
         new["ended_at"] = now
-    conn.execute(update(T).where(T.c.id == t["id"]).values(**new))
+    conn.execute(update(sql.T).where(sql.T.c.id == t["id"]).values(**new))
     updated = {**t, **new}
     conn.execute(
-        _INSERT_EVENT,
+        sql.INSERT_EVENT,
         {
             "ticket_id": t["id"],
             "site_id": t["site_id"],
@@ -410,9 +305,9 @@ def _insert_ticket(
         "started_at": None,
         "ended_at": None,
     }
-    ticket["id"] = conn.execute(_INSERT_TICKET, ticket).scalar_one()
+    ticket["id"] = conn.execute(sql.INSERT_TICKET, ticket).scalar_one()
     conn.execute(
-        _INSERT_EVENT,
+        sql.INSERT_EVENT,
         {
             "ticket_id": ticket["id"],
             "site_id": site_row.id,
@@ -449,34 +344,34 @@ def call_next(
         return None
     with db.transaction() as conn:
         if not db.is_sqlite:
-            conn.execute(_LOCK_SITE, {"site_id": site_row.id})
-        busy = conn.execute(_BUSY, {"counter_id": counter_row.id}).scalar()
+            conn.execute(sql.LOCK_SITE, {"site_id": site_row.id})
+        busy = conn.execute(sql.BUSY, {"counter_id": counter_row.id}).scalar()
         if busy:
             raise Conflict(
                 f"counter '{counter}' is still serving {busy}: finish, return or mark it first",
                 "counter_busy",
             )
         params: dict[str, Any] = {f"s{i}": sid for i, sid in enumerate(services)}
-        rows = conn.execute(_heads_statement(len(services)), {"day": today, **params})
+        rows = conn.execute(sql.heads_statement(len(services)), {"day": today, **params})
         waiting = [
             engine.Waiting(tid, sid, prio != Priority.NONE, queued)
             for tid, sid, prio, queued in rows
         ]
-        streak = int(conn.execute(_STREAK, {"counter_id": counter_row.id}).scalar() or 0)
+        streak = int(conn.execute(sql.STREAK, {"counter_id": counter_row.id}).scalar() or 0)
         choice = engine.choose_next(waiting, counter_row.weights, now, streak, policy)
         if choice is None:
             return None
         ticket = _load(conn, choice.ticket.id)
         ticket = _apply(conn, ticket, Action.CALL, now, user_id=user_id, counter_id=counter_row.id)
         if choice.streak != streak:
-            conn.execute(_SET_STREAK, {"counter_id": counter_row.id, "streak": choice.streak})
+            conn.execute(sql.SET_STREAK, {"counter_id": counter_row.id, "streak": choice.streak})
         return view(conn, ticket, cat, with_estimate=False)
 
 
 def ticket_site_id(db: Database, ticket_id: int) -> int:
     """The site a ticket belongs to, for the caller's permission check."""
     with db.connect() as conn:
-        site_id = conn.execute(select(T.c.site_id).where(T.c.id == ticket_id)).scalar()
+        site_id = conn.execute(select(sql.T.c.site_id).where(sql.T.c.id == ticket_id)).scalar()
     if site_id is None:
         raise NotFound(f"no ticket {ticket_id}")
     return int(site_id)
@@ -578,10 +473,10 @@ def close_day(db: Database, now: datetime | None = None) -> int:
             today = engine.service_day(now, timezone)
             stale = (
                 conn.execute(
-                    select(T).where(
-                        T.c.site_id == site_id,
-                        T.c.status.in_(list(engine.OPEN_STATUSES)),
-                        T.c.service_day < today,
+                    select(sql.T).where(
+                        sql.T.c.site_id == site_id,
+                        sql.T.c.status.in_(list(engine.OPEN_STATUSES)),
+                        sql.T.c.service_day < today,
                     )
                 )
                 .mappings()

@@ -1,0 +1,119 @@
+"""The queue's hot-path SQL, built once at import: each statement is the set-based twin
+of a rule in the pure engine, and tests check that the two agree.
+
+Every statement is a short indexed lookup (see the ix_tickets_* indexes in models.py),
+so the cost of issuing and calling does not grow with the length of the line.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .engine import Priority, Status
+from .models import Counter, Event, Site, Ticket, TicketNumber
+
+T = Ticket.__table__
+E = Event.__table__
+RECENT_SERVICE_TIMES = 25  # finished visits that make a service's typical duration
+
+PRIORITY_KINDS = [p.value for p in Priority if p is not Priority.NONE]
+_QUEUED = bindparam("queued_at")
+
+
+def _count_waiting(*conditions: Any) -> Any:
+    """COUNT of waiting tickets of one service and day: a range of ix_tickets_queue."""
+    return (
+        select(func.count())
+        .where(
+            T.c.service_id == bindparam("service_id"),
+            T.c.service_day == bindparam("day"),
+            T.c.status == Status.WAITING,
+            *conditions,
+        )
+        .scalar_subquery()
+    )
+
+
+def _earlier_in(priority_condition: Any) -> Any:
+    """Tickets of a class queued before (queued_at, id): two index ranges, no OR to scan."""
+    return _count_waiting(priority_condition, T.c.queued_at < _QUEUED) + _count_waiting(
+        priority_condition, T.c.queued_at == _QUEUED, T.c.id < bindparam("ticket_id")
+    )
+
+
+_IS_PRIORITY = T.c.priority.in_(PRIORITY_KINDS)
+# engine.people_ahead in SQL (a test checks the two agree): a priority ticket has the
+# earlier priority tickets ahead; a normal one every priority ticket and the earlier normal.
+AHEAD_OF_PRIORITY = select(_earlier_in(_IS_PRIORITY))
+AHEAD_OF_NORMAL = select(_count_waiting(_IS_PRIORITY) + _earlier_in(T.c.priority == Priority.NONE))
+
+RECENT_SERVICE = (
+    select(T.c.called_at, T.c.ended_at)
+    .where(T.c.service_id == bindparam("service_id"), T.c.status == Status.DONE)
+    .order_by(T.c.ended_at.desc())
+    .limit(RECENT_SERVICE_TIMES)
+)
+
+
+@cache
+def heads_statement(n_services: int) -> Any:
+    """engine.heads in SQL: the oldest waiting ticket of each (service, priority class).
+
+    One indexed LIMIT 1 lookup per pair, so the cost does not grow with the queue.
+    """
+    parts = []
+    for i in range(n_services):
+        for in_class in (T.c.priority == Priority.NONE, T.c.priority.in_(PRIORITY_KINDS)):
+            parts.append(
+                select(T.c.id, T.c.service_id, T.c.priority, T.c.queued_at)
+                .where(
+                    T.c.service_id == bindparam(f"s{i}"),
+                    T.c.service_day == bindparam("day"),
+                    T.c.status == Status.WAITING,
+                    in_class,
+                )
+                .order_by(T.c.queued_at, T.c.id)
+                .limit(1)
+                .subquery()
+            )
+    return union_all(*(select(part) for part in parts))
+
+
+BUSY = select(T.c.code).where(
+    T.c.counter_id == bindparam("counter_id"), T.c.status.in_([Status.CALLED, Status.SERVING])
+)
+STREAK = select(Counter.__table__.c.priority_streak).where(
+    Counter.__table__.c.id == bindparam("counter_id")
+)
+SET_STREAK = (
+    update(Counter.__table__)
+    .where(Counter.__table__.c.id == bindparam("counter_id"))
+    .values(priority_streak=bindparam("streak"))
+)
+LOCK_SITE = (
+    select(Site.__table__.c.id).where(Site.__table__.c.id == bindparam("site_id")).with_for_update()
+)
+TICKET_FOR_UPDATE = select(T).where(T.c.id == bindparam("ticket_id")).with_for_update()
+INSERT_TICKET = insert(T).returning(T.c.id)
+INSERT_EVENT = insert(E)
+_NUMBER = TicketNumber.__table__
+
+
+def _number_statement(dialect: str) -> Any:
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert_(_NUMBER)
+        .values(service_id=bindparam("service_id"), day=bindparam("day"), last_number=1)
+        .on_conflict_do_update(
+            index_elements=["service_id", "day"],
+            set_={"last_number": _NUMBER.c.last_number + 1},
+        )
+        .returning(_NUMBER.c.last_number)
+    )
+
+
+NEXT_NUMBER = {d: _number_statement(d) for d in ("sqlite", "postgresql")}
