@@ -17,6 +17,7 @@ import platform
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from urllib.parse import urlsplit
 
@@ -48,17 +49,33 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def run_clients(clients: int, work: Callable[[int], None]) -> float:
+    """Run work(i) in `clients` threads started together; returns the wall time taken."""
+    barrier = threading.Barrier(clients + 1)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        work(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start
+
+
 def issue_phase(url: str, token: str, site: str, clients: int, per_client: int) -> dict:
     services = Client(url, token).request("GET", f"/sites/{site}/services")[1]
     choices = [(svc["slug"], svc["reasons"][-1]["code"]) for svc in services]
     latencies: list[float] = []
     errors: list[int] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(clients + 1)
 
     def work(i: int) -> None:
         client, mine = Client(url, token), []
-        barrier.wait()
         for n in range(per_client):
             service, reason = choices[(i + n) % len(choices)]
             body = {"service": service, "reason": reason, "lang": "ar", "priority": "none"}
@@ -69,14 +86,7 @@ def issue_phase(url: str, token: str, site: str, clients: int, per_client: int) 
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
+    wall = run_clients(clients, work)
     return {
         "tickets_per_s": clients * per_client / wall,
         "issue_median_ms": statistics.median(latencies) * 1000,
@@ -88,22 +98,13 @@ def issue_phase(url: str, token: str, site: str, clients: int, per_client: int) 
 def reference_phase(url: str, clients: int, per_client: int) -> float:
     """GET /health per second with the same clients: the floor of this HTTP stack on this
     machine right now, so that figures from a slow and a fast hour can be compared."""
-    barrier = threading.Barrier(clients + 1)
 
-    def work() -> None:
+    def work(_i: int) -> None:
         client = Client(url, "")
-        barrier.wait()
         for _ in range(per_client):
             client.request("GET", "/health")
 
-    threads = [threading.Thread(target=work) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for t in threads:
-        t.join()
-    return clients * per_client / (time.perf_counter() - start)
+    return clients * per_client / run_clients(clients, work)
 
 
 def call_phase(

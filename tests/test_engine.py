@@ -673,27 +673,27 @@ waitings_st = st.lists(
 ).map(lambda rows: [ticket(i, s, p, m) for i, s, p, m in rows])
 
 
+def moments(min_weight: int) -> st.SearchStrategy[tuple]:
+    """(waiting, weights, now, streak, policy): one counter about to call."""
+    return st.tuples(
+        waitings_st,
+        st.dictionaries(st.sampled_from(SERVICES), st.integers(min_weight, 5)),
+        st.integers(0, 240).map(lambda m: T0 + timedelta(minutes=m)),
+        st.integers(0, 4),
+        st.builds(
+            lambda k, m: Policy(priority_max_in_row=k, default_max_wait=timedelta(minutes=m)),
+            st.integers(0, 3),
+            st.integers(0, 200),
+        ),
+    )
+
+
 @settings(max_examples=200)
-@given(
-    waiting=waitings_st,
-    weights=st.dictionaries(st.sampled_from(SERVICES), st.integers(-2, 5)),
-    now_min=st.integers(0, 240),
-    streak=st.integers(0, 4),
-    k=st.integers(0, 3),
-    max_wait=st.integers(0, 200),
-)
-def test_unserved_service_is_never_called(
-    waiting: list[Waiting],
-    weights: dict[str, int],
-    now_min: int,
-    streak: int,
-    k: int,
-    max_wait: int,
-) -> None:
+@given(moments(min_weight=-2))
+def test_unserved_service_is_never_called(moment: tuple) -> None:
     """A service with weight 0 (or below) or absent from the counter's weights is never
     called, even when overdue; the counter is idle only if nobody it serves waits."""
-    policy = Policy(priority_max_in_row=k, default_max_wait=timedelta(minutes=max_wait))
-    now = T0 + timedelta(minutes=now_min)
+    waiting, weights, now, streak, policy = moment
     choice = choose_next(waiting, weights, now, streak, policy)
     served = [w for w in waiting if weights.get(w.service, 0) > 0]
     if choice is None:
@@ -704,26 +704,11 @@ def test_unserved_service_is_never_called(
 
 
 @settings(max_examples=300)
-@given(
-    waiting=waitings_st,
-    weights=st.dictionaries(st.sampled_from(SERVICES), st.integers(0, 5)),
-    now_min=st.integers(0, 240),
-    streak=st.integers(0, 4),
-    k=st.integers(0, 3),
-    max_wait=st.integers(0, 200),
-)
-def test_the_heads_decide_alone(
-    waiting: list[Waiting],
-    weights: dict[str, int],
-    now_min: int,
-    streak: int,
-    k: int,
-    max_wait: int,
-) -> None:
+@given(moments(min_weight=0))
+def test_the_heads_decide_alone(moment: tuple) -> None:
     """choose_next over the oldest ticket of each (service, class) gives the same choice as
     over the whole queue: the store fetches only those rows, however long the line is."""
-    policy = Policy(priority_max_in_row=k, default_max_wait=timedelta(minutes=max_wait))
-    now = T0 + timedelta(minutes=now_min)
+    waiting, weights, now, streak, policy = moment
     front = heads(waiting)
     assert len(front) == len({(w.service, w.priority) for w in waiting})
     assert choose_next(front, weights, now, streak, policy) == choose_next(
