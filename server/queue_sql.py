@@ -98,22 +98,21 @@ LOCK_SITE = (
     select(Site.__table__.c.id).where(Site.__table__.c.id == bindparam("site_id")).with_for_update()
 )
 TICKET_FOR_UPDATE = select(T).where(T.c.id == bindparam("ticket_id")).with_for_update()
-INSERT_TICKET = insert(T).returning(T.c.id)
+INSERT_TICKETS = insert(T).returning(T.c.id, sort_by_parameter_order=True)
 INSERT_EVENT = insert(E)
 _NUMBER = TicketNumber.__table__
 
 
-def _number_statement(dialect: str) -> Any:
+def _numbers_statement(dialect: str) -> Any:
+    """Take `count` numbers for (service, day) at once; returns the last one taken."""
     insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert_(_NUMBER)
-        .values(service_id=bindparam("service_id"), day=bindparam("day"), last_number=1)
-        .on_conflict_do_update(
-            index_elements=["service_id", "day"],
-            set_={"last_number": _NUMBER.c.last_number + 1},
-        )
-        .returning(_NUMBER.c.last_number)
+    new = insert_(_NUMBER).values(
+        service_id=bindparam("service_id"), day=bindparam("day"), last_number=bindparam("count")
     )
+    return new.on_conflict_do_update(
+        index_elements=["service_id", "day"],
+        set_={"last_number": _NUMBER.c.last_number + new.excluded.last_number},
+    ).returning(_NUMBER.c.last_number)
 
 
-NEXT_NUMBER = {d: _number_statement(d) for d in ("sqlite", "postgresql")}
+TAKE_NUMBERS = {d: _numbers_statement(d) for d in ("sqlite", "postgresql")}

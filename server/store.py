@@ -12,8 +12,13 @@ ticket is a handful of small indexed statements.
 
 from __future__ import annotations
 
+import queue
 import secrets
+import threading
 import time
+import weakref
+from collections import Counter
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -102,16 +107,6 @@ def counter_info(cat: Catalog, site: SiteInfo, slug: str) -> CounterInfo:
     if counter is None:
         raise NotFound(f"no counter '{slug}' at site '{site.slug}'")
     return counter
-
-
-def _next_number(conn: Connection, service_id: int, day: date) -> int:
-    """Take the next number for (service, day) atomically: an upsert that returns the row.
-
-    The number is taken in the ticket's own transaction, so a rollback returns it and
-    numbers stay gap-free.
-    """
-    stmt = sql.NEXT_NUMBER[conn.dialect.name]
-    return int(conn.execute(stmt, {"service_id": service_id, "day": day}).scalar_one())
 
 
 # service id -> (monotonic time, typical seconds): service times drift over minutes, and
@@ -262,64 +257,163 @@ def issue_ticket(
         priority = Priority(priority)
     except ValueError:
         raise Invalid(f"unknown priority '{priority}'", "bad_priority") from None
-    day = engine.service_day(now, site_row.timezone)
+    new = NewTicket(
+        site_id=site_row.id,
+        service=service_row,
+        day=engine.service_day(now, site_row.timezone),
+        reason=reason,
+        lang=lang,
+        priority=priority,
+        device_id=device_id,
+        user_id=user_id,
+        now=now,
+    )
+    ticket = _writer(db).write(new)
     with db.connect() as conn:
-        with db.writing(conn):
-            ticket = _insert_ticket(
-                conn, site_row, service_row, day, reason, lang, priority, device_id, user_id, now
-            )
         return view(conn, ticket, cat)  # position and estimate: reads, after the commit
 
 
-def _insert_ticket(
-    conn: Connection,
-    site_row: SiteInfo,
-    service_row: ServiceInfo,
-    day: date,
-    reason: str,
-    lang: str,
-    priority: Priority,
-    device_id: int | None,
-    user_id: int | None,
-    now: datetime,
-) -> Row:
-    """Inside the write transaction: take the number, insert the ticket and its event."""
-    number = _next_number(conn, service_row.id, day)
-    ticket: Row = {
-        "site_id": site_row.id,
-        "service_id": service_row.id,
-        "origin_service_id": service_row.id,
-        "reason_code": reason,
-        "lang": lang,
-        "priority": priority.value,
-        "number": number,
-        "code": engine.format_number(service_row.prefix, number),
-        "service_day": day,
-        "public_token": secrets.token_urlsafe(16),
-        "status": Status.WAITING.value,
-        "counter_id": None,
-        "device_id": device_id,
-        "issued_at": now,
-        "queued_at": now,
-        "called_at": None,
-        "started_at": None,
-        "ended_at": None,
-    }
-    ticket["id"] = conn.execute(sql.INSERT_TICKET, ticket).scalar_one()
+@dataclass(frozen=True)
+class NewTicket:
+    """A ticket checked and ready to be numbered and written."""
+
+    site_id: int
+    service: ServiceInfo
+    day: date
+    reason: str
+    lang: str
+    priority: Priority
+    device_id: int | None
+    user_id: int | None
+    now: datetime
+
+
+def _insert_tickets(conn: Connection, batch: list[NewTicket]) -> list[Row]:
+    """Inside one write transaction: number, insert and log new tickets, in arrival order.
+
+    Numbers are taken per (service, day) in one statement each, the tickets and their
+    `issued` events in one multi-row insert each, so a batch costs a handful of
+    statements however many tickets it holds.
+    """
+    take = sql.TAKE_NUMBERS[conn.dialect.name]
+    wanted = Counter((new.service.id, new.day) for new in batch)
+    next_free = {}
+    for (service_id, day), count in wanted.items():
+        last = conn.execute(take, {"service_id": service_id, "day": day, "count": count})
+        next_free[(service_id, day)] = int(last.scalar_one()) - count + 1
+    tickets: list[Row] = []
+    for new in batch:
+        number = next_free[(new.service.id, new.day)]
+        next_free[(new.service.id, new.day)] += 1
+        tickets.append(
+            {
+                "site_id": new.site_id,
+                "service_id": new.service.id,
+                "origin_service_id": new.service.id,
+                "reason_code": new.reason,
+                "lang": new.lang,
+                "priority": new.priority.value,
+                "number": number,
+                "code": engine.format_number(new.service.prefix, number),
+                "service_day": new.day,
+                "public_token": secrets.token_urlsafe(16),
+                "status": Status.WAITING.value,
+                "counter_id": None,
+                "device_id": new.device_id,
+                "issued_at": new.now,
+                "queued_at": new.now,
+                "called_at": None,
+                "started_at": None,
+                "ended_at": None,
+            }
+        )
+    ids = conn.execute(sql.INSERT_TICKETS, tickets).scalars().all()
+    for ticket, ticket_id in zip(tickets, ids, strict=True):
+        ticket["id"] = ticket_id
     conn.execute(
         sql.INSERT_EVENT,
-        {
-            "ticket_id": ticket["id"],
-            "site_id": site_row.id,
-            "service_id": service_row.id,
-            "type": EventType.ISSUED,
-            "at": now,
-            "counter_id": None,
-            "user_id": user_id,
-            "payload": {"reason": reason, "lang": lang, "priority": priority.value},
-        },
+        [
+            {
+                "ticket_id": ticket["id"],
+                "site_id": new.site_id,
+                "service_id": new.service.id,
+                "type": EventType.ISSUED,
+                "at": new.now,
+                "counter_id": None,
+                "user_id": new.user_id,
+                "payload": {"reason": new.reason, "lang": new.lang, "priority": new.priority.value},
+            }
+            for new, ticket in zip(batch, tickets, strict=True)
+        ],
     )
-    return ticket
+    return tickets
+
+
+class TicketWriter:
+    """One thread that writes the new tickets waiting for it, all of them per transaction.
+
+    With one kiosk it writes one ticket per transaction, as before. When many arrive at
+    once, the write lock is taken once per batch instead of once per ticket: holding that
+    lock costs more in waiting for Python's interpreter lock than in work, so batching is
+    what lets one SQLite database issue hundreds of tickets a second. A failed batch fails
+    every ticket in it and writes none of them. The thread ends after a quiet spell and
+    starts again with the next ticket.
+    """
+
+    MAX_BATCH = 64
+    IDLE_S = 2.0
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._pending: queue.SimpleQueue[tuple[NewTicket, Future[Row]]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def write(self, new: NewTicket) -> Row:
+        done: Future[Row] = Future()
+        with self._lock:
+            self._pending.put((new, done))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ticket-writer", daemon=True)
+                self._thread.start()
+        return done.result()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                batch = [self._pending.get(timeout=self.IDLE_S)]
+            except queue.Empty:
+                with self._lock:
+                    if self._pending.empty():
+                        self._thread = None
+                        return
+                continue
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    batch.append(self._pending.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                with self._db.connect() as conn, self._db.writing(conn):
+                    rows = _insert_tickets(conn, [new for new, _ in batch])
+            except BaseException as exc:  # every waiting caller hears of it
+                for _, done in batch:
+                    done.set_exception(exc)
+            else:
+                for (_, done), row in zip(batch, rows, strict=True):
+                    done.set_result(row)
+
+
+_writers: weakref.WeakKeyDictionary[Database, TicketWriter] = weakref.WeakKeyDictionary()
+_writers_lock = threading.Lock()
+
+
+def _writer(db: Database) -> TicketWriter:
+    with _writers_lock:
+        writer = _writers.get(db)
+        if writer is None:
+            writer = _writers[db] = TicketWriter(db)
+        return writer
 
 
 def call_next(

@@ -370,3 +370,55 @@ def test_the_server_sweeps_yesterdays_tickets_by_itself(db: Database) -> None:
     finally:
         stop.set()
     assert [e.type for e in events(db, stale.id)] == ["issued", "closed_at_day_end"]
+
+
+# --- the batching ticket writer -----------------------------------------------------------
+
+
+def _new(db: Database, service: str, now: datetime, reason: str = "other") -> store.NewTicket:
+    cat = catalog.current(db)
+    site = cat.site(EAST)
+    return store.NewTicket(
+        site_id=site.id,
+        service=cat.service(site.id, service),
+        day=engine.service_day(now, site.timezone),
+        reason=reason,
+        lang="fa",
+        priority=engine.Priority.NONE,
+        device_id=None,
+        user_id=None,
+        now=now,
+    )
+
+
+def test_a_batch_numbers_each_service_and_day_in_arrival_order(db: Database) -> None:
+    issue(db)  # A001 already taken today
+    tomorrow = T0 + timedelta(days=1)
+    batch = [
+        _new(db, "general", T0),
+        _new(db, "benefits", T0, "benefits"),
+        _new(db, "general", tomorrow),
+        _new(db, "general", T0),
+        _new(db, "benefits", T0, "benefits"),
+    ]
+    with db.connect() as conn, db.writing(conn):
+        rows = store._insert_tickets(conn, batch)
+    assert [r["code"] for r in rows] == ["A002", "B001", "A001", "A003", "B002"]
+    with db.read() as s:
+        issued = s.scalars(select(Event).where(Event.type == "issued").order_by(Event.id)).all()
+    assert [e.ticket_id for e in issued[1:]] == [r["id"] for r in rows]
+    assert issued[-1].payload == {"reason": "benefits", "lang": "fa", "priority": "none"}
+
+
+def test_a_failed_batch_writes_nothing_and_the_writer_goes_on(db: Database) -> None:
+    issue(db)
+    before = counts(db)
+    good = _new(db, "general", T0)
+    broken = store.NewTicket(**{**good.__dict__, "site_id": 999})  # no such site: FK refuses
+    with pytest.raises(Exception, match="FOREIGN KEY"), db.connect() as conn, db.writing(conn):
+        store._insert_tickets(conn, [good, broken])
+    assert counts(db) == before
+    writer = store.TicketWriter(db)
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        writer.write(broken)
+    assert writer.write(good)["code"] == "A002"  # the failed batch took no number
