@@ -10,6 +10,7 @@ tokens). Prints one line per round and the medians over rounds.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import os
@@ -17,7 +18,6 @@ import platform
 import statistics
 import threading
 import time
-from collections.abc import Callable
 from contextlib import ExitStack
 from urllib.parse import urlsplit
 
@@ -49,62 +49,93 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def run_clients(clients: int, work: Callable[[int], None]) -> float:
-    """Run work(i) in `clients` threads started together; returns the wall time taken."""
-    barrier = threading.Barrier(clients + 1)
+async def _keep_alive_client(
+    host: str, port: int, requests: list[bytes], latencies: list[float], statuses: list[int]
+) -> None:
+    """Send prepared HTTP/1.1 requests one after another on one connection.
 
-    def run(i: int) -> None:
-        barrier.wait()
-        work(i)
+    A few lines of asyncio instead of http.client: the load generator shares the two cores
+    with the server, so it should spend as little of them as it can.
+    """
+    reader, writer = await asyncio.open_connection(host, port)
+    for raw in requests:
+        start = time.perf_counter()
+        writer.write(raw)
+        status_line = await reader.readline()
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        await reader.readexactly(length)
+        latencies.append(time.perf_counter() - start)
+        statuses.append(int(status_line.split()[1]))
+    writer.close()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for t in threads:
-        t.join()
-    return time.perf_counter() - start
+
+def _request(url: str, method: str, path: str, token: str, body: dict | None) -> bytes:
+    parts = urlsplit(url)
+    data = json.dumps(body).encode() if body is not None else b""
+    head = f"{method} /api/v1{path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+    if token:
+        head += f"Authorization: Bearer {token}\r\n"
+    if body is not None:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+    return head.encode() + b"\r\n" + data
+
+
+def run_load(url: str, per_client: list[list[bytes]]) -> tuple[float, list[float], list[int]]:
+    """All clients at once, each on its own keep-alive connection: (wall s, latencies, statuses)."""
+    parts = urlsplit(url)
+    latencies: list[float] = []
+    statuses: list[int] = []
+
+    async def main() -> float:
+        start = time.perf_counter()
+        await asyncio.gather(
+            *(
+                _keep_alive_client(
+                    parts.hostname or "", parts.port or 80, reqs, latencies, statuses
+                )
+                for reqs in per_client
+            )
+        )
+        return time.perf_counter() - start
+
+    return asyncio.run(main()), latencies, statuses
 
 
 def issue_phase(url: str, token: str, site: str, clients: int, per_client: int) -> dict:
     services = Client(url, token).request("GET", f"/sites/{site}/services")[1]
     choices = [(svc["slug"], svc["reasons"][-1]["code"]) for svc in services]
-    latencies: list[float] = []
-    errors: list[int] = []
-    lock = threading.Lock()
-
-    def work(i: int) -> None:
-        client, mine = Client(url, token), []
-        for n in range(per_client):
-            service, reason = choices[(i + n) % len(choices)]
-            body = {"service": service, "reason": reason, "lang": "ar", "priority": "none"}
-            status, _, elapsed = client.request("POST", f"/sites/{site}/tickets", body)
-            if status != 201:
-                errors.append(status)
-            mine.append(elapsed)
-        with lock:
-            latencies.extend(mine)
-
-    wall = run_clients(clients, work)
+    requests = [
+        [
+            _request(
+                url,
+                "POST",
+                f"/sites/{site}/tickets",
+                token,
+                {"service": service, "reason": reason, "lang": "ar", "priority": "none"},
+            )
+            for service, reason in (choices[(i + n) % len(choices)] for n in range(per_client))
+        ]
+        for i in range(clients)
+    ]
+    wall, latencies, statuses = run_load(url, requests)
     return {
         "tickets_per_s": clients * per_client / wall,
         "issue_median_ms": statistics.median(latencies) * 1000,
         "issue_p99_ms": percentile(latencies, 99) * 1000,
-        "errors": len(errors),
+        "errors": sum(1 for status in statuses if status != 201),
     }
 
 
 def reference_phase(url: str, clients: int, per_client: int) -> float:
     """GET /health per second with the same clients: the floor of this HTTP stack on this
     machine right now, so that figures from a slow and a fast hour can be compared."""
-
-    def work(_i: int) -> None:
-        client = Client(url, "")
-        for _ in range(per_client):
-            client.request("GET", "/health")
-
-    return clients * per_client / run_clients(clients, work)
+    health = _request(url, "GET", "/health", "", None)
+    wall, _, _ = run_load(url, [[health] * per_client for _ in range(clients)])
+    return clients * per_client / wall
 
 
 def call_phase(
