@@ -464,6 +464,8 @@ def call_next(
 
 def ticket_site_id(db: Database, ticket_id: int) -> int:
     """The site a ticket belongs to, for the caller's permission check."""
+    if not 0 < ticket_id < 2**63:  # beyond what a row id can be: no such ticket
+        raise NotFound(f"no ticket {ticket_id}")
     with db.connect() as conn:
         site_id = conn.execute(select(sql.T.c.site_id).where(sql.T.c.id == ticket_id)).scalar()
     if site_id is None:

@@ -255,6 +255,7 @@ BAD_REQUESTS = [
     ("staff", "POST", f"{API}/tickets/1/explode", None, 404, "unknown_action"),
     ("staff", "POST", f"{API}/tickets/999/cancel", None, 404, "not_found"),
     ("staff", "GET", f"{API}/tickets/999", None, 404, "not_found"),
+    ("staff", "GET", f"{API}/tickets/99999999999999999999999", None, 404, "not_found"),
     ("west_staff", "POST", f"{API}/tickets/1/cancel", None, 403, "forbidden"),
     ("west_staff", "GET", f"{API}/tickets/1", None, 403, "forbidden"),
     ("staff", "GET", f"{API}/no/such/endpoint", None, 404, "not_found"),

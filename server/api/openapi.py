@@ -332,6 +332,13 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 
 _SITE = {"name": "site", "in": "path", "required": True, "schema": _SLUG}
+MAX_ID = 2**63 - 1  # the largest id a database row can have
+_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+}
 _LANG = {
     "name": "lang",
     "in": "query",
@@ -360,9 +367,7 @@ def _action(op_id: str, summary: str, body: str | None) -> dict[str, Any]:
                 **_ok("The ticket after the action", ref("StaffTicket")),
                 **_errors(400, 401, 403, 404, 409, 422),
             },
-            parameters=[
-                {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-            ],
+            parameters=[_ID],
             **extra,
         )
     }
@@ -496,9 +501,7 @@ DOCUMENT: dict[str, Any] = {
                 "getTicket",
                 "One ticket, as staff see it",
                 {**_ok("The ticket", ref("StaffTicket")), **_errors(400, 401, 403, 404)},
-                parameters=[
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-                ],
+                parameters=[_ID],
                 security=_BEARER,
             )
         },
