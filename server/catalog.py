@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from .db import Database
+from .db import Database, PerDatabase
 from .models import Counter, CounterService, Reason, Service, ServiceReason, Site
 
 TTL_S = 5.0
@@ -171,16 +170,7 @@ class _Cache:
         self.value: Catalog | None = None
 
 
-_caches: weakref.WeakKeyDictionary[Database, _Cache] = weakref.WeakKeyDictionary()
-_caches_lock = threading.Lock()
-
-
-def _cache(db: Database) -> _Cache:
-    with _caches_lock:
-        cache = _caches.get(db)
-        if cache is None:
-            cache = _caches[db] = _Cache()
-        return cache
+_cache = PerDatabase(lambda _db: _Cache())
 
 
 def current(db: Database) -> Catalog:

@@ -11,15 +11,17 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import IO
+from typing import IO, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_SQLITE_PATH = Path("instance") / "seira.db"
+T = TypeVar("T")
 
 
 def database_url() -> str:
@@ -174,3 +176,20 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class PerDatabase(Generic[T]):
+    """One object per Database, made on first use and dropped with the Database: the
+    caches and workers that belong to one database (tests open many)."""
+
+    def __init__(self, factory: Callable[[Database], T]) -> None:
+        self._factory = factory
+        self._items: weakref.WeakKeyDictionary[Database, T] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def __call__(self, db: Database) -> T:
+        with self._lock:
+            item = self._items.get(db)
+            if item is None:
+                item = self._items[db] = self._factory(db)
+            return item

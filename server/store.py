@@ -16,7 +16,6 @@ import queue
 import secrets
 import threading
 import time
-import weakref
 from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from sqlalchemy import Connection, select, update
 from . import catalog, engine
 from . import queue_sql as sql
 from .catalog import Catalog, CounterInfo, ServiceInfo, SiteInfo
-from .db import Database
+from .db import Database, PerDatabase
 from .engine import Action, EventType, Outcome, Priority, Status
 from .models import Site, utcnow
 
@@ -404,16 +403,7 @@ class TicketWriter:
                     done.set_result(row)
 
 
-_writers: weakref.WeakKeyDictionary[Database, TicketWriter] = weakref.WeakKeyDictionary()
-_writers_lock = threading.Lock()
-
-
-def _writer(db: Database) -> TicketWriter:
-    with _writers_lock:
-        writer = _writers.get(db)
-        if writer is None:
-            writer = _writers[db] = TicketWriter(db)
-        return writer
+_writer = PerDatabase(TicketWriter)
 
 
 def call_next(
