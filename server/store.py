@@ -108,8 +108,8 @@ def counter_info(cat: Catalog, site: SiteInfo, slug: str) -> CounterInfo:
     return counter
 
 
-# service id -> (monotonic time, typical seconds): service times drift over minutes, and
-# reading the last visits on every ticket would cost a query each time.
+# (database URL, service id) -> (monotonic time, typical seconds): service times drift over
+# minutes, and reading the last visits for every ticket would cost a query each time.
 _typical: dict[tuple[str, int], tuple[float, float]] = {}
 TYPICAL_TTL_S = 30.0
 
