@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test postgresql bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -16,9 +16,13 @@ $(STAMP): pyproject.toml | $(PY)
 run: $(STAMP)  ## set up the demo database and serve on http://127.0.0.1:5000
 	$(VENV)/bin/seira demo
 
-test: $(STAMP)  ## lint, then the whole test suite
+test: $(STAMP) postgresql  ## lint, then the whole test suite
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+postgresql:  ## the PostgreSQL tests start their own server from Debian's package
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
 
 bench: $(STAMP)  ## performance figures (see docs/benchmarks.md)
 	$(PY) bench/issue_and_call.py
