@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test postgresql bench clean
+.PHONY: run test postgresql speech chromium bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -13,16 +13,35 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## set up the demo database and serve on http://127.0.0.1:5000
+run: $(STAMP) speech  ## set up the demo database and serve on http://127.0.0.1:5000
 	$(VENV)/bin/seira demo
 
-test: $(STAMP) postgresql  ## lint, then the whole test suite
+test: $(STAMP) postgresql speech chromium tests/escpos/node_modules  ## lint, then the whole test suite
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+# npos, an ESC/POS parser we did not write, checks the printer bytes (tests/escpos/decode.js).
+tests/escpos/node_modules: tests/escpos/package.json tests/escpos/package-lock.json
+	npm ci --prefix tests/escpos --no-audit --no-fund
+	touch $@
 
 postgresql:  ## the PostgreSQL tests start their own server from Debian's package
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+
+# Debian packages: espeak-ng speaks the calls (offline); chromium runs the page tests.
+# Installed when missing and we may (root, as on CI); otherwise say what is missing.
+speech:
+	@command -v espeak-ng >/dev/null 2>&1 || $(call apt_install,espeak-ng)
+
+chromium:  ## the browser tests drive Debian's Chromium through Playwright
+	@command -v chromium >/dev/null 2>&1 || $(call apt_install,chromium)
+
+define apt_install
+	( [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) ) || \
+	  echo "please install the Debian package $(1) (apt-get install $(1))"
+endef
 
 bench: $(STAMP)  ## performance figures (see docs/benchmarks.md)
 	$(PY) bench/issue_and_call.py

@@ -14,6 +14,9 @@ from flask.json.provider import DefaultJSONProvider
 from .api import bp as api_bp
 from .api.errors import register as register_api_errors
 from .db import Database
+from .realtime import init_app as init_realtime
+from .speech import EspeakEngine, Speech
+from .web import init_app as init_web
 
 API_PREFIX = "/api/v1"
 
@@ -50,10 +53,16 @@ def create_app(database: Database | str | None = None, **config: Any) -> Flask:
     app.config.update(
         SECRET_KEY=_secret_key(Path(app.instance_path)),
         PUBLIC_URL=os.environ.get("SEIRA_PUBLIC_URL"),
+        MESSAGE_QUEUE=os.environ.get("SEIRA_MESSAGE_QUEUE"),
     )
     app.config.update(config)
     db = database if isinstance(database, Database) else Database(database)
     app.extensions["seira.db"] = db
     app.register_blueprint(api_bp, url_prefix=API_PREFIX)
     register_api_errors(app, API_PREFIX)
+    init_web(app)
+    app.extensions["seira.speech"] = Speech(
+        EspeakEngine(), cache_dir=Path(app.instance_path) / "speech-cache"
+    )
+    init_realtime(app, app.extensions["seira.speech"])
     return app

@@ -11,7 +11,7 @@ import math
 import statistics
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -141,6 +141,11 @@ def service_day(now_utc: datetime, timezone: str) -> date:
     if now_utc.tzinfo is None:
         raise ValueError("now_utc must be timezone-aware")
     return now_utc.astimezone(ZoneInfo(timezone)).date()
+
+
+def day_start_utc(day: date, timezone: str) -> datetime:
+    """The UTC instant the site's local `day` begins (midnight is never skipped in Athens)."""
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
 def format_number(prefix: str, number: int) -> str:

@@ -254,3 +254,24 @@ class Event(Base):
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CounterEvent(Base):
+    """A counter opened, paused, resumed or closed by a staff member: staffing as it was.
+
+    Append-only like `events`; the counter workstation writes it and the staffing report
+    reads who was present per hour from it.
+    """
+
+    __tablename__ = "counter_events"
+    __table_args__ = (
+        Index("ix_counter_events_site_at", "site_id", "at"),
+        Index("ix_counter_events_counter", "counter_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    type: Mapped[str] = mapped_column(String(16))  # opened | paused | resumed | closed
+    at: Mapped[datetime]

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Response, current_app, g, jsonify, request
 from sqlalchemy import text
 
-from .. import auth, queries, store
+from .. import auth, live, queries, store
 from ..auth import Can, Principal
 from ..db import Database
 from ..engine import Action
@@ -162,7 +162,7 @@ def issue_ticket(site: str) -> tuple[Response, int]:
     site_id = queries.site_id(_db(), site)
     principal = _require(Can.ISSUE, site_id)
     data = _body("IssueRequest")
-    ticket = store.issue_ticket(
+    ticket = live.issue_ticket(
         _db(),
         site=site,
         service=data["service"],
@@ -192,7 +192,7 @@ def call_next(site: str, counter: str) -> Response | tuple[str, int]:
     site_id = queries.site_id(_db(), site)
     principal = _require(Can.OPERATE, site_id)
     _body("EmptyRequest", required=False)
-    ticket = store.call_next(_db(), site=site, counter=counter, user_id=principal.user_id)
+    ticket = live.call_next(_db(), site=site, counter=counter, user_id=principal.user_id)
     if ticket is None:
         return "", 204
     return jsonify(_staff_ticket(ticket))
@@ -209,7 +209,7 @@ def ticket_action(ticket_id: int, action: str) -> Response:
     principal = _require(Can.OPERATE, store.ticket_site_id(_db(), ticket_id))
     op_id, _summary, schema = openapi.ACTION_OPERATIONS[action]
     data = _body(schema or "EmptyRequest", required=op_id in ("finishTicket", "transferTicket"))
-    ticket = store.act(
+    ticket = live.act(
         _db(),
         ticket_id,
         Action(action),

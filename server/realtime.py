@@ -1,0 +1,363 @@
+"""The realtime hub: Socket.IO namespaces, their rooms, and the events each one carries.
+
+Who connects where (a missing or wrong credential is refused at connect):
+
+    /display  auth={"token": <display device token>}          rooms site:<id>, display:<id>
+    /counter  the staff session cookie, or auth={"token": <staff bearer token>},
+              and auth={"site": <site slug>}                   room  site:<id>
+    /status   auth={"ticket": <public token>}                  rooms ticket:<token>, site:<id>
+
+What each namespace receives:
+
+    /display  snapshot  on connect, and as the answer to a "snapshot" request
+              called, recalled   one call: number, counter, service, language, announcement
+              waiting   waiting count per service
+    /counter  queue     waiting count and longest wait per service, what each counter does
+    /status   status    the ticket's own state (number, status, people ahead, wait, counter)
+              moved     the queue of the site moved: fetch the status again
+
+Events of /display and /counter carry `seq`, counted per namespace and site, and `epoch`,
+which changes when the server restarts: a client that sees a gap or a new epoch asks
+for a snapshot. Everything is emitted after the database commit, from the database's
+state. No event carries a visit reason, a name, or anything else about the visitor beyond
+the ticket number and its language.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import secrets
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app, request, session
+from flask_socketio import Namespace, SocketIO, emit, join_room
+from sqlalchemy import select
+
+from . import announce, auth, catalog, engine, i18n, queries
+from .auth import Can, DeviceKind, Principal
+from .db import Database
+from .engine import EventType
+from .models import Event, Ticket, utcnow
+from .speech import Speech
+from .store import NotFound, TicketView
+from .web.session import SESSION_KEY
+
+log = logging.getLogger(__name__)
+
+CALLS_SHOWN = 7  # the current call and the six before it
+FLUSH_INTERVAL_S = 0.25  # queue summaries are coalesced: at most four a second per site
+CALL_TYPES = (EventType.CALLED.value, EventType.RECALLED.value)
+
+
+def site_room(site_id: int) -> str:
+    return f"site:{site_id}"
+
+
+class Hub:
+    """Sequences, snapshots and publishing for one app (one database)."""
+
+    def __init__(self, socketio: SocketIO, db: Database, speech: Speech) -> None:
+        self.socketio = socketio
+        self.db = db
+        self.speech = speech
+        self.epoch = secrets.token_hex(4)
+        self._lock = threading.Lock()
+        self._seq: dict[tuple[str, int], Iterator[int]] = defaultdict(lambda: itertools.count(1))
+        self._last: dict[tuple[str, int], int] = defaultdict(int)
+        self._dirty: set[int] = set()
+        self._dirty_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._flusher: threading.Thread | None = None
+
+    # --- sequenced emits ---------------------------------------------------------------------
+
+    def _emit(self, namespace: str, site_id: int, event: str, data: dict[str, Any]) -> None:
+        """Number the event and send it, in one step, so numbers reach clients in order."""
+        key = (namespace, site_id)
+        with self._lock:
+            seq = next(self._seq[key])
+            self._last[key] = seq
+            self.socketio.emit(
+                event,
+                {**data, "seq": seq, "epoch": self.epoch},
+                namespace=namespace,
+                to=site_room(site_id),
+            )
+
+    def send_snapshot(self, namespace: str, site_id: int, event: str, data: dict, to: str) -> None:
+        """A snapshot carries the sequence number of the last event it already contains."""
+        with self._lock:
+            seq = self._last[(namespace, site_id)]
+            self.socketio.emit(
+                event, {**data, "seq": seq, "epoch": self.epoch}, namespace=namespace, to=to
+            )
+
+    # --- what displays see -------------------------------------------------------------------
+
+    def _call(self, row: Any, cat: catalog.Catalog) -> dict[str, Any]:
+        counter = cat.counters.get(row.counter_id)
+        service = cat.services.get(row.service_id)
+        counter_labels = counter.labels if counter else {}
+        phrases = announce.phrases(row.code, counter_labels, row.lang, self.speech.can_speak)
+        return {
+            "id": row.id,
+            "type": row.type,
+            "number": row.code,
+            "counter": {"slug": counter.slug if counter else "", "labels": counter_labels},
+            "service": {
+                "slug": service.slug if service else "",
+                "labels": service.labels if service else {},
+            },
+            "lang": row.lang,
+            "at": _iso(row.at),
+            "announce": [{"lang": p.lang, "text": p.text} for p in phrases],
+        }
+
+    def _calls(self, site_id: int, ticket_id: int | None = None) -> list[dict[str, Any]]:
+        """Today's latest calls of a site, newest first (or the latest call of one ticket)."""
+        cat = catalog.current(self.db)
+        site = cat.site_by_id(site_id)
+        stmt = (
+            select(
+                Event.id,
+                Event.type,
+                Event.at,
+                Event.counter_id,
+                Event.service_id,
+                Ticket.code,
+                Ticket.lang,
+            )
+            .join(Ticket, Ticket.id == Event.ticket_id)
+            .where(Event.type.in_(CALL_TYPES))
+            .order_by(Event.id.desc())
+        )
+        if ticket_id is not None:
+            stmt = stmt.where(Event.ticket_id == ticket_id).limit(1)
+        else:
+            zone = site.timezone if site else i18n.TIMEZONE
+            since = engine.day_start_utc(engine.service_day(utcnow(), zone), zone)
+            stmt = stmt.where(Event.site_id == site_id, Event.at >= since).limit(CALLS_SHOWN)
+        with self.db.read() as s:
+            rows = s.execute(stmt).all()
+        return [self._call(row, cat) for row in rows]
+
+    def _waiting(self, site_id: int) -> list[dict[str, Any]]:
+        summary = queries.queue(self.db, site_id, "en")
+        return [{"service": s["service"], "waiting": s["waiting"]} for s in summary["services"]]
+
+    def display_snapshot(self, site_id: int) -> dict[str, Any]:
+        cat = catalog.current(self.db)
+        site = cat.site_by_id(site_id)
+        return {
+            "site": site.slug if site else "",
+            "calls": self._calls(site_id),
+            "waiting": self._waiting(site_id),
+            "at": _iso(utcnow()),
+        }
+
+    # --- what counters see -------------------------------------------------------------------
+
+    def counter_summary(self, site_id: int) -> dict[str, Any]:
+        summary = queries.queue(self.db, site_id, "en")
+        return {
+            "services": [
+                {k: s[k] for k in ("service", "waiting", "oldest_wait_s")}
+                for s in summary["services"]
+            ],
+            "counters": [
+                {"counter": c["counter"], "ticket": _jsonable(c["ticket"])}
+                for c in summary["counters"]
+            ],
+            "at": _iso(utcnow()),
+        }
+
+    # --- publishing, after the commit --------------------------------------------------------
+
+    def called(self, ticket: TicketView, site_id: int) -> None:
+        """A ticket was called or recalled: tell the displays, its phone and the counters."""
+        calls = self._calls(site_id, ticket_id=ticket.id)
+        if calls:
+            call = calls[0]
+            self._emit("/display", site_id, call["type"], call)
+        self.ticket_changed(ticket, site_id)
+
+    def ticket_changed(self, ticket: TicketView, site_id: int) -> None:
+        """The ticket's own page hears its new state; the site's queue summary follows."""
+        try:
+            status = queries.ticket_status(self.db, ticket.public_token)
+        except NotFound:
+            status = None
+        if status is not None:
+            self.socketio.emit(
+                "status", _jsonable(status), namespace="/status", to=f"ticket:{ticket.public_token}"
+            )
+        self.queue_changed(site_id)
+
+    def queue_changed(self, site_id: int) -> None:
+        """Mark the site's queue as changed; the flusher sends one summary for many changes."""
+        with self._dirty_lock:
+            self._dirty.add(site_id)
+        self._wake.set()
+
+    def flush(self) -> None:
+        with self._dirty_lock:
+            sites, self._dirty = self._dirty, set()
+        for site_id in sites:
+            try:
+                self._emit("/counter", site_id, "queue", self.counter_summary(site_id))
+                self._emit("/display", site_id, "waiting", {"waiting": self._waiting(site_id)})
+                self.socketio.emit("moved", {}, namespace="/status", to=site_room(site_id))
+            except Exception:  # a failed summary must not stop the next ones
+                log.exception("queue summary for site %s failed", site_id)
+
+    def start(self) -> None:
+        if self._flusher is None:
+            self._flusher = threading.Thread(target=self._flush_loop, name="hub", daemon=True)
+            self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            self.flush()
+            time.sleep(FLUSH_INTERVAL_S)
+
+
+# --- connections -----------------------------------------------------------------------------
+
+
+def _hub() -> Hub:
+    return current_app.extensions["seira.hub"]
+
+
+def _refuse(why: str) -> ConnectionRefusedError:
+    return ConnectionRefusedError(why)
+
+
+def _principal(token: Any) -> Principal | None:
+    if not isinstance(token, str) or not token:
+        return None
+    return auth.authenticate(current_app.extensions["seira.db"], token)
+
+
+class _SiteNamespace(Namespace):
+    """A namespace whose connections each belong to one site, remembered per connection."""
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__(namespace)
+        self.sites: dict[str, int] = {}
+
+    def _joined(self, site_id: int) -> None:
+        sid: str = request.sid  # type: ignore[attr-defined]
+        self.sites[sid] = site_id
+        join_room(site_room(site_id))
+
+    def on_disconnect(self, _reason: Any = None) -> None:
+        self.sites.pop(request.sid, None)  # type: ignore[attr-defined]
+
+
+class DisplayNamespace(_SiteNamespace):
+    def on_connect(self, auth_data: Any = None) -> None:
+        principal = _principal(_field(auth_data, "token"))
+        if principal is None or principal.kind != DeviceKind.DISPLAY:
+            raise _refuse("a display device token is needed")
+        (site_id,) = principal.site_ids
+        self._joined(site_id)
+        join_room(f"display:{principal.device_id}")
+        self.on_snapshot()
+
+    def on_snapshot(self, _data: Any = None) -> None:
+        site_id = self.sites.get(request.sid)  # type: ignore[attr-defined]
+        if site_id is not None:
+            hub = _hub()
+            hub.send_snapshot(
+                "/display",
+                site_id,
+                "snapshot",
+                hub.display_snapshot(site_id),
+                request.sid,  # type: ignore[attr-defined]
+            )
+
+
+class CounterNamespace(_SiteNamespace):
+    def on_connect(self, auth_data: Any = None) -> None:
+        token = _field(auth_data, "token") or session.get(SESSION_KEY)
+        principal = _principal(token)
+        if principal is None or principal.kind != "staff":
+            raise _refuse("a staff session or bearer token is needed")
+        site = catalog.current(current_app.extensions["seira.db"]).site(
+            str(_field(auth_data, "site") or "")
+        )
+        if site is None or not principal.can(Can.READ_QUEUE, site.id):
+            raise _refuse("this account may not follow that site")
+        self._joined(site.id)
+        self.on_snapshot()
+
+    def on_snapshot(self, _data: Any = None) -> None:
+        site_id = self.sites.get(request.sid)  # type: ignore[attr-defined]
+        if site_id is not None:
+            hub = _hub()
+            hub.send_snapshot(
+                "/counter",
+                site_id,
+                "queue",
+                hub.counter_summary(site_id),
+                request.sid,  # type: ignore[attr-defined]
+            )
+
+
+class StatusNamespace(Namespace):
+    def on_connect(self, auth_data: Any = None) -> None:
+        token = _field(auth_data, "ticket")
+        if not isinstance(token, str) or not token:
+            raise _refuse("a ticket token is needed")
+        db = current_app.extensions["seira.db"]
+        with db.read() as s:
+            site_id = s.scalar(select(Ticket.site_id).where(Ticket.public_token == token))
+        if site_id is None:
+            raise _refuse("no such ticket")
+        join_room(f"ticket:{token}")
+        join_room(site_room(site_id))
+        emit("status", _jsonable(queries.ticket_status(db, token)))
+
+
+def _field(data: Any, name: str) -> Any:
+    return data.get(name) if isinstance(data, dict) else None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _jsonable(data: Any) -> Any:
+    """Times as ISO 8601 UTC strings, the way the REST API writes them."""
+    if isinstance(data, dict):
+        return {k: _jsonable(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_jsonable(v) for v in data]
+    if isinstance(data, datetime):
+        return _iso(data)
+    return data
+
+
+def init_app(app: Flask, speech: Speech) -> Hub:
+    """Attach Socket.IO (threading mode) and the hub; SEIRA_MESSAGE_QUEUE for several workers."""
+    socketio = SocketIO(
+        app,
+        async_mode="threading",
+        message_queue=app.config.get("MESSAGE_QUEUE"),
+        cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),
+    )
+    hub = Hub(socketio, app.extensions["seira.db"], speech)
+    app.extensions["seira.hub"] = hub
+    socketio.on_namespace(DisplayNamespace("/display"))
+    socketio.on_namespace(CounterNamespace("/counter"))
+    socketio.on_namespace(StatusNamespace("/status"))
+    hub.start()
+    return hub

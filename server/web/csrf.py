@@ -1,0 +1,39 @@
+"""CSRF protection for pages: a random token per session, required on every form post.
+
+The JSON API is exempt: it authenticates with bearer tokens, which a browser never sends
+on its own. Socket.IO connections are checked by their own auth, not here.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import Flask, abort, request, session
+
+FIELD = "csrf_token"
+HEADER = "X-CSRF-Token"
+EXEMPT_PREFIXES = ("/api/", "/socket.io/")
+
+
+def token() -> str:
+    """This session's token, made on first use; templates put it in every form."""
+    if FIELD not in session:
+        session[FIELD] = secrets.token_urlsafe(32)
+    return session[FIELD]
+
+
+def _check() -> None:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.path.startswith(EXEMPT_PREFIXES):
+        return
+    sent = request.form.get(FIELD) or request.headers.get(HEADER) or ""
+    expected = session.get(FIELD, "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        abort(400, description="The form has expired. Go back, reload the page and try again.")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_check)
+    app.jinja_env.globals["csrf_token"] = token

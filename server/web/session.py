@@ -1,0 +1,56 @@
+"""Staff sign-in for pages: the session cookie holds a bearer token of the queue core.
+
+Using the core's own staff tokens means one expiry, one revocation and one capability
+check for pages, the API and the counter's Socket.IO connection alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, g, redirect, request, session, url_for
+
+from .. import auth
+from ..auth import Can, Principal
+
+SESSION_KEY = "staff_token"
+
+
+def current_staff() -> Principal | None:
+    """The signed-in staff member of this request, or None."""
+    if "staff" not in g:
+        token = session.get(SESSION_KEY)
+        found = auth.authenticate(current_app.extensions["seira.db"], token) if token else None
+        g.staff = found if found is not None and found.kind == "staff" else None
+    return g.staff
+
+
+def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Send visitors who are not signed in to the sign-in page, then back here."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_staff() is None:
+            return redirect(url_for("web.sign_in", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def sites_where(capability: Can) -> list[int]:
+    """The ids of the sites where the signed-in staff member holds `capability`."""
+    staff = current_staff()
+    return [] if staff is None else [s for s in staff.site_ids if staff.can(capability, s)]
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after sign-in: no open redirect."""
+    if not target:
+        return url_for("web.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("web.home")
+    return target

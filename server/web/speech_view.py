@@ -1,0 +1,44 @@
+"""`GET /speech?lang=xx&text=...`: an announcement or a kiosk screen read aloud, as WAV.
+
+Only devices and staff may ask (a bearer token in the Authorization header, or a staff
+session), so the server's speech engine is not a public service. Pages fetch the audio
+with their token and hand it to an <audio> element.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, jsonify, request
+
+from .. import auth
+from ..speech import MAX_TEXT, Speech, SpeechError
+from .session import current_staff
+
+
+def _error(status: int, code: str, message: str) -> tuple[Response, int]:
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+def speech() -> Response | tuple[Response, int]:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    principal = (
+        auth.authenticate(current_app.extensions["seira.db"], token.strip())
+        if scheme.lower() == "bearer" and token.strip()
+        else current_staff()
+    )
+    if principal is None:
+        return _error(401, "unauthenticated", "a device or staff token is needed")
+    lang = request.args.get("lang", "")
+    text = request.args.get("text", "")
+    if not text.strip() or len(text) > MAX_TEXT:
+        return _error(400, "bad_text", f"text must be 1 to {MAX_TEXT} characters")
+    engine: Speech = current_app.extensions["seira.speech"]
+    if not engine.can_speak(lang):
+        return _error(404, "no_voice", f"no voice for language '{lang}'")
+    try:
+        audio = engine.wav(text, lang)
+    except SpeechError as exc:
+        current_app.logger.warning("speech failed for %s: %s", lang, exc)
+        return _error(503, "speech_failed", "the speech engine failed")
+    response = Response(audio, mimetype="audio/wav")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
