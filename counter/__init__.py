@@ -1,1 +1,1 @@
-"""The staff workstation: sign in, live waiting list, call next and record outcomes."""
+"""Staff pages: the counter workstation and the supervisor's live view of a centre."""

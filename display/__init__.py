@@ -1,1 +1,1 @@
-"""The waiting-room wall display: current and recent calls, shown and spoken."""
+"""The waiting-room wall display: the current call large, the last calls, a clock, spoken calls."""

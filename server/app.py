@@ -11,6 +11,11 @@ from typing import Any
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
+from counter.blueprint import bp as counter_bp
+from counter.blueprint import supervisor_bp
+from display.blueprint import bp as display_bp
+
+from .analytics.blueprint import bp as reports_bp
 from .api import bp as api_bp
 from .api.errors import register as register_api_errors
 from .db import Database
@@ -61,6 +66,10 @@ def create_app(database: Database | str | None = None, **config: Any) -> Flask:
     app.register_blueprint(api_bp, url_prefix=API_PREFIX)
     register_api_errors(app, API_PREFIX)
     init_web(app)
+    app.register_blueprint(display_bp)
+    app.register_blueprint(counter_bp)
+    app.register_blueprint(supervisor_bp)
+    app.register_blueprint(reports_bp)
     app.extensions["seira.speech"] = Speech(
         EspeakEngine(), cache_dir=Path(app.instance_path) / "speech-cache"
     )

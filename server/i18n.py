@@ -74,6 +74,11 @@ def is_rtl(code: str) -> bool:
     return language(code).rtl
 
 
+def N_(message: str) -> str:  # noqa: N802 - the name gettext tools look for
+    """Mark a message for extraction where it is defined; it is translated where shown."""
+    return message
+
+
 _cache: dict[tuple[str, str], NullTranslations] = {}
 _lock = threading.Lock()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -82,6 +83,7 @@ class LiveServer:
             cwd=self.dir,
             stdout=subprocess.DEVNULL,
             stderr=open(self.dir / "server.log", "ab"),  # noqa: SIM115 - the child owns it
+            start_new_session=True,  # its own process group: kill() takes the workers too
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -102,6 +104,13 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        """Kill the server and its workers at once, as a power cut would (no clean close)."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
         self.process = None
 
     def close(self) -> None:

@@ -1,0 +1,44 @@
+"""Every URL of the counter workstation and of the supervisor's live view."""
+
+from flask import Blueprint
+from werkzeug.exceptions import HTTPException
+
+from server.store import StoreError
+
+from . import actions, supervisor, views
+
+bp = Blueprint(
+    "counter",
+    __name__,
+    url_prefix="/counter",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+supervisor_bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
+
+_COUNTER_RULES = [
+    # pages
+    ("/<site>", views.choose, ["GET"]),
+    ("/<site>/<counter>", views.workstation, ["GET"]),
+    # the workstation's JSON, posted with the page's CSRF token
+    ("/<site>/<counter>/state", actions.state, ["GET"]),
+    ("/<site>/<counter>/open", actions.open_counter, ["POST"]),
+    ("/<site>/<counter>/pause", actions.pause, ["POST"]),
+    ("/<site>/<counter>/resume", actions.resume, ["POST"]),
+    ("/<site>/<counter>/close", actions.close, ["POST"]),
+    ("/<site>/<counter>/call-next", actions.call_next, ["POST"]),
+    ("/<site>/<counter>/tickets/<int:ticket_id>/<action>", actions.ticket_action, ["POST"]),
+]
+_SUPERVISOR_RULES = [
+    ("/<site>", supervisor.live, ["GET"]),
+    ("/<site>/state", supervisor.state, ["GET"]),
+]
+
+for rule, view, methods in _COUNTER_RULES:
+    bp.add_url_rule(rule, view_func=view, methods=methods)
+for rule, view, methods in _SUPERVISOR_RULES:
+    supervisor_bp.add_url_rule(rule, view_func=view, methods=methods)
+for blueprint in (bp, supervisor_bp):
+    blueprint.register_error_handler(StoreError, actions.json_errors)
+    blueprint.register_error_handler(HTTPException, actions.json_errors)

@@ -1,0 +1,158 @@
+"""The front desk in real browsers against a real server: a counter calls, the display shows
+and speaks it. Also the display's resync after the server is killed and started again.
+
+Each page runs in headless Chromium against `seira serve` in a child process; screenshots
+of the pages go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page
+
+from server.sandbox import PASSWORD, LiveServer
+from tests.browser import chromium, screenshot
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def server() -> Iterator[LiveServer]:
+    with LiveServer(threads=64) as live:
+        live.tokens = {  # type: ignore[attr-defined]
+            "display": live.add_device("thess-east", "display", "hall"),
+            "kiosk": live.add_device("thess-east", "kiosk", "entrance"),
+        }
+        live.add_staff("eleni", "thess-east")
+        yield live
+
+
+def issue(server: LiveServer, lang: str = "ar", service: str = "general") -> dict:
+    response = requests.post(
+        f"{server.url}/api/v1/sites/thess-east/tickets",
+        json={"service": service, "reason": "other", "lang": lang},
+        headers={"Authorization": f"Bearer {server.tokens['kiosk']}"},  # type: ignore[attr-defined]
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def open_display(browser: Browser, server: LiveServer) -> Page:
+    page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+    token = server.tokens["display"]  # type: ignore[attr-defined]
+    page.goto(f"{server.url}/display/thess-east#token={token}")
+    page.wait_for_function("document.getElementById('board').dataset.snapshots >= '1'")
+    return page
+
+
+def sign_in(browser: Browser, server: LiveServer, username: str = "eleni") -> Page:
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    page.goto(f"{server.url}/signin")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/")
+    return page
+
+
+def open_counter(page: Page, server: LiveServer, counter: str = "desk-1") -> None:
+    page.goto(f"{server.url}/counter/thess-east")
+    page.click(f"button[data-counter={counter}]")
+    page.wait_for_url(f"{server.url}/counter/thess-east/{counter}")
+    page.wait_for_function("document.getElementById('workstation').dataset.ready === '1'")
+
+
+def test_a_call_from_the_counter_page_reaches_the_display_within_a_second(
+    browser: Browser, server: LiveServer
+) -> None:
+    ticket = issue(server, lang="ar")
+    display = open_display(browser, server)
+    display.evaluate(
+        """number => new Promise(resolve => {
+            const target = document.getElementById('current-number');
+            new MutationObserver(() => {
+                if (target.textContent === number) window.shownAt = Date.now();
+            }).observe(target, {childList: true, characterData: true, subtree: true});
+            resolve();
+        })""",
+        ticket["number"],
+    )
+    counter = sign_in(browser, server)
+    open_counter(counter, server)
+    counter.wait_for_selector(f"tr[data-number={ticket['number']}]")
+    button = counter.locator("[data-do=call-next]")
+    button.evaluate("b => b.addEventListener('click', () => { window.clickedAt = Date.now(); })")
+    button.click()
+
+    display.wait_for_function("window.shownAt !== undefined", timeout=5000)
+    latency_ms = display.evaluate("window.shownAt") - counter.evaluate("window.clickedAt")
+    assert latency_ms < 1000, f"the display showed the call {latency_ms} ms after the click"
+    assert display.inner_text("#current-counter") == "Γκισέ 1"
+    counter.wait_for_selector("#current-number:has-text('%s')" % ticket["number"])
+    assert "العربية" in counter.inner_text("#current-lang")  # the visitor's language, for an interpreter
+
+    # the announcement: Greek first, then Arabic, fetched as audio by the display
+    display.wait_for_function(
+        "document.getElementById('announcer').dataset.lang === 'ar'", timeout=10000
+    )
+    audio = display.evaluate(
+        "(() => { const a = document.getElementById('announcer');"
+        " return {src: a.src, text: a.dataset.text}; })()"
+    )
+    assert audio["src"].startswith("blob:")
+    assert "A 1" in audio["text"]
+    screenshot(display, "display_after_call")
+    screenshot(counter, "counter_after_call")
+
+
+def test_the_display_resyncs_after_the_server_is_killed_and_restarted(
+    browser: Browser, server: LiveServer
+) -> None:
+    first, second = issue(server, lang="el"), issue(server, lang="fr")
+    staff_token = server.sign_in("eleni")
+    display = open_display(browser, server)
+
+    def call() -> dict:
+        response = requests.post(
+            f"{server.url}/api/v1/sites/thess-east/counters/desk-1/call-next",
+            headers={"Authorization": f"Bearer {staff_token}"},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    assert call()["number"] == first["number"]
+    display.wait_for_function(
+        f"document.getElementById('current-number').textContent === '{first['number']}'"
+    )
+    server.kill()  # no goodbye: the connection just drops
+    display.wait_for_selector("#reconnecting", state="visible", timeout=10000)
+    screenshot(display, "display_reconnecting")
+
+    server.start()
+    requests.post(
+        f"{server.url}/api/v1/tickets/{first['id']}/finish",
+        json={"outcome": "served"},
+        headers={"Authorization": f"Bearer {staff_token}"},
+        timeout=10,
+    ).raise_for_status()
+    assert call()["number"] == second["number"]
+    display.wait_for_function(
+        f"document.getElementById('current-number').textContent === '{second['number']}'",
+        timeout=15000,
+    )
+    display.wait_for_selector("#reconnecting", state="hidden")
+    recent = display.inner_text("#recent")
+    assert first["number"] in recent  # the earlier call is still listed
+    # the call made while the display was away is announced once it is back
+    display.wait_for_function(
+        "document.getElementById('announcer').dataset.lang === 'fr'", timeout=10000
+    )
