@@ -96,8 +96,9 @@ def test_a_call_from_the_counter_page_reaches_the_display_within_a_second(
     latency_ms = display.evaluate("window.shownAt") - counter.evaluate("window.clickedAt")
     assert latency_ms < 1000, f"the display showed the call {latency_ms} ms after the click"
     assert display.inner_text("#current-counter") == "Γκισέ 1"
-    counter.wait_for_selector("#current-number:has-text('%s')" % ticket["number"])
-    assert "العربية" in counter.inner_text("#current-lang")  # the visitor's language, for an interpreter
+    counter.wait_for_selector(f"#current-number:has-text('{ticket['number']}')")
+    # the visitor's language, so that an interpreter can be fetched
+    assert "العربية" in counter.inner_text("#current-lang")
 
     # the announcement: Greek first, then Arabic, fetched as audio by the display
     display.wait_for_function(

@@ -21,7 +21,6 @@ from server.db import Database
 from server.models import Base, Event
 from tests.conftest import CONFIG
 
-
 APPEND_ONLY_TRIGGERS = {
     "events_no_update",
     "events_no_delete",
