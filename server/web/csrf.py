@@ -11,9 +11,13 @@ import secrets
 
 from flask import Flask, abort, request, session
 
+from ..i18n import N_
+from . import i18n_pages
+
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
 EXEMPT_PREFIXES = ("/api/", "/socket.io/")
+EXPIRED = N_("The form has expired. Go back, reload the page and try again.")
 
 
 def token() -> str:
@@ -31,7 +35,7 @@ def _check() -> None:
     sent = request.form.get(FIELD) or request.headers.get(HEADER) or ""
     expected = session.get(FIELD, "")
     if not expected or not hmac.compare_digest(sent, expected):
-        abort(400, description="The form has expired. Go back, reload the page and try again.")
+        abort(400, description=i18n_pages.gettext(EXPIRED))
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,197 @@
+"""Staff pages without a browser: sign-in and CSRF, the workstation's JSON calls and their
+errors, the counter's shift as events, the supervisor's view, and the speech endpoint."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from server.db import Database
+from server.models import CounterEvent, Event
+from tests.conftest import PASSWORD, bearer, counts
+
+JSON = {"Accept": "application/json"}
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page) or re.search(
+        r'name="csrf-token" content="([^"]+)"', page
+    )
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def signed_in(app: Flask, username: str) -> tuple[FlaskClient, str]:
+    client = app.test_client()
+    token = csrf_of(client.get("/signin").get_data(as_text=True))
+    response = client.post(
+        "/signin", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    # a new session begins at sign-in, with a new CSRF token (on every page's sign-out form)
+    return client, csrf_of(client.get("/").get_data(as_text=True))
+
+
+def post(client: FlaskClient, url: str, csrf: str | None, body: dict | None = None) -> Any:
+    headers = {**JSON, **({"X-CSRF-Token": csrf} if csrf else {})}
+    return client.post(url, json=body or {}, headers=headers)
+
+
+def kiosk_ticket(client: FlaskClient, kiosk: str, reason: str, service: str) -> dict:
+    response = client.post(
+        "/api/v1/sites/thess-east/tickets",
+        json={"service": service, "reason": reason, "lang": "fa"},
+        headers=bearer(kiosk),
+    )
+    assert response.status_code == 201
+    return response.get_json()
+
+
+def test_sign_in_needs_the_right_password_and_a_csrf_token(app: Flask) -> None:
+    client = app.test_client()
+    page = client.get("/signin").get_data(as_text=True)
+    token = csrf_of(page)
+    no_csrf = client.post("/signin", data={"username": "eleni", "password": PASSWORD})
+    assert no_csrf.status_code == 400
+    wrong = client.post(
+        "/signin", data={"username": "eleni", "password": "nope", "csrf_token": token}
+    )
+    assert wrong.status_code == 401
+    assert "Λάθος όνομα χρήστη ή κωδικός" in wrong.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # still signed out
+    right = client.post(
+        "/signin",
+        data={"username": "eleni", "password": PASSWORD, "csrf_token": token, "next": "//evil"},
+    )
+    assert right.headers["Location"] == "/"  # no open redirect
+    assert "thess-east" in client.get("/").get_data(as_text=True)
+
+
+def test_pages_send_strangers_to_sign_in(client: FlaskClient) -> None:
+    response = client.get("/counter/thess-east/desk-1")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/signin?next=/counter/thess-east/desk-1")
+    assert client.get("/counter/thess-east/desk-1/state", headers=JSON).status_code == 401
+
+
+def test_a_shift_at_the_counter_is_written_as_counter_events(app: Flask, db: Database) -> None:
+    client, csrf = signed_in(app, "eleni")
+    opened = client.post("/counter/thess-east/desk-2/open", data={"csrf_token": csrf})
+    assert opened.headers["Location"] == "/counter/thess-east/desk-2"
+    assert post(client, "/counter/thess-east/desk-2/pause", csrf).get_json()["state"] == "paused"
+    assert (
+        post(client, "/counter/thess-east/desk-2/resume", csrf).get_json()["state"] == "available"
+    )
+    assert (
+        post(client, "/counter/thess-east/desk-2/close", csrf).get_json()["state"] == "signed_out"
+    )
+    with db.read() as s:
+        kinds = s.scalars(select(CounterEvent.type).order_by(CounterEvent.id)).all()
+    assert kinds == ["opened", "paused", "resumed", "closed"]
+
+
+def test_the_workstation_calls_serves_and_finishes(
+    app: Flask, db: Database, tokens: dict[str, str]
+) -> None:
+    api = app.test_client()
+    first = kiosk_ticket(api, tokens["kiosk"], "protection.women", "social-work")
+    second = kiosk_ticket(api, tokens["kiosk"], "social_support", "social-work")
+    client, csrf = signed_in(app, "eleni")
+    client.post("/counter/thess-east/desk-3/open", data={"csrf_token": csrf})
+
+    screen = client.get("/counter/thess-east/desk-3/state", headers=JSON).get_json()
+    listed = {t["number"]: t for s in screen["services"] for t in s["tickets"]}
+    assert listed[first["number"]]["reason"] is None  # sensitive: never in a list
+    assert listed[second["number"]]["reason"]["code"] == "social_support"
+    assert listed[first["number"]]["lang"] == "fa"
+
+    screen = post(client, "/counter/thess-east/desk-3/call-next", csrf).get_json()
+    current = screen["current"]
+    assert current["number"] == first["number"]
+    # at the counter itself the reason is shown, marked confidential
+    assert current["reason"]["sensitive"] is True
+    assert set(current["actions"]) >= {"recall", "start", "no-show", "return"}
+    base = f"/counter/thess-east/desk-3/tickets/{current['id']}"
+    assert post(client, f"{base}/start", csrf).get_json()["current"]["status"] == "serving"
+    done = post(
+        client, f"{base}/finish", csrf, {"outcome": "referred_external", "referral": "asylum"}
+    ).get_json()
+    assert done["current"] is None
+    with db.read() as s:
+        finished = s.scalars(select(Event).where(Event.type == "finished")).one()
+    assert finished.payload == {"outcome": "referred_external", "referral": "asylum"}
+
+
+def test_refused_actions_answer_json_and_change_nothing(
+    app: Flask, db: Database, tokens: dict[str, str]
+) -> None:
+    api = app.test_client()
+    ticket = kiosk_ticket(api, tokens["kiosk"], "other", "general")
+    client, csrf = signed_in(app, "eleni")
+    before = counts(db)
+    no_csrf = post(client, "/counter/thess-east/desk-1/call-next", None)
+    assert no_csrf.status_code == 400
+    assert counts(db) == before
+
+    post(client, "/counter/thess-east/desk-1/call-next", csrf)
+    before = counts(db)
+    base = f"/counter/thess-east/desk-1/tickets/{ticket['id']}"
+    cases = [
+        (f"{base}/finish", {"outcome": "maybe"}, 422),
+        (f"{base}/finish", {"outcome": "referred_external", "referral": "moon"}, 422),
+        (f"{base}/transfer", {"service": "nowhere"}, 404),
+        (f"{base}/explode", {}, 404),
+        ("/counter/thess-east/desk-1/tickets/999999/start", {}, 404),
+        ("/counter/thess-east/desk-1/call-next", {}, 409),  # desk-1 still serves the ticket
+        ("/counter/thess-west/desk-1/call-next", {}, 403),  # another centre
+        ("/counter/thess-east/desk-9/call-next", {}, 404),
+    ]
+    for url, body, status in cases:
+        response = post(client, url, csrf, body)
+        assert response.status_code == status, (url, response.get_data(as_text=True))
+        assert set(response.get_json()["error"]) == {"code", "message"}
+    assert counts(db) == before
+
+
+def test_the_supervisor_sees_waits_over_the_limit(
+    app: Flask, db: Database, tokens: dict[str, str]
+) -> None:
+    api = app.test_client()
+    ticket = kiosk_ticket(api, tokens["kiosk"], "other", "general")
+    staff, _ = signed_in(app, "eleni")
+    assert staff.get("/supervisor/thess-east").status_code == 403
+    supervisor, _ = signed_in(app, "maria")
+    assert supervisor.get("/supervisor/thess-east").status_code == 200
+    state = supervisor.get("/supervisor/thess-east/state", headers=JSON).get_json()
+    general = next(s for s in state["services"] if s["service"] == "general")
+    assert general["waiting"] == 1 and general["over"] is False
+    with db.engine.begin() as conn:  # the ticket has waited an hour (limit: 45 minutes)
+        conn.exec_driver_sql(
+            "UPDATE tickets SET queued_at = datetime(queued_at, '-60 minutes') WHERE id = ?",
+            (ticket["id"],),
+        )
+    state = supervisor.get("/supervisor/thess-east/state", headers=JSON).get_json()
+    general = next(s for s in state["services"] if s["service"] == "general")
+    assert general["over"] is True and general["oldest_wait_s"] >= 3600
+    assert {c["state"] for c in state["counters"]} == {"signed_out"}
+
+
+def test_speech_is_for_devices_and_staff_only(client: FlaskClient, tokens: dict[str, str]) -> None:
+    url = "/speech?lang=el&text=Εισιτήριο%20Α%2023,%20γκισέ%203"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=bearer("wrong")).status_code == 401
+    audio = client.get(url, headers=bearer(tokens["display"]))
+    assert audio.status_code == 200 and audio.mimetype == "audio/wav"
+    assert audio.data[:4] == b"RIFF" and len(audio.data) > 10_000
+    assert (
+        client.get("/speech?lang=ps&text=x", headers=bearer(tokens["display"])).status_code == 404
+    )
+    assert client.get("/speech?lang=el&text=", headers=bearer(tokens["display"])).status_code == 400
+    assert (
+        client.get("/speech?lang=el&text=" + "a" * 500, headers=bearer(tokens["kiosk"])).status_code
+        == 400
+    )
