@@ -22,7 +22,7 @@ test: $(STAMP) postgresql speech chromium tests/escpos/node_modules  ## lint, th
 
 # npos, an ESC/POS parser we did not write, checks the printer bytes (tests/escpos/decode.js).
 tests/escpos/node_modules: tests/escpos/package.json tests/escpos/package-lock.json
-	npm ci --prefix tests/escpos --no-audit --no-fund
+	npm ci --prefix tests/escpos --no-audit --no-fund --ignore-scripts
 	touch $@
 
 postgresql:  ## the PostgreSQL tests start their own server from Debian's package

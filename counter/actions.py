@@ -12,7 +12,8 @@ from typing import Any
 from flask import Response, current_app, jsonify, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from server import counters, desk, live, store
+from server import counters, desk, live, printing, queries, store
+from server.api.handlers import status_url
 from server.auth import Can
 from server.counters import CounterEventType
 from server.engine import Action
@@ -51,9 +52,13 @@ def json_errors(exc: Exception) -> tuple[Response, int] | HTTPException:
     raise exc
 
 
+def _printing() -> printing.Printing:
+    return current_app.extensions["seira.printing"]
+
+
 def _screen(site: str, counter: str) -> Response:
     where = desk.place(db(), site, counter)
-    return jsonify(desk.counter_screen(db(), where, i18n_pages.lang()))
+    return jsonify(desk.counter_screen(db(), where, i18n_pages.lang(), _printing()))
 
 
 def state(site: str, counter: str) -> Response:
@@ -103,12 +108,27 @@ def _body() -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def ticket_action(site: str, counter: str, ticket_id: int, action: str) -> Response:
+def _reprint(site: str, counter: str, ticket_id: int) -> Response | tuple[Response, int]:
+    """Print the ticket again on the printer of the kiosk that issued it."""
+    ticket = queries.ticket(db(), ticket_id)
+    device = printing.ticket_device(db(), ticket_id)
+    outcome = _printing().print_ticket(ticket_id, status_url(ticket.public_token), device)
+    if outcome == printing.PrintStatus.NONE:
+        message = i18n_pages.gettext("The kiosk that issued this ticket has no printer.")
+        return _error(409, "no_printer", message)
+    return _screen(site, counter)
+
+
+def ticket_action(
+    site: str, counter: str, ticket_id: int, action: str
+) -> Response | tuple[Response, int]:
     found, staff = site_for(site, Can.OPERATE)
-    if action not in TICKET_ACTIONS:
+    if action not in TICKET_ACTIONS and action != "reprint":
         return _error(404, "unknown_action", f"no ticket action '{action}'")
     if store.ticket_site_id(db(), ticket_id) != found.id:
         return _error(404, "not_found", f"no ticket {ticket_id} at this site")
+    if action == "reprint":
+        return _reprint(site, counter, ticket_id)
     data = _body()
     live.act(
         db(),

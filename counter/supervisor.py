@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, render_template
+from flask import Response, current_app, jsonify, render_template
 
 from server import catalog, desk, queries
 from server.auth import Can
@@ -31,4 +31,5 @@ def live(site: str) -> str:
 
 def state(site: str) -> Response:
     site_for(site, Can.REPORTS)
-    return jsonify(desk.site_overview(db(), site, i18n_pages.lang()))
+    printing = current_app.extensions["seira.printing"]
+    return jsonify(desk.site_overview(db(), site, i18n_pages.lang(), printing))

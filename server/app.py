@@ -19,6 +19,7 @@ from .analytics.blueprint import bp as reports_bp
 from .api import bp as api_bp
 from .api.errors import register as register_api_errors
 from .db import Database
+from .printing import Printing
 from .realtime import init_app as init_realtime
 from .speech import EspeakEngine, Speech
 from .web import init_app as init_web
@@ -73,5 +74,6 @@ def create_app(database: Database | str | None = None, **config: Any) -> Flask:
     app.extensions["seira.speech"] = Speech(
         EspeakEngine(), cache_dir=Path(app.instance_path) / "speech-cache"
     )
-    init_realtime(app, app.extensions["seira.speech"])
+    hub = init_realtime(app, app.extensions["seira.speech"])
+    app.extensions["seira.printing"] = Printing(db, notify=hub.queue_changed)
     return app

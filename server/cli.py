@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import getpass
 import logging
+import os
 import sys
 from pathlib import Path
 
 import click
 from sqlalchemy import make_url, select
 
-from . import auth, migrate, siteconfig
+from printers import parse_printer_url, preview, print_now, ticket_bytes
+from printers.samples import sample_ticket
+
+from . import auth, i18n, migrate, queries, siteconfig
 from .db import Database
 from .models import User
-from .store import close_day
+from .printing import Printing
+from .store import NotFound, close_day
 
 DEMO_CONFIG = Path(__file__).with_name("sites") / "thessaloniki.toml"
 DEMO_PASSWORD = "seira-demo"
@@ -98,14 +103,112 @@ def device() -> None:
 @click.option("--site", required=True, help="site slug")
 @click.option("--kind", type=click.Choice([k.value for k in auth.DeviceKind]), required=True)
 @click.option("--name", required=True)
-def device_add(site: str, kind: str, name: str) -> None:
+@click.option(
+    "--printer",
+    help="a kiosk's printer: tcp://HOST:9100, usb://VID:PID, serial:///dev/ttyUSB0?baudrate=19200, "
+    "cups://QUEUE or file:///PATH, with ?profile=...&paper=58|80",
+)
+def device_add(site: str, kind: str, name: str, printer: str | None) -> None:
     """Register a device; its token is printed alone on the last line, and only once."""
+    settings = {}
+    if printer:
+        if kind != auth.DeviceKind.KIOSK:
+            raise click.ClickException("only a kiosk has a printer")
+        try:
+            parse_printer_url(printer)
+        except ValueError as exc:
+            raise click.ClickException(f"bad printer URL: {exc}") from None
+        settings["printer"] = printer
     try:
-        token = auth.add_device(_db(), site, kind, name)
+        token = auth.add_device(_db(), site, kind, name, settings)
     except auth.AuthError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{kind} '{name}' added at {site}; its token (shown only now):")
     click.echo(token)
+
+
+@main.group()
+def printer() -> None:
+    """Ticket printers."""
+
+
+@printer.command("test")
+@click.option("--printer", "url", required=True, help="the printer's URL, as for `device add`")
+@click.option("--lang", default="el", show_default=True, help="the sample visitor's language")
+def printer_test(url: str, lang: str) -> None:
+    """Print a sample ticket, and say what the printer reports."""
+    try:
+        config = parse_printer_url(url)
+    except ValueError as exc:
+        raise click.ClickException(f"bad printer URL: {exc}") from None
+    if lang not in i18n.LANGUAGES:
+        raise click.ClickException(f"unknown language '{lang}': {', '.join(i18n.LANGUAGES)}")
+    ticket = sample_ticket(lang)
+    data = ticket_bytes(ticket, config.paper_mm, config.profile, config.native_qr, config.impl)
+    result = print_now(config, data)
+    if not result.ok:
+        raise click.ClickException(f"printing failed after {result.attempts} tries: {result.error}")
+    click.echo(f"sample ticket ({lang}, {len(data)} bytes) sent to {url}")
+
+
+@main.group()
+def ticket() -> None:
+    """Tickets."""
+
+
+@ticket.command("render")
+@click.argument("ticket_id", type=int)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--paper", type=click.Choice(["58", "80"]), default="80", show_default=True)
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="where the status page is served (SEIRA_PUBLIC_URL overrides)",
+)
+def ticket_render(ticket_id: int, out: str, paper: str, base_url: str) -> None:
+    """Write the image ticket TICKET_ID prints as (PNG)."""
+    db = _db()
+    try:
+        view = queries.ticket(db, ticket_id)
+    except NotFound:
+        raise click.ClickException(f"no ticket {ticket_id}") from None
+    base = os.environ.get("SEIRA_PUBLIC_URL") or base_url
+    printed = Printing.printed_ticket(db, ticket_id, f"{base.rstrip('/')}/s/{view.public_token}")
+    preview(printed, int(paper)).save(out)
+    click.echo(f"ticket {view.number} written to {out}")
+
+
+@main.command("demo-data")
+@click.option("--site", required=True, help="site slug")
+@click.option(
+    "--days",
+    default=90,
+    show_default=True,
+    type=click.IntRange(1, 3700),
+    help="calendar days, ending yesterday",
+)
+@click.option(
+    "--per-day",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(0, 100_000),
+    help="visitors on an ordinary day",
+)
+@click.option("--seed", default=1, show_default=True, type=int)
+def demo_data(site: str, days: int, per_day: float, seed: int) -> None:
+    """Write a synthetic history of SITE (tickets, events, sign-ins) for demos and benchmarks."""
+    from .analytics import history
+
+    try:
+        stats = history.generate(_db(), site, days, per_day, seed=seed)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"{site}: {stats.days} days, {stats.tickets} tickets, {stats.events} events, "
+        f"{stats.counter_events} counter events"
+        + (f" ({stats.skipped_days} days already had tickets)" if stats.skipped_days else "")
+    )
 
 
 @main.command("close-day")
@@ -117,7 +220,13 @@ def close_day_cmd() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=32, show_default=True, type=int)
+@click.option(
+    "--threads",
+    default=128,
+    show_default=True,
+    type=int,
+    help="each open websocket (a display, a counter page, a phone) holds one",
+)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16))
 @click.option("--access-log", is_flag=True, help="log every request (off: privacy first)")
 def serve(host: str, port: int, threads: int, workers: int, access_log: bool) -> None:
@@ -132,6 +241,7 @@ def serve(host: str, port: int, threads: int, workers: int, access_log: bool) ->
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo(host: str, port: int) -> None:
     """Set up the demo centres and accounts, print how to sign in, and serve."""
+    from .analytics import history
     from .serve import run
 
     demo_names = [username for username, _, _ in DEMO_USERS]
@@ -148,12 +258,15 @@ def demo(host: str, port: int) -> None:
     for username, role, sites in DEMO_USERS:
         for site in sites:
             auth.add_user(db, username, DEMO_PASSWORD, role, site)
+    for site in ("thess-east", "thess-west"):  # a past for the reports; days already there stay
+        history.generate(db, site, days=30, per_day=60)
     base = f"http://{host}:{port}"
     lines = [
         "",
         "Seira demo: Thessaloniki Community Centres (thess-east, thess-west)",
         f"  API:      {base}/api/v1/health   (OpenAPI: {base}/api/v1/openapi.json)",
         f"  Sign in:  {', '.join(u for u, _, _ in DEMO_USERS)}  password: {DEMO_PASSWORD}",
+        f"  Reports:  {base}/reports/   (supervisor or admin; 30 days of synthetic history)",
     ]
     for site in ("thess-east", "thess-west"):
         for kind in auth.DeviceKind:
@@ -162,7 +275,7 @@ def demo(host: str, port: int) -> None:
             lines.append(f"  {site} {kind} token: {auth.add_device(db, site, kind, name)}")
     db.dispose()
     click.echo("\n".join(lines) + "\n")
-    run(host, port, threads=32, access_log=False)
+    run(host, port, threads=128, access_log=False)
 
 
 if __name__ == "__main__":

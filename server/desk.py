@@ -18,6 +18,7 @@ from .catalog import Catalog, SiteInfo
 from .db import Database
 from .engine import Status
 from .models import Ticket, utcnow
+from .printing import Printing
 from .store import NotFound
 
 LIST_LIMIT = 60  # per service: more than any centre's waiting room
@@ -75,7 +76,18 @@ def _ticket(t: Ticket, cat: Catalog, lang: str, now: datetime, in_list: bool) ->
     }
 
 
-def counter_screen(db: Database, where: Place, lang: str) -> dict[str, Any]:
+def _failures(printing: Printing | None, site_id: int, since: datetime) -> list[dict[str, Any]]:
+    if printing is None:
+        return []
+    return [
+        {"id": f.ticket_id, "number": f.number, "at": f.at, "error": f.error}
+        for f in printing.failures(site_id, since)
+    ]
+
+
+def counter_screen(
+    db: Database, where: Place, lang: str, printing: Printing | None = None
+) -> dict[str, Any]:
     """The counter's own ticket, its state, and the waiting list of each service it serves."""
     now = utcnow()
     cat = catalog.current(db)
@@ -116,7 +128,9 @@ def counter_screen(db: Database, where: Place, lang: str) -> dict[str, Any]:
             ),
             None,
         )
+        since = engine.day_start_utc(today, where.site.timezone)
         return {
+            "print_failures": _failures(printing, where.site.id, since),
             "counter": where.counter_slug,
             "state": state.state.value if state else counters.CounterState.SIGNED_OUT.value,
             "current": _ticket(current, cat, lang, now, in_list=False) if current else None,
@@ -125,7 +139,9 @@ def counter_screen(db: Database, where: Place, lang: str) -> dict[str, Any]:
         }
 
 
-def site_overview(db: Database, site: str, lang: str) -> dict[str, Any]:
+def site_overview(
+    db: Database, site: str, lang: str, printing: Printing | None = None
+) -> dict[str, Any]:
     """Every service's waiting count and longest wait, every counter's state and ticket."""
     now = utcnow()
     cat = catalog.current(db)
@@ -156,4 +172,10 @@ def site_overview(db: Database, site: str, lang: str) -> dict[str, Any]:
                 ),
             }
         )
-    return {"services": services, "counters": out_counters, "at": now}
+    since = engine.day_start_utc(engine.service_day(now, site_row.timezone), site_row.timezone)
+    return {
+        "services": services,
+        "counters": out_counters,
+        "print_failures": _failures(printing, site_row.id, since),
+        "at": now,
+    }

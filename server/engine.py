@@ -58,6 +58,9 @@ class EventType(StrEnum):
     TRANSFERRED = "transferred"
     CANCELLED = "cancelled"
     CLOSED_AT_DAY_END = "closed_at_day_end"
+    # Not transitions: what happened to the ticket's paper at the kiosk.
+    PRINTED = "printed"
+    PRINT_FAILED = "print_failed"
 
 
 class Priority(StrEnum):

@@ -34,7 +34,7 @@ class _Server(BaseApplication):
 
 
 def run(
-    host: str, port: int, threads: int = 32, access_log: bool = False, workers: int = 1
+    host: str, port: int, threads: int = 128, access_log: bool = False, workers: int = 1
 ) -> None:
     _Server(
         {

@@ -157,3 +157,64 @@ def test_the_display_resyncs_after_the_server_is_killed_and_restarted(
     display.wait_for_function(
         "document.getElementById('announcer').dataset.lang === 'fr'", timeout=10000
     )
+
+
+def test_announcements_queue_one_after_another_and_numbers_are_large(
+    browser: Browser, server: LiveServer
+) -> None:
+    first, second = issue(server, lang="fr"), issue(server, lang="uk")
+    display = open_display(browser, server)
+    display.evaluate(
+        """() => {
+            window.said = [];
+            const audio = document.getElementById('announcer');
+            new MutationObserver(() => window.said.push(audio.dataset.text))
+              .observe(audio, {attributes: true, attributeFilter: ['data-text']});
+        }"""
+    )
+    staff_token = server.sign_in("eleni")
+    for counter in ("desk-1", "desk-2"):  # two calls within milliseconds
+        requests.post(
+            f"{server.url}/api/v1/sites/thess-east/counters/{counter}/call-next",
+            headers={"Authorization": f"Bearer {staff_token}"},
+            timeout=10,
+        ).raise_for_status()
+    display.wait_for_function("window.said.length >= 4", timeout=20000)
+    said = display.evaluate("window.said")
+    # each call whole (Greek, then the visitor's language) before the next one starts
+    assert said[0].startswith("Εισιτήριο") and said[2].startswith("Εισιτήριο")
+    assert {said[1], said[3]} == {"Ticket A 1, guichet 1", "Талон A 2, віконце 2"}
+    height = display.evaluate(
+        "document.getElementById('current-number').getBoundingClientRect().height"
+    )
+    assert height >= 1080 / 10
+    assert display.inner_text("#current-number") == second["number"]
+    assert first["number"] in display.inner_text("#recent")
+
+
+def test_keyboard_calls_and_the_supervisor_sees_it_live(
+    browser: Browser, server: LiveServer
+) -> None:
+    server.add_staff("maria", "thess-east", role="supervisor")
+    supervisor = sign_in(browser, server, "maria")
+    supervisor.goto(f"{server.url}/supervisor/thess-east")
+    supervisor.wait_for_selector("#services tbody tr")
+    ticket = issue(server, lang="ps")
+    supervisor.wait_for_function(
+        "[...document.querySelectorAll('#services tbody tr')]"
+        ".some(r => r.cells[1].textContent === '1')"
+    )
+    counter = sign_in(browser, server)
+    open_counter(counter, server, "desk-2")
+    counter.wait_for_selector(f"tr[data-number={ticket['number']}]")
+    counter.keyboard.press("n")  # call next, without the mouse
+    counter.wait_for_selector(f"#current-number:has-text('{ticket['number']}')")
+    supervisor.wait_for_function(
+        "[...document.querySelectorAll('#counters tbody tr')]"
+        f".some(r => r.textContent.includes('{ticket['number']}'))"
+    )
+    counter.keyboard.press("s")  # start
+    counter.wait_for_function(
+        "document.getElementById('current-status').textContent === 'Εξυπηρετείται'"
+    )
+    screenshot(supervisor, "supervisor_live")

@@ -11,6 +11,14 @@
   const t = JSON.parse(document.getElementById("phrases").textContent);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
+  // times in the centre's zone (Europe/Athens), whatever the PC's own clock zone
+  const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "el", {
+    timeZone: root.dataset.timezone || "Europe/Athens",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+  const clock = (when) => timeFormat.format(new Date(when));
   let screen = null;
   let busy = false;
 
@@ -106,6 +114,34 @@
       button.hidden = (action === "pause" && data.state === "paused") || (action === "resume" && data.state === "available");
     }
     drawLists(data.services);
+    drawFailures(data.print_failures || []);
+  }
+
+  function drawFailures(failures) {
+    const box = $("print-failures");
+    box.hidden = failures.length === 0;
+    box.querySelector("ul").replaceChildren(
+      ...failures.map((failure) => {
+        const item = document.createElement("li");
+        item.dataset.number = failure.number;
+        const text = document.createElement("span");
+        text.textContent = `${failure.number} · ${clock(failure.at)} · ${failure.error}`;
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = t.reprint;
+        button.dataset.reprint = String(failure.id);
+        button.addEventListener("click", async () => {
+          button.disabled = true;
+          const data = await post(`/tickets/${failure.id}/reprint`);
+          if (data) {
+            say(`${t.reprinting} ${failure.number}`);
+            show(data);
+          } else button.disabled = false;
+        });
+        item.append(text, " ", button);
+        return item;
+      })
+    );
   }
 
   function cell(text, className) {

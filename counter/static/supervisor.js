@@ -7,6 +7,14 @@
   const words = JSON.parse(document.getElementById("words").textContent);
   const t = JSON.parse(document.getElementById("phrases").textContent);
   const $ = (id) => document.getElementById(id);
+  // times in the centre's zone (Europe/Athens), whatever the PC's own clock zone
+  const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "el", {
+    timeZone: root.dataset.timezone || "Europe/Athens",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+  const clock = (when) => timeFormat.format(new Date(when));
   const minutes = (s) => (s === null || s === undefined ? "" : `${Math.floor(s / 60)} ${t.minutes}`);
 
   function row(cells, className) {
@@ -50,7 +58,16 @@
     const alert = $("alert");
     alert.hidden = over.length === 0;
     alert.textContent = over.length ? `${t.over} ${over.map((s) => words.services[s.service] || s.label).join(", ")}` : "";
-    $("updated").textContent = new Date().toLocaleTimeString();
+    const failures = data.print_failures || [];
+    $("print-failures").hidden = failures.length === 0;
+    $("print-failures").querySelector("ul").replaceChildren(
+      ...failures.map((f) => {
+        const li = document.createElement("li");
+        li.textContent = `${f.number} · ${clock(f.at)} · ${f.error}`;
+        return li;
+      })
+    );
+    $("updated").textContent = clock(new Date());
   }
 
   async function refresh() {

@@ -3,6 +3,7 @@
 from flask import Blueprint
 
 from . import handlers as h
+from . import reports
 
 bp = Blueprint("api", __name__)
 bp.before_request(h.load_principal)
@@ -19,10 +20,13 @@ _RULES = [
     ("/sites/<site>/counters", h.list_counters, ["GET"]),
     ("/sites/<site>/queue", h.site_queue, ["GET"]),
     ("/sites/<site>/tickets", h.issue_ticket, ["POST"]),
-    # counter staff
+    # counter staff (and the kiosk that issued a ticket, for its print status)
     ("/sites/<site>/counters/<counter>/call-next", h.call_next, ["POST"]),
     ("/tickets/<int:ticket_id>", h.get_ticket, ["GET"]),
+    ("/tickets/<int:ticket_id>/print", h.print_status, ["GET"]),
     ("/tickets/<int:ticket_id>/<action>", h.ticket_action, ["POST"]),
+    # supervisors and admins
+    ("/reports/<kind>", reports.report, ["GET"]),
 ]
 
 for rule, view, methods in _RULES:

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Response, current_app, g, jsonify, request
 from sqlalchemy import text
 
-from .. import auth, live, queries, store
+from .. import auth, live, printing, queries, store
 from ..auth import Can, Principal
 from ..db import Database
 from ..engine import Action
@@ -23,6 +23,10 @@ from .errors import ApiError
 
 def _db() -> Database:
     return current_app.extensions["seira.db"]
+
+
+def _printing() -> printing.Printing:
+    return current_app.extensions["seira.printing"]
 
 
 def load_principal() -> None:
@@ -173,6 +177,8 @@ def issue_ticket(site: str) -> tuple[Response, int]:
         user_id=principal.user_id,
     )
     ahead = ticket.people_ahead or 0
+    url = status_url(ticket.public_token)
+    _printing().print_ticket(ticket.id, url, principal.device_id)
     body = {
         "id": ticket.id,
         "number": ticket.number,
@@ -183,7 +189,7 @@ def issue_ticket(site: str) -> tuple[Response, int]:
         "position": ahead + 1,
         "people_ahead": ahead,
         "estimated_wait_s": ticket.estimated_wait_s or 0,
-        "status_url": status_url(ticket.public_token),
+        "status_url": url,
     }
     return jsonify(body), 201
 
@@ -201,6 +207,18 @@ def call_next(site: str, counter: str) -> Response | tuple[str, int]:
 def get_ticket(ticket_id: int) -> Response:
     _require(Can.OPERATE, store.ticket_site_id(_db(), ticket_id))
     return jsonify(_staff_ticket(queries.ticket(_db(), ticket_id)))
+
+
+def print_status(ticket_id: int) -> Response:
+    site_id = store.ticket_site_id(_db(), ticket_id)
+    principal: Principal | None = g.principal
+    device = printing.ticket_device(_db(), ticket_id)
+    if principal is None:
+        raise ApiError(401, "unauthenticated", "this needs a bearer token")
+    issued_here = principal.device_id is not None and principal.device_id == device
+    if not issued_here:
+        _require(Can.OPERATE, site_id)
+    return jsonify({"status": _printing().status(ticket_id, device)})
 
 
 def ticket_action(ticket_id: int, action: str) -> Response:

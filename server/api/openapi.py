@@ -13,6 +13,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from ..analytics.params import FORMATS
+from ..analytics.reports import KINDS, SPECS
 from ..engine import EXTERNAL_AGENCIES, Outcome, Priority, Status
 
 _REF = "#/components/schemas/"
@@ -309,6 +311,65 @@ SCHEMAS: dict[str, Any] = {
     "EmptyRequest": {"type": "object", "maxProperties": 0},
 }
 
+# Reports: one schema per kind, made from the table specifications the reports are built
+# from. A count is an integer, or "<5" when suppressed (small groups are never shown).
+_CELL = {
+    "text": {"type": ["string", "null"]},
+    "date": {"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]},
+    "count": {
+        "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^<\\d+$"}]
+    },
+    "number": {"type": ["number", "null"]},
+    "seconds": {"type": ["number", "null"], "minimum": 0},
+    "rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+}
+SCHEMAS["Report"] = {
+    "type": "object",
+    "required": ["kind", "sites", "from", "to", "timezone", "small_count_threshold", "tables"],
+    "properties": {
+        "kind": {"enum": list(KINDS)},
+        "sites": {"type": "array", "items": _SLUG},
+        "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"},
+        "timezone": {"type": "string"},
+        "small_count_threshold": {"type": "integer", "minimum": 1},
+        "parameters": {"type": "object"},
+        "tables": {"type": "array"},
+    },
+}
+for _kind, _tables in SPECS.items():
+    SCHEMAS[f"Report_{_kind}"] = {
+        "allOf": [ref("Report")],
+        "properties": {
+            "kind": {"const": _kind},
+            "tables": {
+                "minItems": len(_tables),
+                "maxItems": len(_tables),
+                "prefixItems": [
+                    {
+                        "type": "object",
+                        "required": ["name", "title", "columns", "rows"],
+                        "properties": {
+                            "name": {"const": name},
+                            "title": {"type": "string"},
+                            "columns": {"type": "array", "minItems": len(cols)},
+                            "rows": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": [c.key for c in cols],
+                                    "properties": {c.key: _CELL[c.type] for c in cols},
+                                    "additionalProperties": False,
+                                },
+                            },
+                        },
+                    }
+                    for name, _title, cols in _tables
+                ],
+            },
+        },
+    }
+
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
@@ -508,6 +569,112 @@ DOCUMENT: dict[str, Any] = {
         **{
             f"/tickets/{{id}}/{action}": _action(op_id, summary, body)
             for action, (op_id, summary, body) in ACTION_OPERATIONS.items()
+        },
+        "/tickets/{id}/print": {
+            "get": _op(
+                "getPrintStatus",
+                "Whether the ticket's paper came out: for the kiosk that issued it, and staff. "
+                "'none' means the kiosk has no printer: its screen is the ticket.",
+                {
+                    **_ok(
+                        "The print status",
+                        {
+                            "type": "object",
+                            "required": ["status"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "status": {"enum": ["none", "pending", "printed", "failed"]}
+                            },
+                        },
+                    ),
+                    **_errors(400, 401, 403, 404),
+                },
+                parameters=[_ID],
+                security=_BEARER,
+            )
+        },
+        "/reports/{kind}": {
+            "get": _op(
+                "getReport",
+                "A planning report of one centre, or of every centre the token may report on "
+                "(supervisor or admin). Times are grouped by the centres' local days and hours.",
+                {
+                    "200": {
+                        "description": "The report: JSON tables, or CSV or XLSX to download",
+                        "content": {
+                            "application/json": {
+                                "schema": {"oneOf": [ref(f"Report_{k}") for k in KINDS]}
+                            },
+                            "text/csv": {"schema": {"type": "string"}},
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                                "schema": {"type": "string", "contentMediaType": "application/zip"}
+                            },
+                        },
+                    },
+                    **_errors(400, 401, 403, 404),
+                },
+                parameters=[
+                    {
+                        "name": "kind",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"enum": list(KINDS)},
+                    },
+                    {"name": "site", "in": "query", "required": False, "schema": _SLUG},
+                    *(
+                        {
+                            "name": n,
+                            "in": "query",
+                            "required": False,
+                            "description": d,
+                            "schema": {"type": "string", "format": "date"},
+                        }
+                        for n, d in (
+                            ("from", "First local day (default: 4 weeks to yesterday)"),
+                            ("to", "Last local day (default: yesterday)"),
+                        )
+                    ),
+                    {
+                        "name": "month",
+                        "in": "query",
+                        "required": False,
+                        "description": "YYYY-MM, instead of from and to",
+                        "schema": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+                    },
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"enum": list(FORMATS), "default": "json"},
+                    },
+                    {
+                        "name": "lang",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"enum": ["el", "en"], "default": "en"},
+                    },
+                    {
+                        "name": "target",
+                        "in": "query",
+                        "required": False,
+                        "description": "staffing: share to call within `within` minutes",
+                        "schema": {
+                            "type": "number",
+                            "exclusiveMinimum": 0,
+                            "exclusiveMaximum": 1,
+                            "default": 0.8,
+                        },
+                    },
+                    {
+                        "name": "within",
+                        "in": "query",
+                        "required": False,
+                        "description": "staffing: the waiting-time target in minutes",
+                        "schema": {"type": "number", "exclusiveMinimum": 0, "default": 15},
+                    },
+                ],
+                security=_BEARER,
+            )
         },
         "/tickets/status/{token}": {
             "get": _op(

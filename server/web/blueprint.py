@@ -17,6 +17,7 @@ _RULES = [
     ("/signin", views.sign_in, ["GET", "POST"]),
     ("/signout", views.sign_out, ["POST"]),
     ("/speech", speech_view.speech, ["GET"]),
+    ("/fonts/<path:filename>", views.font, ["GET"]),
 ]
 
 for rule, view, methods in _RULES:

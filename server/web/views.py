@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
+
+from printers.text import FONTS_DIR as FONTS
 
 from .. import auth, catalog, queries
 from ..auth import Can
@@ -34,6 +44,12 @@ def sign_in() -> str | Response | tuple[str, int]:
     session.update(keep)
     session[SESSION_KEY] = token
     return redirect(safe_next(request.form.get("next")))
+
+
+def font(filename: str) -> Response:
+    """The OFL fonts the printed tickets use, served to pages too: no font is fetched from
+    outside, and every script shows on screens that have no fonts of their own."""
+    return send_from_directory(FONTS, filename, max_age=7 * 24 * 3600)
 
 
 def sign_out() -> Response:

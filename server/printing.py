@@ -1,0 +1,212 @@
+"""Printing at the kiosks: a print job after each ticket, its outcome in the event log.
+
+A kiosk's printer is a URL in its device settings (`seira device add --printer URL`).
+Rendering and sending happen in background threads, never in the request; a ticket exists
+whether or not its paper came out. The outcome is appended to the event log as `printed`
+or `print_failed`, which is how the kiosk learns to say "please take a photo", how staff
+see the failure, and what a reprint answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from printers import PrintedTicket, PrintJob, PrintQueue, parse_printer_url, ticket_job
+from printers.backends import PrinterConfig
+
+from . import catalog, queries
+from .db import Database
+from .engine import OPEN_STATUSES, EventType
+from .models import Device, Event, Ticket, utcnow
+from .store import NotFound
+
+log = logging.getLogger(__name__)
+
+SETTINGS_TTL_S = 10.0
+
+
+class PrintStatus:
+    NONE = "none"  # no printer: the screen is the ticket
+    PENDING = "pending"
+    PRINTED = "printed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A ticket whose paper did not come out, for staff to reprint."""
+
+    ticket_id: int
+    number: str
+    at: datetime
+    error: str
+
+
+class Printing:
+    """One per app: the print queue, and the log of what each job did."""
+
+    def __init__(self, db: Database, notify: Callable[[int], None] | None = None) -> None:
+        """`notify(site_id)` is told of every outcome, so staff screens refresh."""
+        self.db = db
+        self.notify = notify
+        self.queue = PrintQueue(on_result=self._logged)
+        self._render = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
+        self._printers: dict[int, tuple[float, PrinterConfig | None]] = {}
+        self._lock = threading.Lock()
+
+    # --- which printer ---------------------------------------------------------------------
+
+    def printer_of(self, device_id: int | None) -> PrinterConfig | None:
+        """The printer configured for a kiosk (remembered for a few seconds), or None."""
+        if device_id is None:
+            return None
+        now = time.monotonic()
+        cached = self._printers.get(device_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        with self.db.read() as s:
+            settings = s.scalar(select(Device.settings).where(Device.id == device_id)) or {}
+        config = None
+        if settings.get("printer"):
+            try:
+                config = parse_printer_url(settings["printer"])
+            except ValueError as exc:
+                log.error("kiosk %s has a bad printer URL: %s", device_id, exc)
+        with self._lock:
+            self._printers[device_id] = (now + SETTINGS_TTL_S, config)
+        return config
+
+    # --- jobs -------------------------------------------------------------------------------
+
+    def print_ticket(self, ticket_id: int, status_url: str, device_id: int | None) -> str:
+        """Queue the ticket on the kiosk's printer; 'pending', or 'none' without a printer."""
+        config = self.printer_of(device_id)
+        if config is None:
+            return PrintStatus.NONE
+        self._render.submit(self._render_and_queue, ticket_id, status_url, config)
+        return PrintStatus.PENDING
+
+    def _render_and_queue(self, ticket_id: int, status_url: str, config: PrinterConfig) -> None:
+        try:
+            job = ticket_job(ticket_id, self.printed_ticket(self.db, ticket_id, status_url), config)
+        except Exception as exc:  # a ticket that cannot be drawn is a failed print, not a crash
+            log.exception("rendering ticket %s failed", ticket_id)
+            self._record(ticket_id, ok=False, error=f"rendering failed: {exc}")
+            return
+        self.queue.submit(job)
+
+    @staticmethod
+    def printed_ticket(db: Database, ticket_id: int, status_url: str) -> PrintedTicket:
+        """The ticket as the printer module wants it: plain data, labels already chosen."""
+        view = queries.ticket(db, ticket_id)
+        cat = catalog.current(db)
+        site = cat.site(view.site)
+        service = (
+            next((s for s in cat.services_of(site.id) if s.slug == view.service), None)
+            if site
+            else None
+        )
+        return PrintedTicket(
+            centre=queries.label(site.name, "el") if site else "",
+            number=view.number,
+            service_el=queries.label(service.labels, "el") if service else view.service,
+            service=queries.label(service.labels, view.lang) if service else view.service,
+            lang=view.lang,
+            issued_at=view.issued_at,
+            people_ahead=view.people_ahead or 0,
+            estimated_wait_s=view.estimated_wait_s or 0,
+            status_url=status_url,
+        )
+
+    def _logged(self, job: PrintJob, ok: bool, error: str | None) -> None:
+        self._record(job.ticket_id, ok, error)
+
+    def _record(self, ticket_id: int, ok: bool, error: str | None) -> None:
+        if not ok:
+            log.warning("printing ticket %s failed: %s", ticket_id, error)
+        with self.db.read() as s:
+            row = s.execute(
+                select(Ticket.site_id, Ticket.service_id, Ticket.device_id).where(
+                    Ticket.id == ticket_id
+                )
+            ).first()
+        if row is None:
+            return
+        payload: dict[str, Any] = {"device": row.device_id}
+        if error:
+            payload["error"] = error[:200]
+        with self.db.transaction() as conn:
+            conn.execute(
+                insert(Event).values(
+                    ticket_id=ticket_id,
+                    site_id=row.site_id,
+                    service_id=row.service_id,
+                    type=EventType.PRINTED if ok else EventType.PRINT_FAILED,
+                    at=utcnow(),
+                    payload=payload,
+                )
+            )
+        if self.notify is not None:
+            self.notify(row.site_id)
+
+    # --- what kiosks and staff read ---------------------------------------------------------
+
+    def status(self, ticket_id: int, device_id: int | None) -> str:
+        with self.db.read() as s:
+            last = s.scalar(
+                select(Event.type)
+                .where(
+                    Event.ticket_id == ticket_id,
+                    Event.type.in_([EventType.PRINTED, EventType.PRINT_FAILED]),
+                )
+                .order_by(Event.id.desc())
+                .limit(1)
+            )
+        if last is not None:
+            return PrintStatus.PRINTED if last == EventType.PRINTED else PrintStatus.FAILED
+        return PrintStatus.NONE if self.printer_of(device_id) is None else PrintStatus.PENDING
+
+    def failures(self, site_id: int, since: datetime) -> list[Failure]:
+        """Open tickets of the site whose latest print since `since` failed: staff reprint."""
+        latest = (
+            select(func.max(Event.id))
+            .where(
+                Event.site_id == site_id,
+                Event.at >= since,
+                Event.type.in_([EventType.PRINTED, EventType.PRINT_FAILED]),
+            )
+            .group_by(Event.ticket_id)
+        )
+        with self.db.read() as s:
+            rows = s.execute(
+                select(Event.ticket_id, Ticket.code, Event.at, Event.payload)
+                .join(Ticket, Ticket.id == Event.ticket_id)
+                .where(
+                    Event.id.in_(latest),
+                    Event.type == EventType.PRINT_FAILED,
+                    Ticket.status.in_(list(OPEN_STATUSES)),
+                )
+                .order_by(Event.id)
+            ).all()
+        return [Failure(r.ticket_id, r.code, r.at, r.payload.get("error", "")) for r in rows]
+
+    def close(self) -> None:
+        self._render.shutdown(wait=True)
+        self.queue.close(timeout=5)
+
+
+def ticket_device(db: Database, ticket_id: int) -> int | None:
+    with db.read() as s:
+        found = s.execute(select(Ticket.device_id).where(Ticket.id == ticket_id)).first()
+    if found is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    return found[0]
