@@ -264,15 +264,18 @@ def demo(host: str, port: int) -> None:
     lines = [
         "",
         "Seira demo: Thessaloniki Community Centres (thess-east, thess-west)",
-        f"  API:      {base}/api/v1/health   (OpenAPI: {base}/api/v1/openapi.json)",
-        f"  Sign in:  {', '.join(u for u, _, _ in DEMO_USERS)}  password: {DEMO_PASSWORD}",
+        f"  Staff:    {base}/   sign in as {', '.join(u for u, _, _ in DEMO_USERS)}",
+        f"            password: {DEMO_PASSWORD}  (counters, live view, reports: from that page)",
         f"  Reports:  {base}/reports/   (supervisor or admin; 30 days of synthetic history)",
+        f"  API:      {base}/api/v1/health   (OpenAPI: {base}/api/v1/openapi.json)",
     ]
     for site in ("thess-east", "thess-west"):
         for kind in auth.DeviceKind:
             name = f"demo-{kind}"
             auth.revoke_devices(db, site, name)
-            lines.append(f"  {site} {kind} token: {auth.add_device(db, site, kind, name)}")
+            token = auth.add_device(db, site, kind, name)
+            lines.append(f"  {site} {kind}: {base}/{kind}/{site}#token={token}")
+            lines.append(f"  {site} {kind} token: {token}")
     db.dispose()
     click.echo("\n".join(lines) + "\n")
     run(host, port, threads=128, access_log=False)

@@ -1,4 +1,8 @@
-"""The floors of the house: the engine stands alone, and the core never imports a feature."""
+"""The floors of the house: the engine stands alone, and the core never imports a feature.
+
+The one exception is the app factory, `server/app.py`: it is where the features are
+plugged in, so it names their blueprints, and nothing else in `server/` may.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +41,18 @@ def test_engine_imports_only_the_standard_library() -> None:
     assert local == []
 
 
+COMPOSITION_ROOT = ROOT / "server" / "app.py"
+
+
 def test_the_core_never_imports_a_feature() -> None:
     for path in (ROOT / "server").rglob("*.py"):
+        if path == COMPOSITION_ROOT:
+            continue
         for name in imported_modules(path):
             assert name.split(".")[0] not in FEATURES, f"{path} imports {name}"
+
+
+def test_the_app_factory_takes_only_the_features_blueprints() -> None:
+    for name in imported_modules(COMPOSITION_ROOT):
+        if name.split(".")[0] in FEATURES:
+            assert name.endswith(".blueprint"), name

@@ -177,7 +177,8 @@
     soundBlocked(false);
   });
 
-  // --- waiting counts ------------------------------------------------------------------------
+  // --- waiting counts (hidden with ?waiting=0, for centres that prefer not to show them) ---
+  if (new URLSearchParams(location.search).get("waiting") === "0") $("waiting").hidden = true;
   function showWaiting(waiting) {
     for (const item of waiting || []) {
       const el = document.querySelector(`.waiting-item[data-service="${CSS.escape(item.service)}"] [data-count]`);
