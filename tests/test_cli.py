@@ -326,7 +326,7 @@ class Demo:
 
     @property
     def password(self) -> str:
-        match = re.search(r"^  Sign in: .*\bpassword: (\S+)$", self.output, re.M)
+        match = re.search(r"^ +password: (\S+) ", self.output, re.M)
         assert match, self.output
         return match.group(1)
 
