@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import itertools
 import logging
+import queue
 import secrets
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,10 +71,9 @@ class Hub:
         self._lock = threading.Lock()
         self._seq: dict[tuple[str, int], Iterator[int]] = defaultdict(lambda: itertools.count(1))
         self._last: dict[tuple[str, int], int] = defaultdict(int)
-        self._dirty: set[int] = set()
-        self._dirty_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._flusher: threading.Thread | None = None
+        self._tasks: queue.Queue[tuple[Callable[..., None], tuple[Any, ...]]] = queue.Queue()
+        self._dirty: set[int] = set()  # sites whose summary is due; the hub thread's alone
+        self._thread: threading.Thread | None = None
 
     # --- sequenced emits ---------------------------------------------------------------------
 
@@ -178,17 +178,30 @@ class Hub:
         }
 
     # --- publishing, after the commit --------------------------------------------------------
+    #
+    # Request threads only hand the news to the hub's own thread and return: the counter
+    # gets its answer at once, and events leave in the order their commits happened.
 
     def called(self, ticket: TicketView, site_id: int) -> None:
         """A ticket was called or recalled: tell the displays, its phone and the counters."""
+        self._tasks.put((self._publish_call, (ticket, site_id)))
+
+    def ticket_changed(self, ticket: TicketView, site_id: int) -> None:
+        """The ticket's own page hears its new state; the site's queue summary follows."""
+        self._tasks.put((self._publish_status, (ticket, site_id)))
+
+    def queue_changed(self, site_id: int) -> None:
+        """The site's queue changed; one summary is sent for many changes close together."""
+        self._tasks.put((self._dirty.add, (site_id,)))
+
+    def _publish_call(self, ticket: TicketView, site_id: int) -> None:
         calls = self._calls(site_id, ticket_id=ticket.id)
         if calls:
             call = calls[0]
             self._emit("/display", site_id, call["type"], call)
-        self.ticket_changed(ticket, site_id)
+        self._publish_status(ticket, site_id)
 
-    def ticket_changed(self, ticket: TicketView, site_id: int) -> None:
-        """The ticket's own page hears its new state; the site's queue summary follows."""
+    def _publish_status(self, ticket: TicketView, site_id: int) -> None:
         try:
             status = queries.ticket_status(self.db, ticket.public_token)
         except NotFound:
@@ -197,36 +210,42 @@ class Hub:
             self.socketio.emit(
                 "status", _jsonable(status), namespace="/status", to=f"ticket:{ticket.public_token}"
             )
-        self.queue_changed(site_id)
+        self._dirty.add(site_id)
 
-    def queue_changed(self, site_id: int) -> None:
-        """Mark the site's queue as changed; the flusher sends one summary for many changes."""
-        with self._dirty_lock:
-            self._dirty.add(site_id)
-        self._wake.set()
-
-    def flush(self) -> None:
-        with self._dirty_lock:
-            sites, self._dirty = self._dirty, set()
+    def _flush(self) -> None:
+        sites, self._dirty = self._dirty, set()
         for site_id in sites:
-            try:
-                self._emit("/counter", site_id, "queue", self.counter_summary(site_id))
-                self._emit("/display", site_id, "waiting", {"waiting": self._waiting(site_id)})
-                self.socketio.emit("moved", {}, namespace="/status", to=site_room(site_id))
-            except Exception:  # a failed summary must not stop the next ones
-                log.exception("queue summary for site %s failed", site_id)
+            self._emit("/counter", site_id, "queue", self.counter_summary(site_id))
+            self._emit("/display", site_id, "waiting", {"waiting": self._waiting(site_id)})
+            self.socketio.emit("moved", {}, namespace="/status", to=site_room(site_id))
 
     def start(self) -> None:
-        if self._flusher is None:
-            self._flusher = threading.Thread(target=self._flush_loop, name="hub", daemon=True)
-            self._flusher.start()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="hub", daemon=True)
+            self._thread.start()
 
-    def _flush_loop(self) -> None:
+    def _run(self) -> None:
+        """Publish tasks in order; send queue summaries at most every FLUSH_INTERVAL_S."""
+        last_flush = 0.0
         while True:
-            self._wake.wait()
-            self._wake.clear()
-            self.flush()
-            time.sleep(FLUSH_INTERVAL_S)
+            wait = None
+            if self._dirty:
+                wait = max(0.0, last_flush + FLUSH_INTERVAL_S - time.monotonic())
+            try:
+                task, args = self._tasks.get(timeout=wait)
+            except queue.Empty:
+                task = None
+            if task is not None:
+                try:
+                    task(*args)
+                except Exception:  # one failed publication must not stop the next ones
+                    log.exception("publishing %s failed", getattr(task, "__name__", task))
+            if self._dirty and time.monotonic() >= last_flush + FLUSH_INTERVAL_S:
+                try:
+                    self._flush()
+                except Exception:
+                    log.exception("queue summary failed")
+                last_flush = time.monotonic()
 
 
 # --- connections -----------------------------------------------------------------------------
