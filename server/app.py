@@ -14,6 +14,7 @@ from flask.json.provider import DefaultJSONProvider
 from counter.blueprint import bp as counter_bp
 from counter.blueprint import supervisor_bp
 from display.blueprint import bp as display_bp
+from kiosk.blueprint import bp as kiosk_bp
 
 from .analytics.blueprint import bp as reports_bp
 from .api import bp as api_bp
@@ -22,6 +23,7 @@ from .db import Database
 from .printing import Printing
 from .realtime import init_app as init_realtime
 from .speech import EspeakEngine, Speech
+from .status_page import bp as status_bp
 from .web import init_app as init_web
 
 API_PREFIX = "/api/v1"
@@ -68,6 +70,8 @@ def create_app(database: Database | str | None = None, **config: Any) -> Flask:
     register_api_errors(app, API_PREFIX)
     init_web(app)
     app.register_blueprint(display_bp)
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(status_bp)
     app.register_blueprint(counter_bp)
     app.register_blueprint(supervisor_bp)
     app.register_blueprint(reports_bp)

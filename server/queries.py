@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from . import catalog
+from . import catalog, i18n
 from .db import Database
 from .engine import Status
 from .models import Ticket, utcnow
@@ -21,8 +21,17 @@ FALLBACK_LANGS = ("en", "el")
 
 
 def label(labels: dict[str, str], lang: str) -> str:
-    """The label in `lang`, else English, else Greek: a visitor always sees words."""
-    for candidate in (lang, lang.split("_")[0], *FALLBACK_LANGS):
+    """The label in `lang`, else English, else Greek: a visitor always sees words.
+
+    Site files hold Greek and English only; other languages translate the English label
+    through the `visitors` catalog, so translators work in one place (the .po files).
+    """
+    for candidate in (lang, lang.split("_")[0]):
+        if candidate in labels:
+            return labels[candidate]
+    if "en" in labels and lang in i18n.LANGUAGES:
+        return i18n.translations(lang, "visitors").gettext(labels["en"])
+    for candidate in FALLBACK_LANGS:
         if candidate in labels:
             return labels[candidate]
     return next(iter(labels.values()), "")

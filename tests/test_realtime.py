@@ -236,7 +236,7 @@ def test_a_status_page_hears_only_its_own_ticket(server: LiveServer) -> None:
         me.wait_for(lambda got: any(e == "status" and d["status"] == "called" for e, d in got))
         called = [d for d in me.events("status") if d["status"] == "called"][-1]
         assert called["number"] == mine["number"]
-        assert called["counter"] == "Desk 2"  # in the ticket's language, English as fallback
+        assert called["counter"] == "Віконце 2"  # in the ticket's language (Ukrainian)
         assert "reason" not in keys(called)
         time.sleep(0.4)
         assert all(d["number"] == other["number"] for d in them.events("status"))

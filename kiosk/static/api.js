@@ -1,0 +1,66 @@
+// The kiosk's token and its calls to the JSON API.
+
+const API = "/api/v1";
+const storageKey = (site) => `seira.kiosk.token.${site}`;
+
+// The token arrives once in the URL fragment (#token=...), which browsers never send to a
+// server; it is kept in localStorage and the fragment is removed from the address bar.
+export function takeToken(site) {
+  const found = location.hash.match(/(?:^#|&)token=([^&]+)/);
+  if (found) {
+    localStorage.setItem(storageKey(site), decodeURIComponent(found[1]));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return localStorage.getItem(storageKey(site));
+}
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export class Api {
+  constructor(token) {
+    this.token = token;
+  }
+
+  headers(extra = {}) {
+    return { Authorization: `Bearer ${this.token}`, ...extra };
+  }
+
+  async request(method, path, body) {
+    let response;
+    try {
+      response = await fetch(API + path, {
+        method,
+        headers: this.headers(body ? { "Content-Type": "application/json" } : {}),
+        body: body ? JSON.stringify(body) : undefined,
+        cache: "no-store",
+      });
+    } catch (error) {
+      throw new ApiError(0, String(error));
+    }
+    if (!response.ok) throw new ApiError(response.status, await response.text());
+    return response.json();
+  }
+
+  services(site, lang) {
+    return this.request("GET", `/sites/${site}/services?lang=${encodeURIComponent(lang)}`);
+  }
+
+  issue(site, ticket) {
+    return this.request("POST", `/sites/${site}/tickets`, ticket);
+  }
+
+  // "none" | "pending" | "printed" | "failed"; "none" when printing is not there (yet).
+  async printStatus(ticketId) {
+    try {
+      return (await this.request("GET", `/tickets/${ticketId}/print`)).status || "none";
+    } catch (error) {
+      if (error.status === 0) throw error;
+      return "none";
+    }
+  }
+}

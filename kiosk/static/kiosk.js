@@ -1,0 +1,285 @@
+// The kiosk's flow: language -> reason group -> reason -> priority -> ticket -> language.
+
+import { Api, takeToken } from "./api.js";
+import { IdleTimer } from "./idle.js";
+import { Voice } from "./speech.js";
+import { loadAll, t, translatePage, use } from "./strings.js";
+import { followPrinting, showTicket, spokenNumber } from "./ticket.js";
+
+const $ = (id) => document.getElementById(id);
+const config = JSON.parse($("kiosk-config").textContent);
+const languages = new Map(config.languages.map((lang) => [lang.code, lang]));
+const PICTOGRAMS = config.pictograms;
+const TAP_GUARD_MS = 400; // a second tap of a double tap must not act on the next screen
+const PROMPT_EVERY_MS = 2500;
+
+const PRIORITIES = [
+  { value: "disability", pictogram: "wheelchair", label: () => t("I have a disability") },
+  { value: "elderly", pictogram: "old", label: () => t("I am an older person") },
+  { value: "pregnancy", pictogram: "woman", label: () => t("I am pregnant") },
+  { value: "with_infant", pictogram: "baby-carriage", label: () => t("I am with a baby") },
+  { value: "none", pictogram: "walk", label: () => t("No") },
+];
+
+const state = {
+  screen: null,
+  shownAt: 0,
+  lang: null,
+  groups: [],
+  group: null,
+  choice: null,
+  issuing: false,
+  ticket: null,
+  promptTimer: null,
+};
+
+const token = takeToken(config.site);
+const api = new Api(token);
+const voice = new Voice($("voice"), config.speech_url, token);
+const idle = new IdleTimer(config.idle_s, $("countdown"), $("countdown-seconds"), goIdle);
+
+function show(screen) {
+  for (const section of document.querySelectorAll(".screen")) {
+    section.hidden = section.id !== `screen-${screen}`;
+  }
+  state.screen = screen;
+  state.shownAt = Date.now();
+  $("bar").hidden = !["groups", "reasons", "priority", "ticket", "error"].includes(screen);
+  $("back").hidden = !["groups", "reasons", "priority"].includes(screen);
+  voice.stop();
+}
+
+function setLanguage(code) {
+  const lang = languages.get(code);
+  document.documentElement.lang = code.replace("_", "-");
+  document.documentElement.dir = lang.dir;
+  use(code);
+  translatePage();
+  $("speak").hidden = !lang.voice;
+}
+
+function button(label, pictogram, onTap, extra = {}) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.className = "choice";
+  if (pictogram) {
+    const image = document.createElement("img");
+    image.src = PICTOGRAMS.replace("NAME", pictogram);
+    image.alt = "";
+    element.append(image);
+  }
+  const text = document.createElement("span");
+  text.textContent = label;
+  element.append(text);
+  Object.assign(element.dataset, extra);
+  element.addEventListener("click", () => tapped() && onTap());
+  return element;
+}
+
+// False for the second tap of a double tap and for taps while a ticket is being issued.
+function tapped() {
+  return !state.issuing && Date.now() - state.shownAt >= TAP_GUARD_MS;
+}
+
+// --- idle: the language choice ---------------------------------------------------------------
+
+// Nothing about the visit reason stays on the screen or in memory once a ticket is out.
+function forgetChoice() {
+  Object.assign(state, { groups: [], group: null, choice: null });
+  for (const id of ["groups", "reasons", "priorities", "reasons-title"]) $(id).replaceChildren();
+}
+
+function goIdle() {
+  idle.disarm();
+  forgetChoice();
+  Object.assign(state, { lang: null, ticket: null, issuing: false });
+  setLanguage(config.languages[0].code);
+  show("idle");
+  cyclePrompt();
+}
+
+function cyclePrompt() {
+  clearInterval(state.promptTimer);
+  const voiced = config.languages;
+  let index = 0;
+  const prompt = $("idle-prompt");
+  const next = () => {
+    const lang = voiced[index % voiced.length];
+    prompt.lang = lang.code.replace("_", "-");
+    prompt.dir = lang.dir;
+    prompt.textContent = t("Touch your language", lang.code);
+    index += 1;
+  };
+  next();
+  state.promptTimer = setInterval(next, PROMPT_EVERY_MS);
+}
+
+function renderLanguages() {
+  const box = $("languages");
+  for (const lang of config.languages) {
+    const element = button(lang.native, null, () => chooseLanguage(lang.code), {
+      lang: lang.code,
+    });
+    element.className = "choice language";
+    element.lang = lang.code.replace("_", "-");
+    element.dir = lang.dir;
+    box.append(element);
+  }
+}
+
+async function chooseLanguage(code) {
+  clearInterval(state.promptTimer);
+  state.lang = code;
+  setLanguage(code);
+  idle.arm();
+  try {
+    state.groups = groupsOf(await api.services(config.site, code));
+  } catch (error) {
+    return failed(error);
+  }
+  renderGroups();
+  show("groups");
+}
+
+// --- reasons ---------------------------------------------------------------------------------
+
+// Top-level reasons with their children; a group without children ("something else") last.
+function groupsOf(services) {
+  const groups = [];
+  for (const service of services) {
+    for (const reason of service.reasons.filter((r) => !r.parent)) {
+      const children = service.reasons.filter((r) => r.parent === reason.code);
+      groups.push({ ...reason, service: service.slug, children });
+    }
+  }
+  return [...groups.filter((g) => g.children.length), ...groups.filter((g) => !g.children.length)];
+}
+
+function renderGroups() {
+  $("groups").replaceChildren(
+    ...state.groups.map((group) =>
+      button(group.label, group.pictogram, () => chooseGroup(group), { reason: group.code }),
+    ),
+  );
+}
+
+function chooseGroup(group) {
+  state.group = group;
+  if (!group.children.length) return chooseReason(group);
+  $("reasons-title").textContent = group.label;
+  $("reasons").replaceChildren(
+    ...group.children.map((reason) =>
+      button(reason.label, reason.pictogram, () => chooseReason(reason), { reason: reason.code }),
+    ),
+  );
+  show("reasons");
+}
+
+function chooseReason(reason) {
+  state.choice = { service: state.group.service, reason: reason.code };
+  $("priorities").replaceChildren(
+    ...PRIORITIES.map((p) =>
+      button(p.label(), p.pictogram, () => issue(p.value), { priority: p.value }),
+    ),
+  );
+  show("priority");
+}
+
+// --- the ticket ------------------------------------------------------------------------------
+
+async function issue(priority) {
+  if (state.issuing) return;
+  state.issuing = true;
+  for (const element of $("priorities").querySelectorAll("button")) element.disabled = true;
+  show("issuing");
+  let ticket;
+  try {
+    ticket = await api.issue(config.site, { ...state.choice, lang: state.lang, priority });
+  } catch (error) {
+    return failed(error);
+  }
+  state.ticket = ticket;
+  forgetChoice();
+  showTicket(ticket);
+  show("ticket");
+  state.issuing = false;
+  followPrinting(api, ticket.id, () => state.screen === "ticket" && state.ticket === ticket);
+}
+
+function failed(error) {
+  if (error.status === 401 || error.status === 403) return notSetUp();
+  idle.arm();
+  show("error");
+}
+
+function notSetUp() {
+  idle.disarm();
+  const box = $("unset-text");
+  box.replaceChildren();
+  for (const code of ["el", "en"]) {
+    const part = document.createElement("div");
+    part.lang = code;
+    const title = document.createElement("h1");
+    title.textContent = t("This kiosk is not set up.", code);
+    const help = document.createElement("p");
+    help.textContent = t("Please ask a member of staff.", code);
+    part.append(title, help);
+    box.append(part);
+  }
+  show("unset");
+}
+
+// --- controls: back, start again, read aloud -------------------------------------------------
+
+function back() {
+  if (state.screen === "priority" && state.group.children.length) return show("reasons");
+  if (state.screen === "priority" || state.screen === "reasons") return show("groups");
+  goIdle();
+}
+
+function visibleText() {
+  const section = $(`screen-${state.screen}`);
+  const parts = [];
+  for (const element of section.querySelectorAll("h1, p, dt, dd, .choice span")) {
+    if (element.closest("[hidden]") || !element.textContent.trim()) continue;
+    parts.push(element.id === "ticket-number" ? spokenNumber(element.textContent) : element.textContent);
+  }
+  return parts.join(". ").replace(/([.!?؟۔])\./g, "$1");
+}
+
+function readAloud() {
+  if (state.screen === "idle") {
+    voice.say(
+      config.languages
+        .filter((lang) => lang.voice)
+        .map((lang) => ({ lang: lang.code, text: t("Touch your language", lang.code) })),
+    );
+  } else if (state.lang) {
+    voice.say([{ lang: state.lang, text: visibleText() }]);
+  }
+}
+
+const ACTIONS = { back, home: goIdle, speak: readAloud };
+
+document.addEventListener("click", (event) => {
+  const target = event.target.closest("[data-action]");
+  if (!target) return;
+  if (target.dataset.action === "speak") return readAloud(); // never guarded: it only talks
+  if (tapped()) ACTIONS[target.dataset.action]();
+});
+
+// --- start -----------------------------------------------------------------------------------
+
+async function start() {
+  await loadAll(config.strings_url, config.languages.map((lang) => lang.code));
+  if (!token) return notSetUp();
+  try {
+    await api.services(config.site, config.languages[0].code);
+  } catch (error) {
+    if (error.status === 401 || error.status === 403) return notSetUp();
+  }
+  renderLanguages();
+  goIdle();
+}
+
+start();

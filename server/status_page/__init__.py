@@ -1,0 +1,5 @@
+"""The visitor's status page, `/s/<public token>`: the QR code on every ticket leads here."""
+
+from .blueprint import bp
+
+__all__ = ["bp"]
