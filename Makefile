@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test postgresql speech chromium bench clean
+.PHONY: run test postgresql speech chromium bench bench-reports clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -43,8 +43,13 @@ define apt_install
 	  echo "please install the Debian package $(1) (apt-get install $(1))"
 endef
 
-bench: $(STAMP)  ## performance figures (see docs/benchmarks.md)
+bench: $(STAMP) speech  ## performance figures (see docs/benchmarks.md)
 	$(PY) bench/issue_and_call.py
+	$(PY) bench/call_latency.py
+	$(PY) bench/ticket_render.py
+
+bench-reports: $(STAMP)  ## reports on a million generated tickets (several minutes)
+	$(PY) bench/reports.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -14,7 +14,7 @@ from sqlalchemy import make_url, select
 from printers import parse_printer_url, preview, print_now, ticket_bytes
 from printers.samples import sample_ticket
 
-from . import auth, i18n, migrate, queries, siteconfig
+from . import auth, i18n, migrate, queries, siteconfig, translations
 from .db import Database
 from .models import User
 from .printing import Printing
@@ -125,6 +125,32 @@ def device_add(site: str, kind: str, name: str, printer: str | None) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{kind} '{name}' added at {site}; its token (shown only now):")
     click.echo(token)
+
+
+@main.group("i18n")
+def i18n_group() -> None:
+    """Translations of the staff pages and the wall display (domains messages, display)."""
+
+
+@i18n_group.command("update")
+def i18n_update() -> None:
+    """Extract the messages from the sources and merge them into every catalog."""
+    for domain in translations.DOMAINS.values():
+        for path in translations.update(domain):
+            click.echo(f"wrote {path.relative_to(i18n.LOCALES_DIR.parent)}")
+
+
+@i18n_group.command("check")
+def i18n_check() -> None:
+    """List messages still untranslated; exit 1 if there are any."""
+    gaps = {name: translations.missing(d) for name, d in translations.DOMAINS.items()}
+    for name, languages in gaps.items():
+        for lang, messages in languages.items():
+            for message in messages:
+                click.echo(f"{name} {lang}: {message}")
+    if any(gaps.values()):
+        raise SystemExit(1)
+    click.echo("every message is translated")
 
 
 @main.group()

@@ -38,3 +38,10 @@ def test_missing_catalogs_fall_back_to_the_english_source() -> None:
     assert i18n.translations("el", "no-such-domain").gettext("Ticket") == "Ticket"
     assert i18n.language("xx").code == "el"
     assert i18n.is_rtl("ar") and i18n.is_rtl("fa_AF") and not i18n.is_rtl("ku")
+
+
+def test_counters_keep_the_digits_of_the_signs_on_the_desks() -> None:
+    """'Desk 3' may be 'باجه 3', never 'باجه ۳': the sign on the desk shows 3."""
+    for code in i18n.LANGUAGES:
+        text = i18n.translations(code, "visitors").gettext("Desk 3")
+        assert "3" in text, (code, text)
