@@ -29,6 +29,7 @@ from sqlalchemy import Connection, case, func, select
 
 from .. import i18n
 from ..engine import EXTERNAL_AGENCIES, EventType, Outcome, Priority, Status
+from ..i18n import N_
 from ..models import CounterEvent, Event, Reason, Service, Site, Ticket
 from . import erlang, privacy
 from .periods import (
@@ -54,11 +55,6 @@ from .sql import (
 T = Ticket.__table__
 E = Event.__table__
 CE = CounterEvent.__table__
-
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
-    """Mark an English message for the `reports` catalog; it is translated when shown."""
-    return message
 
 
 KINDS = (
