@@ -280,6 +280,20 @@ class _SiteNamespace(Namespace):
     def on_disconnect(self, _reason: Any = None) -> None:
         self.sites.pop(request.sid, None)  # type: ignore[attr-defined]
 
+    snapshot_event = "snapshot"
+
+    def snapshot(self, hub: Hub, site_id: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def on_snapshot(self, _data: Any = None) -> None:
+        """Send this connection its site's current state (also asked for after a gap)."""
+        sid: str = request.sid  # type: ignore[attr-defined]
+        site_id = self.sites.get(sid)
+        if site_id is not None:
+            hub = _hub()
+            data = self.snapshot(hub, site_id)
+            hub.send_snapshot(self.namespace, site_id, self.snapshot_event, data, sid)
+
 
 class DisplayNamespace(_SiteNamespace):
     def on_connect(self, auth_data: Any = None) -> None:
@@ -291,17 +305,8 @@ class DisplayNamespace(_SiteNamespace):
         join_room(f"display:{principal.device_id}")
         self.on_snapshot()
 
-    def on_snapshot(self, _data: Any = None) -> None:
-        site_id = self.sites.get(request.sid)  # type: ignore[attr-defined]
-        if site_id is not None:
-            hub = _hub()
-            hub.send_snapshot(
-                "/display",
-                site_id,
-                "snapshot",
-                hub.display_snapshot(site_id),
-                request.sid,  # type: ignore[attr-defined]
-            )
+    def snapshot(self, hub: Hub, site_id: int) -> dict[str, Any]:
+        return hub.display_snapshot(site_id)
 
 
 class CounterNamespace(_SiteNamespace):
@@ -318,17 +323,10 @@ class CounterNamespace(_SiteNamespace):
         self._joined(site.id)
         self.on_snapshot()
 
-    def on_snapshot(self, _data: Any = None) -> None:
-        site_id = self.sites.get(request.sid)  # type: ignore[attr-defined]
-        if site_id is not None:
-            hub = _hub()
-            hub.send_snapshot(
-                "/counter",
-                site_id,
-                "queue",
-                hub.counter_summary(site_id),
-                request.sid,  # type: ignore[attr-defined]
-            )
+    snapshot_event = "queue"
+
+    def snapshot(self, hub: Hub, site_id: int) -> dict[str, Any]:
+        return hub.counter_summary(site_id)
 
 
 class StatusNamespace(Namespace):

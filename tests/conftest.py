@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from playwright.sync_api import Browser
 from sqlalchemy import func, select
 
 from server import auth, migrate, siteconfig
@@ -17,6 +18,7 @@ from server.app import create_app
 from server.db import Database
 from server.models import Event, StaffToken, Ticket, TicketNumber, User
 from tests import openapi_check
+from tests.browser import chromium
 
 CONFIG = Path(__file__).resolve().parents[1] / "server" / "sites" / "thessaloniki.toml"
 PASSWORD = "correct-horse"
@@ -75,6 +77,13 @@ def app(db: Database):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(app) -> FlaskClient:  # type: ignore[no-untyped-def]
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per test module (tests/browser.py)."""
+    with chromium() as b:
+        yield b
 
 
 def bearer(token: str) -> dict[str, str]:

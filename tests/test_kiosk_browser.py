@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from server import i18n
 from server.models import Ticket
 from server.sandbox import LiveServer
-from tests.browser import chromium, screenshot
+from tests.browser import screenshot
 
 SITE = "thess-east"
 TAP_GUARD_S = 0.45  # the kiosk ignores taps in the first 400 ms of a screen (double taps)
@@ -28,12 +28,6 @@ def server() -> Iterator[LiveServer]:
 @pytest.fixture(scope="module")
 def token(server: LiveServer) -> str:
     return server.add_device(SITE, "kiosk", "kiosk-browser")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -14,13 +14,7 @@ import requests
 from playwright.sync_api import Browser, Page
 
 from server.sandbox import PASSWORD, LiveServer
-from tests.browser import chromium, screenshot
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
+from tests.browser import screenshot
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ by a real headless Chromium signed in through the real sign-in form."""
 from __future__ import annotations
 
 import io
-import shutil
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -18,10 +16,10 @@ from werkzeug.serving import make_server
 from server.analytics import history
 from server.db import Database
 from server.web.session import SESSION_KEY
+from tests.browser import chromium, screenshot
 from tests.conftest import PASSWORD
 from tests.test_reports_figures import build_history
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 JULY = "from=2025-07-01&to=2025-07-01"
 
 
@@ -92,16 +90,6 @@ def test_indicators_staffing_and_downloads(supervisor: FlaskClient) -> None:
 
 # --- screenshots --------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
 def live_server(app: Flask, db: Database) -> Iterator[str]:
@@ -117,10 +105,6 @@ def live_server(app: Flask, db: Database) -> Iterator[str]:
 
 
 def test_screenshots_of_the_report_pages(live_server: str) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not shutil.which(CHROMIUM):
-        pytest.skip("no Chromium at /usr/bin/chromium")
-    ARTIFACTS.mkdir(exist_ok=True)
     pages = {
         "reports-reasons": "/reports/thess-east?tab=reasons",
         "reports-heatmap": "/reports/thess-east?tab=heatmap",
@@ -130,22 +114,19 @@ def test_screenshots_of_the_report_pages(live_server: str) -> None:
         "reports-indicators": "/reports/thess-east/indicators",
         "reports-staffing": "/reports/thess-east/staffing",
     }
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"{live_server}/signin?next=/reports/thess-east")
-            page.fill("input[name=username]", "maria")
-            page.fill("input[name=password]", PASSWORD)
-            page.select_option("select[name=lang]", "el")
-            page.click("button[type=submit]")
-            page.wait_for_url("**/reports/thess-east")
-            assert page.locator("svg.chart").count() >= 1
-            for name, path in pages.items():
-                response = page.goto(live_server + path)
-                assert response is not None and response.status == 200, path
-                assert page.locator("svg.chart").count() >= 1, path
-                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-        finally:
-            browser.close()
-    assert all((ARTIFACTS / f"{name}.png").stat().st_size > 10_000 for name in pages)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{live_server}/signin?next=/reports/thess-east")
+        page.fill("input[name=username]", "maria")
+        page.fill("input[name=password]", PASSWORD)
+        page.select_option("select[name=lang]", "el")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/reports/thess-east")
+        assert page.locator("svg.chart").count() >= 1
+        shots = []
+        for name, path in pages.items():
+            response = page.goto(live_server + path)
+            assert response is not None and response.status == 200, path
+            assert page.locator("svg.chart").count() >= 1, path
+            shots.append(screenshot(page, name))
+    assert all(shot.stat().st_size > 10_000 for shot in shots)

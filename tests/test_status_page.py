@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from server import i18n
 from server.sandbox import LiveServer
-from tests.browser import chromium, screenshot
+from tests.browser import screenshot
 
 SITE = "thess-east"
 COUNTER = "desk-3"  # serves social-work (and general)
@@ -29,12 +29,6 @@ def tokens(server: LiveServer) -> dict[str, str]:
         "kiosk": server.add_device(SITE, "kiosk", "kiosk-status"),
         "staff": server.add_staff("eleni", SITE),
     }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture
