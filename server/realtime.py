@@ -268,8 +268,13 @@ def _principal(token: Any) -> Principal | None:
 class _SiteNamespace(Namespace):
     """A namespace whose connections each belong to one site, remembered per connection."""
 
-    def __init__(self, namespace: str) -> None:
+    def __init__(
+        self, namespace: str, event: str, snapshot: Callable[[Hub, int], dict[str, Any]]
+    ) -> None:
+        """`snapshot(hub, site_id)` is the site's state, sent as `event` on request."""
         super().__init__(namespace)
+        self.snapshot_event = event
+        self.snapshot = snapshot
         self.sites: dict[str, int] = {}
 
     def _joined(self, site_id: int) -> None:
@@ -279,11 +284,6 @@ class _SiteNamespace(Namespace):
 
     def on_disconnect(self, _reason: Any = None) -> None:
         self.sites.pop(request.sid, None)  # type: ignore[attr-defined]
-
-    snapshot_event = "snapshot"
-
-    def snapshot(self, hub: Hub, site_id: int) -> dict[str, Any]:
-        raise NotImplementedError
 
     def on_snapshot(self, _data: Any = None) -> None:
         """Send this connection its site's current state (also asked for after a gap)."""
@@ -305,9 +305,6 @@ class DisplayNamespace(_SiteNamespace):
         join_room(f"display:{principal.device_id}")
         self.on_snapshot()
 
-    def snapshot(self, hub: Hub, site_id: int) -> dict[str, Any]:
-        return hub.display_snapshot(site_id)
-
 
 class CounterNamespace(_SiteNamespace):
     def on_connect(self, auth_data: Any = None) -> None:
@@ -322,11 +319,6 @@ class CounterNamespace(_SiteNamespace):
             raise _refuse("this account may not follow that site")
         self._joined(site.id)
         self.on_snapshot()
-
-    snapshot_event = "queue"
-
-    def snapshot(self, hub: Hub, site_id: int) -> dict[str, Any]:
-        return hub.counter_summary(site_id)
 
 
 class StatusNamespace(Namespace):
@@ -373,8 +365,8 @@ def init_app(app: Flask, speech: Speech) -> Hub:
     )
     hub = Hub(socketio, app.extensions["seira.db"], speech)
     app.extensions["seira.hub"] = hub
-    socketio.on_namespace(DisplayNamespace("/display"))
-    socketio.on_namespace(CounterNamespace("/counter"))
+    socketio.on_namespace(DisplayNamespace("/display", "snapshot", Hub.display_snapshot))
+    socketio.on_namespace(CounterNamespace("/counter", "queue", Hub.counter_summary))
     socketio.on_namespace(StatusNamespace("/status"))
     hub.start()
     return hub
