@@ -31,8 +31,8 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def _round(displays: int, calls: int, threads: int) -> dict[str, float]:
-    with LiveServer(threads=threads) as server:
+async def _round(displays: int, calls: int) -> dict[str, float]:
+    with LiveServer() as server:
         display_token = server.add_device("thess-east", "display", "bench")
         kiosk = server.add_device("thess-east", "kiosk", "bench")
         staff = server.add_staff("bench", "thess-east")
@@ -102,16 +102,15 @@ def main() -> None:
     parser.add_argument("--displays", type=int, default=50)
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=128)
     args = parser.parse_args()
     machine = platform.processor() or platform.machine()
     print(
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {machine}, {os.cpu_count()} cores; "
-        f"{args.displays} displays, {args.calls} calls, threads {args.threads}"
+        f"{args.displays} displays, {args.calls} calls"
     )
     rounds = []
     for number in range(1, args.rounds + 1):
-        result = asyncio.run(_round(args.displays, args.calls, args.threads))
+        result = asyncio.run(_round(args.displays, args.calls))
         rounds.append(result)
         print(
             f"round {number}: call-to-display median {result['median_ms']:.1f} ms, "

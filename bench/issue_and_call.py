@@ -184,7 +184,7 @@ def one_round(args: argparse.Namespace) -> dict:
         if args.url:
             url, kiosk, staff = args.url, args.kiosk_token, args.staff_token
         else:
-            server = stack.enter_context(LiveServer(threads=args.threads, workers=args.workers))
+            server = stack.enter_context(LiveServer(workers=args.workers))
             url = server.url
             kiosk = server.add_device(args.site, "kiosk")
             staff = server.add_staff("bench", args.site)
@@ -213,7 +213,6 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=400, help="call-next requests per phase")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--site", default="thess-west")
-    parser.add_argument("--threads", type=int, default=32, help="server threads (own server)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (own server)")
     parser.add_argument("--url", help="a running server (default: start one per round)")
     parser.add_argument("--kiosk-token")

@@ -247,19 +247,19 @@ def close_day_cmd() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option(
-    "--threads",
-    default=128,
+    "--connections",
+    default=1000,
     show_default=True,
-    type=int,
-    help="each open websocket (a display, a counter page, a phone) holds one",
+    type=click.IntRange(10, 100_000),
+    help="open connections per worker; each display, counter page and phone keeps one",
 )
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16))
 @click.option("--access-log", is_flag=True, help="log every request (off: privacy first)")
-def serve(host: str, port: int, threads: int, workers: int, access_log: bool) -> None:
+def serve(host: str, port: int, connections: int, workers: int, access_log: bool) -> None:
     """Serve the API and pages."""
     from .serve import run
 
-    run(host, port, threads, access_log, workers)
+    run(host, port, connections, access_log, workers)
 
 
 @main.command()
@@ -304,7 +304,7 @@ def demo(host: str, port: int) -> None:
             lines.append(f"  {site} {kind} token: {token}")
     db.dispose()
     click.echo("\n".join(lines) + "\n")
-    run(host, port, threads=128, access_log=False)
+    run(host, port)
 
 
 if __name__ == "__main__":

@@ -34,12 +34,11 @@ def free_port() -> int:
 class LiveServer:
     """Prepare a database with the given configuration, then serve it in a child process."""
 
-    def __init__(self, config: Path = DEFAULT_CONFIG, threads: int = 32, workers: int = 1) -> None:
+    def __init__(self, config: Path = DEFAULT_CONFIG, workers: int = 1) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="seira-"))
         self.database_url = f"sqlite:///{self.dir / 'seira.db'}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.threads = threads
         self.workers = workers
         self.process: subprocess.Popen[bytes] | None = None
         db = Database(self.database_url)
@@ -74,8 +73,6 @@ class LiveServer:
                 "serve",
                 "--port",
                 str(self.port),
-                "--threads",
-                str(self.threads),
                 "--workers",
                 str(self.workers),
             ],

@@ -1,4 +1,13 @@
-"""Run the app under gunicorn: worker processes with threads.
+"""Run the app under gunicorn with gevent workers.
+
+A request spends most of its time in Python, and under threads each SQLite call releases
+the interpreter lock and must queue to get it back behind every other request thread: a
+write transaction then holds SQLite's lock several times longer than its work takes. In a
+gevent worker one OS thread runs every request, switching only where one waits on a
+socket, so a transaction runs start to finish without waiting, and an open websocket (a
+display, a counter page, a phone) costs a greenlet instead of a thread. The worker
+monkey-patches the standard library before it loads the app, so the code written with
+threads (the realtime hub, the ticket writer, print jobs, housekeeping) runs unchanged.
 
 One worker (the default) is all a centre needs and keeps everything in one process;
 more workers spread a busy server over more cores (SQLite writers still queue on the
@@ -11,10 +20,6 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from .app import create_app
-from .db import Database
-from .housekeeping import start_housekeeping
-
 
 class _Server(BaseApplication):
     def __init__(self, options: dict[str, Any]) -> None:
@@ -26,7 +31,12 @@ class _Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):  # type: ignore[no-untyped-def]
-        # runs in the worker, after the fork: database connections and threads start here
+        # runs in the worker, after the fork and the monkey-patching: database
+        # connections, locks and background threads are all made here
+        from .app import create_app
+        from .db import Database
+        from .housekeeping import start_housekeeping
+
         db = Database(background_checkpoints=True)
         app = create_app(db)
         start_housekeeping(db)
@@ -34,14 +44,18 @@ class _Server(BaseApplication):
 
 
 def run(
-    host: str, port: int, threads: int = 128, access_log: bool = False, workers: int = 1
+    host: str,
+    port: int,
+    connections: int = 1000,
+    access_log: bool = False,
+    workers: int = 1,
 ) -> None:
     _Server(
         {
             "bind": f"{host}:{port}",
             "workers": workers,
-            "worker_class": "gthread",
-            "threads": threads,
+            "worker_class": "gevent",
+            "worker_connections": connections,
             "keepalive": 30,
             "accesslog": "-" if access_log else None,
             "graceful_timeout": 5,

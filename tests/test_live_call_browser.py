@@ -19,7 +19,7 @@ from tests.browser import screenshot
 
 @pytest.fixture
 def server() -> Iterator[LiveServer]:
-    with LiveServer(threads=64) as live:
+    with LiveServer() as live:
         live.tokens = {  # type: ignore[attr-defined]
             "display": live.add_device("thess-east", "display", "hall"),
             "kiosk": live.add_device("thess-east", "kiosk", "entrance"),

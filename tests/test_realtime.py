@@ -20,7 +20,7 @@ Received = list[tuple[str, Any]]
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
-    with LiveServer(threads=64) as live:
+    with LiveServer() as live:
         live.tokens = {  # type: ignore[attr-defined]
             "east_display": live.add_device("thess-east", "display", "hall"),
             "west_display": live.add_device("thess-west", "display", "hall"),
