@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, union_all, update
+from sqlalchemy import bindparam, func, insert, literal_column, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .engine import Priority, Status
@@ -22,6 +22,13 @@ RECENT_SERVICE_TIMES = 25  # finished visits that make a service's typical durat
 
 PRIORITY_KINDS = [p.value for p in Priority if p is not Priority.NONE]
 _QUEUED = bindparam("queued_at")
+
+
+def _one_of(column: Any, codes: list[str]) -> Any:
+    """`column IN ('a', 'b')` with our own codes written into the SQL: an expanding
+    parameter would make SQLAlchemy render the statement anew at every execution."""
+    assert all(code.replace("_", "").isalpha() for code in codes)
+    return column.in_([literal_column(f"'{code}'") for code in codes])
 
 
 def _count_waiting(*conditions: Any) -> Any:
@@ -45,7 +52,7 @@ def _earlier_in(priority_condition: Any) -> Any:
     )
 
 
-_IS_PRIORITY = T.c.priority.in_(PRIORITY_KINDS)
+_IS_PRIORITY = _one_of(T.c.priority, PRIORITY_KINDS)
 # engine.people_ahead in SQL (a test checks the two agree): a priority ticket has the
 # earlier priority tickets ahead; a normal one every priority ticket and the earlier normal.
 AHEAD_OF_PRIORITY = select(_earlier_in(_IS_PRIORITY))
@@ -67,7 +74,7 @@ def heads_statement(n_services: int) -> Any:
     """
     parts = []
     for i in range(n_services):
-        for in_class in (T.c.priority == Priority.NONE, T.c.priority.in_(PRIORITY_KINDS)):
+        for in_class in (T.c.priority == Priority.NONE, _IS_PRIORITY):
             parts.append(
                 select(T.c.id, T.c.service_id, T.c.priority, T.c.queued_at)
                 .where(
@@ -84,7 +91,7 @@ def heads_statement(n_services: int) -> Any:
 
 
 BUSY = select(T.c.code).where(
-    T.c.counter_id == bindparam("counter_id"), T.c.status.in_([Status.CALLED, Status.SERVING])
+    T.c.counter_id == bindparam("counter_id"), _one_of(T.c.status, [Status.CALLED, Status.SERVING])
 )
 STREAK = select(Counter.__table__.c.priority_streak).where(
     Counter.__table__.c.id == bindparam("counter_id")

@@ -356,7 +356,11 @@ def _jsonable(data: Any) -> Any:
 
 
 def init_app(app: Flask, speech: Speech) -> Hub:
-    """Attach Socket.IO (threading mode) and the hub; SEIRA_MESSAGE_QUEUE for several workers."""
+    """Attach Socket.IO and the hub; SEIRA_MESSAGE_QUEUE for several workers.
+
+    Threading mode: under `seira serve` gevent has patched the threads into greenlets,
+    and tests that run the app in-process get real threads, with the same code.
+    """
     socketio = SocketIO(
         app,
         async_mode="threading",

@@ -267,9 +267,7 @@ def issue_ticket(
         user_id=user_id,
         now=now,
     )
-    ticket = _writer(db).write(new)
-    with db.connect() as conn:
-        return view(conn, ticket, cat)  # position and estimate: reads, after the commit
+    return _writer(db).write(new)
 
 
 @dataclass(frozen=True)
@@ -364,12 +362,13 @@ class TicketWriter:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._pending: queue.SimpleQueue[tuple[NewTicket, Future[Row]]] = queue.SimpleQueue()
+        self._pending: queue.SimpleQueue[tuple[NewTicket, Future[TicketView]]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def write(self, new: NewTicket) -> Row:
-        done: Future[Row] = Future()
+    def write(self, new: NewTicket) -> TicketView:
+        """The ticket written, with its position and estimate."""
+        done: Future[TicketView] = Future()
         with self._lock:
             self._pending.put((new, done))
             if self._thread is None:
@@ -393,14 +392,18 @@ class TicketWriter:
                 except queue.Empty:
                     break
             try:
-                with self._db.connect() as conn, self._db.writing(conn):
-                    rows = _insert_tickets(conn, [new for new, _ in batch])
+                with self._db.connect() as conn:
+                    with self._db.writing(conn):
+                        rows = _insert_tickets(conn, [new for new, _ in batch])
+                    # position and estimate: reads after the commit, on the same connection
+                    cat = catalog.current(self._db)
+                    views = [view(conn, row, cat) for row in rows]
             except BaseException as exc:  # every waiting caller hears of it
                 for _, done in batch:
                     done.set_exception(exc)
             else:
-                for (_, done), row in zip(batch, rows, strict=True):
-                    done.set_result(row)
+                for (_, done), ticket in zip(batch, views, strict=True):
+                    done.set_result(ticket)
 
 
 _writer = PerDatabase(TicketWriter)

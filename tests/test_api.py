@@ -293,6 +293,18 @@ def test_error_paths_answer_json_and_write_nothing(
     assert counts(db) == before
 
 
+def test_a_validation_error_quotes_the_codes_a_client_may_send(
+    client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    response = client.post(
+        f"{EAST}/tickets", headers=bearer(tokens["kiosk"]), json={**TICKET, "priority": "vip"}
+    )
+    assert response.get_json()["error"]["message"] == (
+        "priority: 'vip' is not one of "
+        "['none', 'disability', 'elderly', 'pregnancy', 'with_infant']"
+    )
+
+
 def test_call_next_without_a_body_is_fine(client: FlaskClient, tokens: dict[str, str]) -> None:
     issue(client, tokens["kiosk"])
     assert (

@@ -104,8 +104,8 @@ def status_url(public_token: str) -> str:
 
 
 def health() -> Response:
-    with _db().read() as s:
-        revision = s.scalar(text("SELECT version_num FROM alembic_version"))
+    with _db().connect() as conn:
+        revision = conn.scalar(text("SELECT version_num FROM alembic_version"))
     return jsonify({"status": "ok", "database": "ok", "schema": revision or ""})
 
 

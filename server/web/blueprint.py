@@ -3,6 +3,7 @@
 from flask import Blueprint, Flask
 
 from . import csrf, i18n_pages, speech_view, views
+from .session import SessionInterface
 
 bp = Blueprint(
     "web",
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     """Session cookie settings, CSRF on every form post, `_()` in every template."""
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.session_interface = SessionInterface()
     csrf.init_app(app)
     i18n_pages.init_app(app)
     app.register_blueprint(bp)
