@@ -31,8 +31,11 @@ class _Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):  # type: ignore[no-untyped-def]
-        # runs in the worker, after the fork and the monkey-patching: database
-        # connections, locks and background threads are all made here
+        # runs in the worker, after the fork and the monkey-patching: the Socket.IO and
+        # websocket libraries are imported, and the database, its locks and the
+        # background threads made, with gevent's threading in place. (The few locks made
+        # when the command line was imported guard dictionaries and are never held
+        # across a wait, so they cannot stall the worker.)
         from .app import create_app
         from .db import Database
         from .housekeeping import start_housekeeping

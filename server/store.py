@@ -349,12 +349,12 @@ def _insert_tickets(conn: Connection, batch: list[NewTicket]) -> list[Row]:
 class TicketWriter:
     """One thread that writes the new tickets waiting for it, all of them per transaction.
 
-    With one kiosk it writes one ticket per transaction, as before. When many arrive at
-    once, the write lock is taken once per batch instead of once per ticket: holding that
-    lock costs more in waiting for Python's interpreter lock than in work, so batching is
-    what lets one SQLite database issue hundreds of tickets a second. A failed batch fails
-    every ticket in it and writes none of them. The thread ends after a quiet spell and
-    starts again with the next ticket.
+    With one kiosk it writes one ticket per transaction. When many arrive at once, the
+    write lock is taken, and the commit paid, once per batch instead of once per ticket.
+    After the commit it reads each ticket's position and estimate on the same connection.
+    A failed batch fails every ticket in it and writes none of them. The thread (a
+    greenlet under `seira serve`) ends after a quiet spell and starts again with the next
+    ticket.
     """
 
     MAX_BATCH = 64
