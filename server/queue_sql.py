@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, literal_column, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .db import DriverStatement
 from .engine import Priority, Status
 from .models import Counter, Event, Site, Ticket, TicketNumber
 
@@ -55,8 +56,10 @@ def _earlier_in(priority_condition: Any) -> Any:
 _IS_PRIORITY = _one_of(T.c.priority, PRIORITY_KINDS)
 # engine.people_ahead in SQL (a test checks the two agree): a priority ticket has the
 # earlier priority tickets ahead; a normal one every priority ticket and the earlier normal.
-AHEAD_OF_PRIORITY = select(_earlier_in(_IS_PRIORITY))
-AHEAD_OF_NORMAL = select(_count_waiting(_IS_PRIORITY) + _earlier_in(T.c.priority == Priority.NONE))
+AHEAD_OF_PRIORITY = DriverStatement(select(_earlier_in(_IS_PRIORITY)))
+AHEAD_OF_NORMAL = DriverStatement(
+    select(_count_waiting(_IS_PRIORITY) + _earlier_in(T.c.priority == Priority.NONE))
+)
 
 RECENT_SERVICE = (
     select(T.c.called_at, T.c.ended_at)
@@ -105,8 +108,10 @@ LOCK_SITE = (
     select(Site.__table__.c.id).where(Site.__table__.c.id == bindparam("site_id")).with_for_update()
 )
 TICKET_FOR_UPDATE = select(T).where(T.c.id == bindparam("ticket_id")).with_for_update()
-INSERT_TICKETS = insert(T).returning(T.c.id, sort_by_parameter_order=True)
-INSERT_EVENT = insert(E)
+INSERT_TICKET = DriverStatement(
+    insert(T).returning(T.c.id), column_keys=[c.key for c in T.c if c.key != "id"]
+)
+INSERT_EVENTS = DriverStatement(insert(E), column_keys=[c.key for c in E.c if c.key != "id"])
 _NUMBER = TicketNumber.__table__
 
 
@@ -122,4 +127,4 @@ def _numbers_statement(dialect: str) -> Any:
     ).returning(_NUMBER.c.last_number)
 
 
-TAKE_NUMBERS = {d: _numbers_statement(d) for d in ("sqlite", "postgresql")}
+TAKE_NUMBERS = {d: DriverStatement(_numbers_statement(d)) for d in ("sqlite", "postgresql")}

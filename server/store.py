@@ -137,7 +137,7 @@ def _estimate(conn: Connection, t: Row, service: ServiceInfo) -> tuple[int, int]
         "queued_at": t["queued_at"],
     }
     stmt = sql.AHEAD_OF_NORMAL if t["priority"] == Priority.NONE else sql.AHEAD_OF_PRIORITY
-    ahead = int(conn.execute(stmt, params).scalar() or 0)
+    ahead = int(stmt.scalar(conn, params) or 0)
     typical = _typical_seconds(conn, service)
     return ahead, engine.estimated_wait_seconds(ahead, typical, service.counters_serving)
 
@@ -214,13 +214,13 @@ def _apply(
         new["ended_at"] = now
     conn.execute(update(sql.T).where(sql.T.c.id == t["id"]).values(**new))
     updated = {**t, **new}
-    conn.execute(
-        sql.INSERT_EVENT,
+    sql.INSERT_EVENTS.execute(
+        conn,
         {
             "ticket_id": t["id"],
             "site_id": t["site_id"],
             "service_id": updated["service_id"],
-            "type": event_type,
+            "type": event_type.value,
             "at": now,
             "counter_id": event_counter,
             "user_id": user_id,
@@ -288,16 +288,16 @@ class NewTicket:
 def _insert_tickets(conn: Connection, batch: list[NewTicket]) -> list[Row]:
     """Inside one write transaction: number, insert and log new tickets, in arrival order.
 
-    Numbers are taken per (service, day) in one statement each, the tickets and their
-    `issued` events in one multi-row insert each, so a batch costs a handful of
-    statements however many tickets it holds.
+    Numbers are taken per (service, day) in one statement each, so they are gap-free
+    in arrival order; each ticket is then one insert and its `issued` event one row of
+    a single executemany.
     """
     take = sql.TAKE_NUMBERS[conn.dialect.name]
     wanted = Counter((new.service.id, new.day) for new in batch)
     next_free = {}
     for (service_id, day), count in wanted.items():
-        last = conn.execute(take, {"service_id": service_id, "day": day, "count": count})
-        next_free[(service_id, day)] = int(last.scalar_one()) - count + 1
+        last = take.scalar(conn, {"service_id": service_id, "day": day, "count": count})
+        next_free[(service_id, day)] = int(last) - count + 1
     tickets: list[Row] = []
     for new in batch:
         number = next_free[(new.service.id, new.day)]
@@ -324,17 +324,16 @@ def _insert_tickets(conn: Connection, batch: list[NewTicket]) -> list[Row]:
                 "ended_at": None,
             }
         )
-    ids = conn.execute(sql.INSERT_TICKETS, tickets).scalars().all()
-    for ticket, ticket_id in zip(tickets, ids, strict=True):
-        ticket["id"] = ticket_id
-    conn.execute(
-        sql.INSERT_EVENT,
+    for ticket in tickets:
+        ticket["id"] = int(sql.INSERT_TICKET.scalar(conn, ticket))
+    sql.INSERT_EVENTS.execute_many(
+        conn,
         [
             {
                 "ticket_id": ticket["id"],
                 "site_id": new.site_id,
                 "service_id": new.service.id,
-                "type": EventType.ISSUED,
+                "type": EventType.ISSUED.value,
                 "at": new.now,
                 "counter_id": None,
                 "user_id": new.user_id,

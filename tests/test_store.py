@@ -422,3 +422,24 @@ def test_a_failed_batch_writes_nothing_and_the_writer_goes_on(db: Database) -> N
     with pytest.raises(Exception, match="FOREIGN KEY"):
         writer.write(broken)
     assert writer.write(good).number == "A002"  # the failed batch took no number
+
+
+def test_the_driver_cursor_stores_what_sqlalchemy_stores(db: Database) -> None:
+    """Tickets and events are written past SQLAlchemy's execute: the stored text must be
+    the same as SQLAlchemy's, or comparisons made through SQLAlchemy would go wrong."""
+    now = T0 + timedelta(microseconds=123456)
+    ticket = issue(db, priority="elderly", now=now)
+    with db.transaction() as conn:  # the same instant, written by SQLAlchemy itself
+        conn.execute(update(Ticket).where(Ticket.id == ticket.id).values(called_at=now))
+    with db.connect() as conn:
+        issued, called, day = conn.exec_driver_sql(
+            "SELECT issued_at, called_at, service_day FROM tickets WHERE id = ?", (ticket.id,)
+        ).one()
+    assert issued == called == "2026-11-23 08:00:00.123456"
+    assert day == "2026-11-23"
+    with db.read() as s:
+        row = s.get(Ticket, ticket.id)
+        assert (row.issued_at, row.queued_at, row.priority) == (now, now, "elderly")
+    (event,) = events(db, ticket.id)
+    assert (event.type, event.at) == ("issued", now)
+    assert event.payload == {"reason": "other", "lang": "ar", "priority": "elderly"}
