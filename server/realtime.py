@@ -147,8 +147,8 @@ class Hub:
             rows = s.execute(stmt).all()
         return [self._call(row, cat) for row in rows]
 
-    def _waiting(self, site_id: int) -> list[dict[str, Any]]:
-        summary = queries.queue(self.db, site_id, "en")
+    def _waiting(self, site_id: int, summary: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        summary = summary or queries.queue(self.db, site_id, "en")
         return [{"service": s["service"], "waiting": s["waiting"]} for s in summary["services"]]
 
     def display_snapshot(self, site_id: int) -> dict[str, Any]:
@@ -163,8 +163,10 @@ class Hub:
 
     # --- what counters see -------------------------------------------------------------------
 
-    def counter_summary(self, site_id: int) -> dict[str, Any]:
-        summary = queries.queue(self.db, site_id, "en")
+    def counter_summary(
+        self, site_id: int, summary: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        summary = summary or queries.queue(self.db, site_id, "en")
         return {
             "services": [
                 {k: s[k] for k in ("service", "waiting", "oldest_wait_s")}
@@ -215,8 +217,10 @@ class Hub:
     def _flush(self) -> None:
         sites, self._dirty = self._dirty, set()
         for site_id in sites:
-            self._emit("/counter", site_id, "queue", self.counter_summary(site_id))
-            self._emit("/display", site_id, "waiting", {"waiting": self._waiting(site_id)})
+            summary = queries.queue(self.db, site_id, "en")  # one query for both audiences
+            self._emit("/counter", site_id, "queue", self.counter_summary(site_id, summary))
+            waiting = {"waiting": self._waiting(site_id, summary)}
+            self._emit("/display", site_id, "waiting", waiting)
             self.socketio.emit("moved", {}, namespace="/status", to=site_room(site_id))
 
     def start(self) -> None:

@@ -96,7 +96,9 @@ def _staff_ticket(t: TicketView) -> dict[str, Any]:
 
 
 def status_url(public_token: str) -> str:
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    # the scheme and Host header as sent, in ASCII for the QR code: request.host_url
+    # would convert them to an IRI, a noticeable cost when kiosks issue at full speed
+    base = current_app.config.get("PUBLIC_URL") or f"{request.scheme}://{request.host}"
     return f"{base.rstrip('/')}/s/{public_token}"
 
 
