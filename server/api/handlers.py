@@ -55,7 +55,7 @@ def _require(capability: Can, site_id: int) -> Principal:
 
 def _body(schema_name: str, required: bool = True) -> dict[str, Any]:
     """The JSON body, checked against the OpenAPI schema of the operation."""
-    if not request.data and not required:
+    if not required and not request.get_data():  # (request.data would parse forms first)
         return {}
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
