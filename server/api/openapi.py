@@ -7,10 +7,12 @@ cannot drift apart) and the tests (every real response is validated against it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from functools import cache
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 
 from ..analytics.params import FORMATS
@@ -711,8 +713,27 @@ def validator(schema_name: str) -> Draft202012Validator:
     return _document_validator().evolve(schema=DOCUMENT["components"]["schemas"][schema_name])
 
 
+@cache
+def _fast_check(schema_name: str) -> Callable[[Any], Any]:
+    """One request schema compiled to Python code (by fastjsonschema), which raises on
+    invalid data. It accepts a valid body ten times quicker than jsonschema walks the
+    schema, and nearly every body is valid. The request schemas use only keywords that
+    its draft 7 and the document's draft 2020-12 read alike; a test checks they agree.
+    """
+    schema = DOCUMENT["components"]["schemas"][schema_name]
+    return fastjsonschema.compile(schema, use_default=False)
+
+
 def problems(schema_name: str, data: Any) -> list[str]:
-    """Readable validation messages: 'priority: 'vip' is not one of [...]'."""
+    """Readable validation messages: 'priority: 'vip' is not one of [...]'; [] if valid.
+
+    The compiled check recognises valid bodies; jsonschema explains the others.
+    """
+    try:
+        _fast_check(schema_name)(data)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
     out = []
     for error in sorted(validator(schema_name).iter_errors(data), key=lambda e: list(e.path)):
         where = ".".join(str(p) for p in error.path)
