@@ -15,6 +15,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager, nullcontext
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
@@ -107,6 +108,9 @@ class Database:
         if self.is_sqlite:
             _prepare_sqlite(self.engine, background_checkpoints)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # how a long blocking call (a checkpoint's disk writes and syncs) is run: here and
+        # now, or, where the server runs on an event loop, in a real thread (see serve.py)
+        self.offload: Callable[[Callable[[], Any]], Any] = _call
         self._write_lock: WriteLock | None = None
         if self.is_sqlite:
             path = make_url(self.url).database
@@ -170,14 +174,19 @@ class Database:
             return
         conn = self.engine.raw_connection()
         try:
-            conn.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            checkpoint = partial(conn.driver_connection.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+            self.offload(checkpoint)
             with self._write_lock or nullcontext():
-                conn.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                self.offload(checkpoint)
         finally:
             conn.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _call(function: Callable[[], Any]) -> Any:
+    return function()
 
 
 class PerDatabase(Generic[T]):

@@ -16,6 +16,7 @@ database's WriteLock, across processes).
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -36,13 +37,24 @@ class _Server(BaseApplication):
         # background threads made, with gevent's threading in place. (The few locks made
         # when the command line was imported guard dictionaries and are never held
         # across a wait, so they cannot stall the worker.)
+        import gevent
+
         from .app import create_app
         from .db import Database
         from .housekeeping import start_housekeeping
 
         db = Database(background_checkpoints=True)
+        # a checkpoint writes and syncs megabytes under load (30-60 ms): in the event
+        # loop's own thread it would stall every request for that long
+        db.offload = gevent.get_hub().threadpool.apply
         app = create_app(db)
         start_housekeeping(db)
+        # The app's own objects (about 140,000: routes, catalogs, schemas, SQL) live as
+        # long as the worker. Left to the garbage collector, every full collection walks
+        # them all, a 100 ms pause in the middle of whichever call is running; frozen,
+        # collections walk only what was made since.
+        gc.collect()
+        gc.freeze()
         return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -118,3 +119,16 @@ def test_eight_counters_never_call_the_same_ticket(server: LiveServer) -> None:
         assert s.scalar(
             select(func.count()).select_from(Event).where(Event.type == "finished")
         ) == len(everything)
+
+
+def test_the_server_checkpoints_the_log_as_it_serves(server: LiveServer) -> None:
+    """New tickets reach the database file itself, not only its write-ahead log: the
+    server's checkpoints run (off the event loop, in a thread of their own)."""
+    database_file = server.dir / "seira.db"
+    before = database_file.stat().st_size
+    issue_many(server.url, server.add_device("test-centre", "kiosk"), 200)
+    deadline = time.monotonic() + 10
+    while database_file.stat().st_size <= before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert database_file.stat().st_size > before
+    assert "housekeeping pass failed" not in (server.dir / "server.log").read_text()
