@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 import zxingcpp
 from click.testing import CliRunner
 from flask import Flask
@@ -22,6 +23,7 @@ from server import auth
 from server.cli import main
 from server.db import Database
 from server.models import Event
+from server.sandbox import LiveServer
 from tests.conftest import bearer
 from tests.fake_printer import FakePrinter
 from tests.test_counter_pages import JSON, post, signed_in
@@ -90,6 +92,30 @@ def test_paper_out_then_reprint(app: Flask, db: Database, printer: FakePrinter) 
             select(Event.type).where(Event.ticket_id == ticket["id"]).order_by(Event.id)
         ).all()
     assert kinds == ["issued", "print_failed", "printed"]
+
+
+def test_the_served_app_prints(printer: FakePrinter) -> None:
+    """Under `seira serve` the ticket is drawn in a thread beside the event loop: it
+    still reaches the printer, and the kiosk hears that it did."""
+    printer.paper = "ok"
+    with LiveServer() as server:
+        url = f"tcp://127.0.0.1:{printer.port}?profile=TM-T20II"
+        kiosk = bearer(kiosk_with(server.db, url))
+        ticket = requests.post(
+            f"{server.url}/api/v1/sites/thess-east/tickets",
+            json={"service": "general", "reason": "other", "lang": "ar"},
+            headers=kiosk,
+            timeout=10,
+        ).json()
+        deadline = time.monotonic() + 20
+        status = None
+        while status != "printed" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            status = requests.get(
+                f"{server.url}/api/v1/tickets/{ticket['id']}/print", headers=kiosk, timeout=10
+            ).json()["status"]
+        assert status == "printed"
+        assert ticket["status_url"].encode() in printer.printed  # in its QR code
 
 
 def test_a_refused_connection_is_a_failure_too(app: Flask, db: Database) -> None:
