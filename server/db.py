@@ -230,12 +230,17 @@ class DriverStatement:
             self._compiled[key] = compiled
         return compiled
 
-    def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
-        """The first column of the first row the statement returns."""
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row the statement returns."""
         compiled = self._for(conn.dialect)
         with closing(conn.connection.dbapi_connection.cursor()) as cursor:  # type: ignore[union-attr]
             cursor.execute(compiled.sql, compiled.values(params))
             row = cursor.fetchone()
+        return None if row is None else tuple(row)
+
+    def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """The first column of the first row the statement returns."""
+        row = self.first(conn, params)
         return None if row is None else row[0]
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> None:

@@ -61,6 +61,18 @@ AHEAD_OF_NORMAL = DriverStatement(
     select(_count_waiting(_IS_PRIORITY) + _earlier_in(T.c.priority == Priority.NONE))
 )
 
+# For a batch of new tickets of one service and day, queued at `queued_at` or later: the
+# waiting tickets before that instant in each class, and how many wait from it on. When
+# the last is just the batch itself, every position follows without a count per ticket.
+_BEFORE = T.c.queued_at < _QUEUED
+AROUND_NEW = DriverStatement(
+    select(
+        _count_waiting(_IS_PRIORITY, _BEFORE),
+        _count_waiting(T.c.priority == Priority.NONE, _BEFORE),
+        _count_waiting(T.c.queued_at >= _QUEUED),
+    )
+)
+
 RECENT_SERVICE = (
     select(T.c.called_at, T.c.ended_at)
     .where(T.c.service_id == bindparam("service_id"), T.c.status == Status.DONE)

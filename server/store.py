@@ -128,7 +128,7 @@ def _typical_seconds(conn: Connection, service: ServiceInfo) -> float:
     return typical
 
 
-def _estimate(conn: Connection, t: Row, service: ServiceInfo) -> tuple[int, int]:
+def _people_ahead(conn: Connection, t: Row) -> int:
     params = {
         "service_id": t["service_id"],
         "day": t["service_day"],
@@ -136,19 +136,61 @@ def _estimate(conn: Connection, t: Row, service: ServiceInfo) -> tuple[int, int]
         "queued_at": t["queued_at"],
     }
     stmt = sql.AHEAD_OF_NORMAL if t["priority"] == Priority.NONE else sql.AHEAD_OF_PRIORITY
-    ahead = int(stmt.scalar(conn, params) or 0)
-    typical = _typical_seconds(conn, service)
-    return ahead, engine.estimated_wait_seconds(ahead, typical, service.counters_serving)
+    return int(stmt.scalar(conn, params) or 0)
 
 
-def view(conn: Connection, t: Row, cat: Catalog, with_estimate: bool = True) -> TicketView:
-    """The ticket as plain data, with position and estimate while it waits."""
+def _key(t: Row) -> tuple[datetime, int]:
+    return (t["queued_at"], t["id"])  # first come, first served, as engine._fcfs_key
+
+
+def _people_ahead_of_new(conn: Connection, rows: list[Row]) -> list[int]:
+    """engine.people_ahead for a batch of tickets just written, by service and day.
+
+    Usually nobody else waits from the batch's first instant on, so one statement per
+    service gives the counts before it and the batch's own order does the rest; the
+    count per ticket, scanning the line each time, is left for when someone does (a
+    ticket sent back to the queue meanwhile).
+    """
+    ahead: dict[int, int] = {}
+    groups: dict[tuple[int, date], list[Row]] = {}
+    for t in rows:
+        groups.setdefault((t["service_id"], t["service_day"]), []).append(t)
+    for (service_id, day), group in groups.items():
+        group.sort(key=_key)
+        first = group[0]["queued_at"]
+        params = {"service_id": service_id, "day": day, "queued_at": first}
+        priority_before, normal_before, from_first = sql.AROUND_NEW.first(conn, params) or (0,) * 3
+        if from_first != len(group):
+            ahead.update((t["id"], _people_ahead(conn, t)) for t in group)
+            continue
+        priority = [t for t in group if t["priority"] != Priority.NONE]
+        normal = [t for t in group if t["priority"] == Priority.NONE]
+        for i, t in enumerate(priority):
+            ahead[t["id"]] = priority_before + i
+        for i, t in enumerate(normal):
+            ahead[t["id"]] = priority_before + len(priority) + normal_before + i
+    return [ahead[t["id"]] for t in rows]
+
+
+def view(
+    conn: Connection,
+    t: Row,
+    cat: Catalog,
+    with_estimate: bool = True,
+    people_ahead: int | None = None,
+) -> TicketView:
+    """The ticket as plain data, with position and estimate while it waits.
+
+    `people_ahead`, when the caller already knows it, saves counting.
+    """
     service = cat.services.get(t["service_id"])
     site = cat.site_by_id(t["site_id"])
     counter = cat.counters.get(t["counter_id"]) if t["counter_id"] else None
     ahead = wait = None
     if with_estimate and t["status"] == Status.WAITING and service is not None:
-        ahead, wait = _estimate(conn, t, service)
+        ahead = _people_ahead(conn, t) if people_ahead is None else people_ahead
+        typical = _typical_seconds(conn, service)
+        wait = engine.estimated_wait_seconds(ahead, typical, service.counters_serving)
     return TicketView(
         id=t["id"],
         site=site.slug if site else "",
@@ -423,7 +465,11 @@ class TicketWriter:
                         rows = _insert_tickets(conn, [new for new, _ in batch])
                     # position and estimate: reads after the commit, on the same connection
                     cat = catalog.current(self._db)
-                    views = [view(conn, row, cat) for row in rows]
+                    aheads = _people_ahead_of_new(conn, rows)
+                    views = [
+                        view(conn, r, cat, people_ahead=a)
+                        for r, a in zip(rows, aheads, strict=True)
+                    ]
             except BaseException as exc:  # every waiting caller hears of it
                 for _, done in batch:
                     done.set(None, exc)

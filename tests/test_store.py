@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -443,3 +444,57 @@ def test_the_driver_cursor_stores_what_sqlalchemy_stores(db: Database) -> None:
     (event,) = events(db, ticket.id)
     assert (event.type, event.at) == ("issued", now)
     assert event.payload == {"reason": "other", "lang": "ar", "priority": "elderly"}
+
+
+_arrivals = st.lists(
+    st.tuples(
+        st.sampled_from(["general", "benefits"]),
+        st.sampled_from(["none", "none", "elderly"]),
+        st.integers(-5, 5),  # seconds from T0: equal instants, and some after the batch
+    ),
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(waiting=_arrivals, batch=_arrivals.filter(bool), returned=st.booleans())
+def test_positions_of_a_batch_match_the_engine(
+    template_db, scratch, waiting, batch, returned
+) -> None:  # type: ignore[no-untyped-def]
+    """The writer's positions for a batch, counted by service rather than by ticket, are
+    engine.people_ahead over every waiting ticket, whoever else waits from its first
+    instant on (tickets issued later, or one sent back to the queue)."""
+    db = _fresh(template_db, scratch)
+    reasons = {"general": "other", "benefits": "benefits.min_income"}
+    try:
+        for service, priority, s in waiting:
+            issue(db, service, priority, now=T0 + timedelta(seconds=s))
+        if returned and waiting:  # one goes back to the line, queued anew at T0 + 3 s
+            called = store.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
+            if called:
+                back = T0 + timedelta(seconds=3)
+                store.act(db, called.id, Action.RETURN, user_id=None, now=back)
+        news = [
+            replace(
+                _new(db, service, T0 + timedelta(seconds=s), reasons[service]),
+                priority=engine.Priority(priority),
+            )
+            for service, priority, s in batch
+        ]
+        with db.connect() as conn:
+            with db.writing(conn):
+                rows = store._insert_tickets(conn, news)
+            got = store._people_ahead_of_new(conn, rows)
+        with db.read() as s:
+            everyone = s.execute(
+                select(Ticket.id, Ticket.service_id, Ticket.priority, Ticket.queued_at).where(
+                    Ticket.status == "waiting"
+                )
+            ).all()
+        line = [engine.Waiting(r[0], r[1], r[2] != "none", r[3]) for r in everyone]
+        by_id = {w.id: w for w in line}
+        assert got == [engine.people_ahead(by_id[r["id"]], line) for r in rows]
+    finally:
+        db.dispose()
