@@ -8,6 +8,9 @@ socket, so a transaction runs start to finish without waiting, and an open webso
 display, a counter page, a phone) costs a greenlet instead of a thread. The worker
 monkey-patches the standard library before it loads the app, so the code written with
 threads (the realtime hub, the ticket writer, print jobs, housekeeping) runs unchanged.
+What would hold that one thread for long without a socket to wait on (a checkpoint's
+disk writes, drawing a printed ticket) goes to gevent's pool of real threads instead,
+through `Database.offload`.
 
 One worker (the default) is all a centre needs and keeps everything in one process;
 more workers spread a busy server over more cores (SQLite writers still queue on the
