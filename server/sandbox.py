@@ -32,11 +32,16 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """Prepare a database with the given configuration, then serve it in a child process."""
+    """Prepare a database with the given configuration, then serve it in a child process.
 
-    def __init__(self, config: Path = DEFAULT_CONFIG, workers: int = 1) -> None:
+    The database is a fresh SQLite file unless `database_url` names an empty one.
+    """
+
+    def __init__(
+        self, config: Path = DEFAULT_CONFIG, workers: int = 1, database_url: str | None = None
+    ) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="seira-"))
-        self.database_url = f"sqlite:///{self.dir / 'seira.db'}"
+        self.database_url = database_url or f"sqlite:///{self.dir / 'seira.db'}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
