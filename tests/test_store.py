@@ -290,6 +290,17 @@ def _fresh(template_db: Path, folder: Path, n: list[int] = [0]) -> Database:  # 
     return Database(f"sqlite:///{path}")
 
 
+def _waiting_line(db: Database) -> list[engine.Waiting]:
+    """Every waiting ticket, as the pure engine sees them."""
+    with db.read() as s:
+        rows = s.execute(
+            select(Ticket.id, Ticket.service_id, Ticket.priority, Ticket.queued_at).where(
+                Ticket.status == "waiting"
+            )
+        ).all()
+    return [engine.Waiting(r[0], r[1], r[2] != "none", r[3]) for r in rows]
+
+
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -344,13 +355,7 @@ def test_store_choices_and_positions_match_the_engine(template_db, scratch, step
                 if held:
                     action = Action.FINISH if op == "finish" else Action.RETURN
                     store.act(db, held, action, user_id=None, outcome="served", now=now)
-        with db.read() as s:
-            rows = s.execute(
-                select(Ticket.id, Ticket.service_id, Ticket.priority, Ticket.queued_at).where(
-                    Ticket.status == "waiting"
-                )
-            ).all()
-        waiting = [engine.Waiting(r[0], r[1], r[2] != "none", r[3]) for r in rows]
+        waiting = _waiting_line(db)
         for w in waiting:
             assert queries.ticket(db, w.id).people_ahead == engine.people_ahead(w, waiting)
     finally:
@@ -487,13 +492,7 @@ def test_positions_of_a_batch_match_the_engine(
             with db.writing(conn):
                 rows = store._insert_tickets(conn, news)
             got = store._people_ahead_of_new(conn, rows)
-        with db.read() as s:
-            everyone = s.execute(
-                select(Ticket.id, Ticket.service_id, Ticket.priority, Ticket.queued_at).where(
-                    Ticket.status == "waiting"
-                )
-            ).all()
-        line = [engine.Waiting(r[0], r[1], r[2] != "none", r[3]) for r in everyone]
+        line = _waiting_line(db)
         by_id = {w.id: w for w in line}
         assert got == [engine.people_ahead(by_id[r["id"]], line) for r in rows]
     finally:
