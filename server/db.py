@@ -211,7 +211,7 @@ class DriverStatement:
 
     Going through `Connection.execute` costs about 100 µs of Python per statement
     (execution context, cache lookup, result wrapping), more than SQLite takes to run
-    it. Issuing a ticket runs four statements per ticket, so this is where that cost was
+    it. Issuing tickets runs a few statements for each, so this is where that cost was
     worth removing. The values still pass through the columns' own bind processors, so
     what is stored is exactly what SQLAlchemy itself stores. Results come back as the
     driver gives them: use it for statements that return numbers only.
