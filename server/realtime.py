@@ -147,37 +147,20 @@ class Hub:
             rows = s.execute(stmt).all()
         return [self._call(row, cat) for row in rows]
 
-    def _waiting(self, site_id: int, summary: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        summary = summary or queries.queue(self.db, site_id, "en")
-        return [{"service": s["service"], "waiting": s["waiting"]} for s in summary["services"]]
-
     def display_snapshot(self, site_id: int) -> dict[str, Any]:
         cat = catalog.current(self.db)
         site = cat.site_by_id(site_id)
         return {
             "site": site.slug if site else "",
             "calls": self._calls(site_id),
-            "waiting": self._waiting(site_id),
+            "waiting": _waiting(queries.queue(self.db, site_id, "en")),
             "at": _iso(utcnow()),
         }
 
     # --- what counters see -------------------------------------------------------------------
 
-    def counter_summary(
-        self, site_id: int, summary: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        summary = summary or queries.queue(self.db, site_id, "en")
-        return {
-            "services": [
-                {k: s[k] for k in ("service", "waiting", "oldest_wait_s")}
-                for s in summary["services"]
-            ],
-            "counters": [
-                {"counter": c["counter"], "ticket": _jsonable(c["ticket"])}
-                for c in summary["counters"]
-            ],
-            "at": _iso(utcnow()),
-        }
+    def counter_summary(self, site_id: int) -> dict[str, Any]:
+        return _for_counters(queries.queue(self.db, site_id, "en"))
 
     # --- publishing, after the commit --------------------------------------------------------
     #
@@ -218,9 +201,8 @@ class Hub:
         sites, self._dirty = self._dirty, set()
         for site_id in sites:
             summary = queries.queue(self.db, site_id, "en")  # one query for both audiences
-            self._emit("/counter", site_id, "queue", self.counter_summary(site_id, summary))
-            waiting = {"waiting": self._waiting(site_id, summary)}
-            self._emit("/display", site_id, "waiting", waiting)
+            self._emit("/counter", site_id, "queue", _for_counters(summary))
+            self._emit("/display", site_id, "waiting", {"waiting": _waiting(summary)})
             self.socketio.emit("moved", {}, namespace="/status", to=site_room(site_id))
 
     def start(self) -> None:
@@ -250,6 +232,24 @@ class Hub:
                 except Exception:
                     log.exception("queue summary failed")
                 last_flush = time.monotonic()
+
+
+def _waiting(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a display shows of a queue summary: how many wait per service."""
+    return [{"service": s["service"], "waiting": s["waiting"]} for s in summary["services"]]
+
+
+def _for_counters(summary: dict[str, Any]) -> dict[str, Any]:
+    """What counter pages get of a queue summary: waits per service, who is at each desk."""
+    return {
+        "services": [
+            {k: s[k] for k in ("service", "waiting", "oldest_wait_s")} for s in summary["services"]
+        ],
+        "counters": [
+            {"counter": c["counter"], "ticket": _jsonable(c["ticket"])} for c in summary["counters"]
+        ],
+        "at": _iso(utcnow()),
+    }
 
 
 # --- connections -----------------------------------------------------------------------------
