@@ -13,10 +13,11 @@ from flask import Flask, abort, request, session
 
 from ..i18n import N_
 from . import i18n_pages
+from .session import API_PREFIX
 
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
-EXEMPT_PREFIXES = ("/api/", "/socket.io/")
+EXEMPT_PREFIXES = (API_PREFIX, "/socket.io/")
 EXPIRED = N_("The form has expired. Go back, reload the page and try again.")
 
 

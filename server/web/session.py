@@ -19,7 +19,7 @@ from .. import auth
 from ..auth import Can, Principal
 
 SESSION_KEY = "staff_token"
-API_PREFIX = "/api/"
+API_PREFIX = "/api/"  # the JSON API: bearer tokens, never the cookie
 
 
 class SessionInterface(SecureCookieSessionInterface):
