@@ -177,7 +177,12 @@ class Hub:
 
     def queue_changed(self, site_id: int) -> None:
         """The site's queue changed; one summary is sent for many changes close together."""
-        self._tasks.put((self._dirty.add, (site_id,)))
+        self._tasks.put((self._mark_due, (site_id,)))
+
+    def _mark_due(self, site_id: int) -> None:
+        # looked up when the task runs: _flush swaps in a new set, and a set bound when
+        # the change was queued may already have been sent and dropped
+        self._dirty.add(site_id)
 
     def _publish_call(self, ticket: TicketView, site_id: int) -> None:
         calls = self._calls(site_id, ticket_id=ticket.id)
@@ -195,7 +200,7 @@ class Hub:
             self.socketio.emit(
                 "status", _jsonable(status), namespace="/status", to=f"ticket:{ticket.public_token}"
             )
-        self._dirty.add(site_id)
+        self._mark_due(site_id)
 
     def _flush(self) -> None:
         sites, self._dirty = self._dirty, set()
