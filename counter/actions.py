@@ -15,8 +15,7 @@ from werkzeug.exceptions import HTTPException
 from server import counters, desk, live, printing, queries, store
 from server.api.handlers import status_url
 from server.auth import Can
-from server.counters import CounterEventType
-from server.engine import Action
+from server.engine import Action, CounterEventType
 from server.store import StoreError
 from server.web import i18n_pages
 

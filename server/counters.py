@@ -1,43 +1,22 @@
 """Who staffs which counter: opening, pausing, resuming and closing, as append-only events.
 
-A counter's state is its latest `counter_events` row of the local day: `opened` or
-`resumed` means available, `paused` means paused, `closed` or nothing today means signed
-out. The staffing report counts present counters from the same rows.
+A counter's state is its latest `counter_events` row of the local day (the rule is
+`engine.counter_state`); a call opens or resumes the counter it is made at (store.call_next).
+The staffing report counts present counters from the same rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from . import catalog, engine
 from .db import Database
+from .engine import CounterEventType, CounterState
 from .models import CounterEvent, User, utcnow
 from .store import NotFound, counter_info, site_info
-
-
-class CounterEventType(StrEnum):
-    OPENED = "opened"
-    PAUSED = "paused"
-    RESUMED = "resumed"
-    CLOSED = "closed"
-
-
-class CounterState(StrEnum):
-    AVAILABLE = "available"
-    PAUSED = "paused"
-    SIGNED_OUT = "signed_out"
-
-
-_STATE_AFTER = {
-    CounterEventType.OPENED: CounterState.AVAILABLE,
-    CounterEventType.RESUMED: CounterState.AVAILABLE,
-    CounterEventType.PAUSED: CounterState.PAUSED,
-    CounterEventType.CLOSED: CounterState.SIGNED_OUT,
-}
 
 
 @dataclass(frozen=True)
@@ -83,25 +62,25 @@ def staffing(db: Database, site: str, now: datetime | None = None) -> list[Staff
     if site_row is None:
         raise NotFound(f"no site '{site}'")
     since = engine.day_start_utc(engine.service_day(now, site_row.timezone), site_row.timezone)
-    latest = (
-        select(func.max(CounterEvent.id))
-        .where(CounterEvent.site_id == site_row.id, CounterEvent.at >= since)
-        .group_by(CounterEvent.counter_id)
-    )
     with db.read() as s:
-        rows = s.execute(
+        today = s.execute(  # a handful of rows a day; the last of each counter decides
             select(CounterEvent.counter_id, CounterEvent.type, CounterEvent.at, User.username)
             .outerjoin(User, User.id == CounterEvent.user_id)
-            .where(CounterEvent.id.in_(latest))
+            .where(
+                CounterEvent.site_id == site_row.id,
+                CounterEvent.at >= since,
+                CounterEvent.at <= now,
+            )
+            .order_by(CounterEvent.at, CounterEvent.id)
         ).all()
-    found = {row.counter_id: row for row in rows}
+    found = {row.counter_id: row for row in today}
     out = []
     for counter in cat.counters_of(site_row.id):
         row = found.get(counter.id)
         if row is None:
             out.append(Staffing(counter.slug, CounterState.SIGNED_OUT, None, None))
             continue
-        state = _STATE_AFTER[CounterEventType(row.type)]
+        state = engine.counter_state(CounterEventType(row.type))
         user = None if state is CounterState.SIGNED_OUT else row.username
         out.append(Staffing(counter.slug, state, user, row.at))
     return out

@@ -132,7 +132,7 @@ def counter_screen(
         return {
             "print_failures": _failures(printing, where.site.id, since),
             "counter": where.counter_slug,
-            "state": state.state.value if state else counters.CounterState.SIGNED_OUT.value,
+            "state": state.state.value if state else engine.CounterState.SIGNED_OUT.value,
             "current": _ticket(current, cat, lang, now, in_list=False) if current else None,
             "services": lists,
             "at": now,

@@ -136,6 +136,48 @@ def allowed_actions(status: Status) -> list[Action]:
     return [a for (s, a) in TRANSITIONS if s == status and a is not Action.CLOSE_DAY]
 
 
+# --- A counter's shift --------------------------------------------------------------------
+
+
+class CounterEventType(StrEnum):
+    """What staff do to their counter, written to the append-only `counter_events`."""
+
+    OPENED = "opened"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    CLOSED = "closed"
+
+
+class CounterState(StrEnum):
+    AVAILABLE = "available"
+    PAUSED = "paused"
+    SIGNED_OUT = "signed_out"
+
+
+STATE_AFTER = {
+    CounterEventType.OPENED: CounterState.AVAILABLE,
+    CounterEventType.RESUMED: CounterState.AVAILABLE,
+    CounterEventType.PAUSED: CounterState.PAUSED,
+    CounterEventType.CLOSED: CounterState.SIGNED_OUT,
+}
+
+
+def counter_state(last_event_today: CounterEventType | None) -> CounterState:
+    """A counter's state is its latest event of the local day; none today: signed out."""
+    return CounterState.SIGNED_OUT if last_event_today is None else STATE_AFTER[last_event_today]
+
+
+def shift_for_call(state: CounterState) -> CounterEventType | None:
+    """The shift event a call implies: a counter that calls is at work, however its page
+    was opened, so a signed-out counter opens and a paused one resumes with the call.
+    Staffing (the supervisor's view, the staffing forecast) then counts what happened."""
+    return {
+        CounterState.SIGNED_OUT: CounterEventType.OPENED,
+        CounterState.PAUSED: CounterEventType.RESUMED,
+        CounterState.AVAILABLE: None,
+    }[state]
+
+
 # --- Numbering -------------------------------------------------------------------------
 
 

@@ -266,7 +266,8 @@ class CounterEvent(Base):
     __tablename__ = "counter_events"
     __table_args__ = (
         Index("ix_counter_events_site_at", "site_id", "at"),
-        Index("ix_counter_events_counter", "counter_id", "id"),
+        # a counter's state at an instant: its latest event at or before it
+        Index("ix_counter_events_counter_at", "counter_id", "at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .db import DriverStatement
 from .engine import Priority, Status
-from .models import Counter, Event, Site, Ticket, TicketNumber
+from .models import Counter, CounterEvent, Event, Site, Ticket, TicketNumber
 
 T = Ticket.__table__
 E = Event.__table__
@@ -116,6 +116,20 @@ SET_STREAK = (
     .where(Counter.__table__.c.id == bindparam("counter_id"))
     .values(priority_streak=bindparam("streak"))
 )
+_CE = CounterEvent.__table__
+# A counter's shift as of `now`: its latest event of the day at or before that instant, in
+# the order the staffing report reads them (time, then id).
+LAST_SHIFT_EVENT = (
+    select(_CE.c.type)
+    .where(
+        _CE.c.counter_id == bindparam("counter_id"),
+        _CE.c.at >= bindparam("since"),
+        _CE.c.at <= bindparam("now"),
+    )
+    .order_by(_CE.c.at.desc(), _CE.c.id.desc())
+    .limit(1)
+)
+INSERT_SHIFT_EVENT = insert(_CE)
 LOCK_SITE = (
     select(Site.__table__.c.id).where(Site.__table__.c.id == bindparam("site_id")).with_for_update()
 )

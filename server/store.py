@@ -516,6 +516,7 @@ def call_next(
             engine.Waiting(tid, sid, prio != Priority.NONE, queued)
             for tid, sid, prio, queued in rows
         ]
+        _open_for_the_call(conn, site_row, counter_row, user_id, now)
         streak = int(conn.execute(sql.STREAK, {"counter_id": counter_row.id}).scalar() or 0)
         choice = engine.choose_next(waiting, counter_row.weights, now, streak, policy)
         if choice is None:
@@ -525,6 +526,28 @@ def call_next(
         if choice.streak != streak:
             conn.execute(sql.SET_STREAK, {"counter_id": counter_row.id, "streak": choice.streak})
         return view(conn, ticket, cat, with_estimate=False)
+
+
+def _open_for_the_call(
+    conn: Connection, site: SiteInfo, counter: CounterInfo, user_id: int | None, now: datetime
+) -> None:
+    """A counter that calls is at work: open or resume its shift in the call's transaction."""
+    since = engine.day_start_utc(engine.service_day(now, site.timezone), site.timezone)
+    params = {"counter_id": counter.id, "since": since, "now": now}
+    last = conn.execute(sql.LAST_SHIFT_EVENT, params).scalar()
+    state = engine.counter_state(None if last is None else engine.CounterEventType(last))
+    event = engine.shift_for_call(state)
+    if event is not None:
+        conn.execute(
+            sql.INSERT_SHIFT_EVENT,
+            {
+                "site_id": site.id,
+                "counter_id": counter.id,
+                "user_id": user_id,
+                "type": event.value,
+                "at": now,
+            },
+        )
 
 
 def ticket_site_id(db: Database, ticket_id: int) -> int:

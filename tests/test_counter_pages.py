@@ -94,6 +94,40 @@ def test_a_shift_at_the_counter_is_written_as_counter_events(app: Flask, db: Dat
     assert kinds == ["opened", "paused", "resumed", "closed"]
 
 
+def test_a_counter_that_calls_is_open_however_its_page_was_opened(
+    app: Flask, db: Database, tokens: dict[str, str]
+) -> None:
+    """A bookmarked workstation (no 'choose a counter') and the API both call: the counter
+    then counts as staffed, on its own screen, the counter list and the supervisor's view,
+    and the staffing report reads the same events. A paused counter that calls is back."""
+    api = app.test_client()
+    for _ in range(3):
+        kiosk_ticket(api, tokens["kiosk"], "other", "general")
+    client, csrf = signed_in(app, "eleni")
+    screen = post(client, "/counter/thess-east/desk-1/call-next", csrf).get_json()
+    assert screen["current"] is not None
+    assert screen["state"] == "available"
+    choose = client.get("/counter/thess-east").get_data(as_text=True)
+    cards = re.findall(r'data-state="(\w+)".*?data-counter="([\w-]+)"', choose, re.S)
+    assert ("available", "desk-1") in cards, cards
+    supervisor, _ = signed_in(app, "maria")
+    overview = supervisor.get("/supervisor/thess-east/state", headers=JSON).get_json()
+    desk1 = next(c for c in overview["counters"] if c["counter"] == "desk-1")
+    assert (desk1["state"], desk1["user"]) == ("available", "eleni")
+
+    post(client, f"/counter/thess-east/desk-1/tickets/{screen['current']['id']}/no-show", csrf)
+    assert post(client, "/counter/thess-east/desk-1/pause", csrf).get_json()["state"] == "paused"
+    called = api.post(
+        "/api/v1/sites/thess-east/counters/desk-1/call-next", headers=bearer(tokens["staff"])
+    )
+    assert called.status_code == 200
+    after = client.get("/counter/thess-east/desk-1/state", headers=JSON).get_json()
+    assert after["state"] == "available"
+    with db.read() as s:
+        kinds = s.scalars(select(CounterEvent.type).order_by(CounterEvent.id)).all()
+    assert kinds == ["opened", "paused", "resumed"]
+
+
 def test_the_workstation_calls_serves_and_finishes(
     app: Flask, db: Database, tokens: dict[str, str]
 ) -> None:

@@ -24,9 +24,12 @@ from hypothesis.stateful import (
 from server.engine import (
     MIN_HISTORY,
     OPEN_STATUSES,
+    STATE_AFTER,
     TRANSITIONS,
     Action,
     Choice,
+    CounterEventType,
+    CounterState,
     EventType,
     Policy,
     Status,
@@ -34,11 +37,13 @@ from server.engine import (
     Waiting,
     allowed_actions,
     choose_next,
+    counter_state,
     estimated_wait_seconds,
     format_number,
     heads,
     people_ahead,
     service_day,
+    shift_for_call,
     transition,
     typical_service_seconds,
 )
@@ -929,3 +934,27 @@ def test_format_number_round_trips(prefix: str, n: int) -> None:
     digits = text[len(prefix) :]
     assert digits.isdigit() and int(digits) == n
     assert len(digits) == max(3, len(str(n)))
+
+
+# --- 9. A counter's shift ------------------------------------------------------------------
+
+_SHIFT_STEPS = st.lists(st.sampled_from([*CounterEventType, "call"]), max_size=20)
+
+
+@given(steps=_SHIFT_STEPS)
+def test_a_counter_that_calls_is_available_and_its_events_say_so(steps: list) -> None:
+    """Whatever staff did before (opened, paused, closed, or nothing today), a call leaves
+    the counter available, and the state read back from the events alone agrees: a call
+    writes the shift event it implies, and only when the state needs one."""
+    events: list[CounterEventType] = []
+    for step in steps:
+        before = counter_state(events[-1] if events else None)
+        if step == "call":
+            implied = shift_for_call(before)
+            assert (implied is None) == (before is CounterState.AVAILABLE)
+            if implied is not None:
+                events.append(implied)
+            assert counter_state(events[-1]) is CounterState.AVAILABLE
+        else:
+            events.append(step)
+            assert counter_state(step) is STATE_AFTER[step]

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from server import store
 from server.analytics import erlang
@@ -81,8 +81,36 @@ def _visit(
     return ticket.id
 
 
+def _shifts(db: Database) -> None:
+    """Staffing as it was on the 1st, written first: a call reads its counter's shift as of
+    its own instant, and every call below falls in a shift (none opens or resumes one).
+    desk-1 08-15 with a pause 11:20-11:50, desk-2 09-14, desk-3 10-11."""
+    with db.transaction() as conn:
+        site_id = conn.execute(select(Site.id).where(Site.slug == EAST)).scalar_one()
+        desks = dict(
+            conn.execute(select(Counter.slug, Counter.id).where(Counter.site_id == site_id)).all()
+        )
+        conn.execute(
+            insert(CounterEvent),
+            [
+                {"site_id": site_id, "counter_id": desks[desk], "type": type_, "at": at}
+                for desk, type_, at in [
+                    ("desk-1", "opened", local(8)),
+                    ("desk-2", "opened", local(9)),
+                    ("desk-3", "opened", local(10)),
+                    ("desk-3", "closed", local(11)),
+                    ("desk-1", "paused", local(11, 20)),
+                    ("desk-1", "resumed", local(11, 50)),
+                    ("desk-2", "closed", local(14)),
+                    ("desk-1", "closed", local(15)),
+                ]
+            ],
+        )
+
+
 def build_history(db: Database) -> None:
     """Write the history of the module docstring through the store, as staff would."""
+    _shifts(db)
     _visit(db, local(9), "general", "other", "ar", priority="elderly", wait_min=2, serve_min=10)
     _visit(db, local(9, 30), "general", "other", "ar", wait_min=4, serve_min=6,
            outcome="referred_external", referral="efka")  # fmt: skip
@@ -119,28 +147,6 @@ def build_history(db: Database) -> None:
     late_id = _visit(db, late, "general", "other", "ar")
     store.act(db, late_id, Action.CANCEL, user_id=None, why="mistake", now=late)
     store.close_day(db, now=local(8, day=D2))  # closes c1 only: `late` is of the 2nd
-    # staffing as it was on the 1st: desk-1 all day with a half-hour pause, desk-2 09-13
-    with db.transaction() as conn:
-        site_id = conn.execute(select(Site.id).where(Site.slug == EAST)).scalar_one()
-        desks = dict(
-            conn.execute(select(Counter.slug, Counter.id).where(Counter.site_id == site_id)).all()
-        )
-        conn.execute(
-            insert(CounterEvent),
-            [
-                {"site_id": site_id, "counter_id": desks[desk], "type": type_, "at": at}
-                for desk, type_, at in [
-                    ("desk-1", "opened", local(8)),
-                    ("desk-2", "opened", local(9)),
-                    ("desk-1", "paused", local(10)),
-                    ("desk-1", "resumed", local(10, 30)),
-                    ("desk-2", "closed", local(13)),
-                    ("desk-1", "closed", local(15)),
-                ]
-            ],
-        )
-
-
 @pytest.fixture
 def history(db: Database) -> Database:
     build_history(db)
@@ -308,9 +314,11 @@ def test_monthly_indicators(history: Database) -> None:
 def test_staffing_forecast_against_erlang_and_sign_ins(history: Database) -> None:
     rep = report(history, "staffing", target=0.8, within_min=15)
     slots = {(r["weekday"], r["hour"]): r for r in rows(rep, "hours")}
-    # present: desk-1 08-10 and 10:30-15, desk-2 09-13
+    # present: desk-1 08-11:20 and 11:50-15, desk-2 09-14, desk-3 10-11
     present = {h: slots[(1, h)]["present"] for h in range(8, 15)}
-    assert present == {8: 1, 9: 2, 10: 1.5, 11: 2, 12: 2, 13: 1, 14: 1}
+    assert present == {8: 1, 9: 2, 10: 3, 11: 1.5, 12: 2, 13: 2, 14: 1}
+    with history.read() as s:  # every call fell in a shift: none opened or resumed one
+        assert s.scalar(select(func.count()).select_from(CounterEvent)) == 8
     # mean service time of the ten finished visits: 7500 s / 10 = 750 s
     nine = slots[(1, 9)]
     assert nine["service_min"] == 12.5 and nine["arrivals_per_hour"] == 4

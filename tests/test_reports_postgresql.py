@@ -54,7 +54,7 @@ def test_figures_on_postgresql(pg: Database) -> None:
     groups = {r["group"]: r["visits"] for r in _report(pg, "reasons").table("groups").rows}
     assert groups["other"] == 7 and groups["protection"] == "<5"
     staffing = _report(pg, "staffing").table("hours").rows
-    assert {r["hour"]: r["present"] for r in staffing if r["weekday"] == 1}[10] == 1.5
+    assert {r["hour"]: r["present"] for r in staffing if r["weekday"] == 1}[11] == 1.5
 
 
 def test_history_on_postgresql_keeps_the_id_sequence(pg: Database) -> None:
