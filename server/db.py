@@ -12,16 +12,14 @@ import fcntl
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import closing, contextmanager, nullcontext
-from enum import Enum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Dialect, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql import ClauseElement
 
 DEFAULT_SQLITE_PATH = Path("instance") / "seira.db"
 T = TypeVar("T")
@@ -204,81 +202,3 @@ class PerDatabase(Generic[T]):
             if item is None:
                 item = self._items[db] = self._factory(db)
             return item
-
-
-class DriverStatement:
-    """A Core statement compiled once per dialect and run on the driver's own cursor.
-
-    Going through `Connection.execute` costs about 100 µs of Python per statement
-    (execution context, cache lookup, result wrapping), more than SQLite takes to run
-    it. Issuing tickets runs a few statements for each, so this is where that cost was
-    worth removing. The values still pass through the columns' own bind processors, so
-    what is stored is exactly what SQLAlchemy itself stores. Results come back as the
-    driver gives them: use it for statements that return numbers only.
-    """
-
-    def __init__(self, statement: ClauseElement, column_keys: Iterable[str] | None = None) -> None:
-        self._statement = statement
-        self._column_keys = list(column_keys) if column_keys is not None else None
-        self._compiled: dict[tuple[str, str, bool], _Compiled] = {}
-
-    def _for(self, dialect: Dialect, many: bool = False) -> _Compiled:
-        key = (dialect.name, dialect.driver, many)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = _Compiled(self._statement, dialect, self._column_keys, many)
-            self._compiled[key] = compiled
-        return compiled
-
-    def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        """The first row the statement returns."""
-        compiled = self._for(conn.dialect)
-        with closing(conn.connection.dbapi_connection.cursor()) as cursor:  # type: ignore[union-attr]
-            cursor.execute(compiled.sql, compiled.values(params))
-            row = cursor.fetchone()
-        return None if row is None else tuple(row)
-
-    def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
-        """The first column of the first row the statement returns."""
-        row = self.first(conn, params)
-        return None if row is None else row[0]
-
-    def execute(self, conn: Connection, params: Mapping[str, Any]) -> None:
-        self.execute_many(conn, [params])
-
-    def execute_many(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-        compiled = self._for(conn.dialect, many=True)
-        with closing(conn.connection.dbapi_connection.cursor()) as cursor:  # type: ignore[union-attr]
-            cursor.executemany(compiled.sql, [compiled.values(row) for row in rows])
-
-
-class _Compiled:
-    """One statement's SQL text for one dialect and how to turn parameters into its values."""
-
-    def __init__(
-        self, statement: ClauseElement, dialect: Dialect, column_keys: list[str] | None, many: bool
-    ) -> None:
-        compiled = statement.compile(dialect=dialect, column_keys=column_keys, for_executemany=many)
-        self.sql = compiled.string
-        self._order = tuple(compiled.positiontup or ()) if compiled.positional else None
-        # per parameter: its bind processor, and its value when the statement fixes one
-        self._slots: list[tuple[str, Callable[[Any], Any] | None, Any]] = []
-        for name, bind in compiled.binds.items():
-            fixed = None if bind.required else bind.effective_value
-            self._slots.append(
-                (
-                    name,
-                    bind.type.dialect_impl(dialect).bind_processor(dialect),
-                    fixed.value if isinstance(fixed, Enum) else fixed,
-                )
-            )
-
-    def values(self, params: Mapping[str, Any]) -> Any:
-        """The driver's parameters: a dict, or a tuple for positional placeholders."""
-        values = {}
-        for name, processor, fixed in self._slots:
-            value = params.get(name, fixed)
-            values[name] = value if processor is None or value is None else processor(value)
-        if self._order is None:
-            return values
-        return tuple([values[name] for name in self._order])

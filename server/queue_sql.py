@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, literal_column, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .db import DriverStatement
 from .engine import Priority, Status
 from .models import Counter, CounterEvent, Event, Site, Ticket, TicketNumber
 
@@ -56,22 +55,8 @@ def _earlier_in(priority_condition: Any) -> Any:
 _IS_PRIORITY = _one_of(T.c.priority, PRIORITY_KINDS)
 # engine.people_ahead in SQL (a test checks the two agree): a priority ticket has the
 # earlier priority tickets ahead; a normal one every priority ticket and the earlier normal.
-AHEAD_OF_PRIORITY = DriverStatement(select(_earlier_in(_IS_PRIORITY)))
-AHEAD_OF_NORMAL = DriverStatement(
-    select(_count_waiting(_IS_PRIORITY) + _earlier_in(T.c.priority == Priority.NONE))
-)
-
-# For a batch of new tickets of one service and day, queued at `queued_at` or later: the
-# waiting tickets before that instant in each class, and how many wait from it on. When
-# the last is just the batch itself, every position follows without a count per ticket.
-_BEFORE = T.c.queued_at < _QUEUED
-AROUND_NEW = DriverStatement(
-    select(
-        _count_waiting(_IS_PRIORITY, _BEFORE),
-        _count_waiting(T.c.priority == Priority.NONE, _BEFORE),
-        _count_waiting(T.c.queued_at >= _QUEUED),
-    )
-)
+AHEAD_OF_PRIORITY = select(_earlier_in(_IS_PRIORITY))
+AHEAD_OF_NORMAL = select(_count_waiting(_IS_PRIORITY) + _earlier_in(T.c.priority == Priority.NONE))
 
 RECENT_SERVICE = (
     select(T.c.called_at, T.c.ended_at)
@@ -134,23 +119,21 @@ LOCK_SITE = (
     select(Site.__table__.c.id).where(Site.__table__.c.id == bindparam("site_id")).with_for_update()
 )
 TICKET_FOR_UPDATE = select(T).where(T.c.id == bindparam("ticket_id")).with_for_update()
-INSERT_TICKET = DriverStatement(
-    insert(T).returning(T.c.id), column_keys=[c.key for c in T.c if c.key != "id"]
-)
-INSERT_EVENTS = DriverStatement(insert(E), column_keys=[c.key for c in E.c if c.key != "id"])
+INSERT_TICKET = insert(T).returning(T.c.id)
+INSERT_EVENT = insert(E)
 _NUMBER = TicketNumber.__table__
 
 
-def _numbers_statement(dialect: str) -> Any:
-    """Take `count` numbers for (service, day) at once; returns the last one taken."""
+def _number_statement(dialect: str) -> Any:
+    """Take the next number of (service, day), in the ticket's own transaction: the row's
+    lock makes numbers gap-free however many kiosks issue at once. Returns the number."""
     insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
     new = insert_(_NUMBER).values(
-        service_id=bindparam("service_id"), day=bindparam("day"), last_number=bindparam("count")
+        service_id=bindparam("service_id"), day=bindparam("day"), last_number=1
     )
     return new.on_conflict_do_update(
-        index_elements=["service_id", "day"],
-        set_={"last_number": _NUMBER.c.last_number + new.excluded.last_number},
+        index_elements=["service_id", "day"], set_={"last_number": _NUMBER.c.last_number + 1}
     ).returning(_NUMBER.c.last_number)
 
 
-TAKE_NUMBERS = {d: DriverStatement(_numbers_statement(d)) for d in ("sqlite", "postgresql")}
+TAKE_NUMBER = {d: _number_statement(d) for d in ("sqlite", "postgresql")}

@@ -7,7 +7,7 @@ gevent worker one OS thread runs every request, switching only where one waits o
 socket, so a transaction runs start to finish without waiting, and an open websocket (a
 display, a counter page, a phone) costs a greenlet instead of a thread. The worker
 monkey-patches the standard library before it loads the app, so the code written with
-threads (the realtime hub, the ticket writer, print jobs, housekeeping) runs unchanged.
+threads (the realtime hub, print jobs, housekeeping) runs unchanged.
 What would hold that one thread for long without a socket to wait on (a checkpoint's
 disk writes, drawing a printed ticket) goes to gevent's pool of real threads instead,
 through `Database.offload`.

@@ -12,11 +12,8 @@ ticket is a handful of small indexed statements.
 
 from __future__ import annotations
 
-import queue
 import secrets
-import threading
 import time
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,7 +23,7 @@ from sqlalchemy import Connection, select, update
 from . import catalog, engine
 from . import queue_sql as sql
 from .catalog import Catalog, CounterInfo, ServiceInfo, SiteInfo
-from .db import Database, PerDatabase
+from .db import Database
 from .engine import Action, EventType, Outcome, Priority, Status
 from .models import Site, utcnow
 
@@ -136,59 +133,17 @@ def _people_ahead(conn: Connection, t: Row) -> int:
         "queued_at": t["queued_at"],
     }
     stmt = sql.AHEAD_OF_NORMAL if t["priority"] == Priority.NONE else sql.AHEAD_OF_PRIORITY
-    return int(stmt.scalar(conn, params) or 0)
+    return int(conn.execute(stmt, params).scalar() or 0)
 
 
-def _key(t: Row) -> tuple[datetime, int]:
-    return (t["queued_at"], t["id"])  # first come, first served, as engine._fcfs_key
-
-
-def _people_ahead_of_new(conn: Connection, rows: list[Row]) -> list[int]:
-    """engine.people_ahead for a batch of tickets just written, by service and day.
-
-    Usually nobody else waits from the batch's first instant on, so one statement per
-    service gives the counts before it and the batch's own order does the rest; the
-    count per ticket, scanning the line each time, is left for when someone does (a
-    ticket sent back to the queue meanwhile).
-    """
-    ahead: dict[int, int] = {}
-    groups: dict[tuple[int, date], list[Row]] = {}
-    for t in rows:
-        groups.setdefault((t["service_id"], t["service_day"]), []).append(t)
-    for (service_id, day), group in groups.items():
-        group.sort(key=_key)
-        first = group[0]["queued_at"]
-        params = {"service_id": service_id, "day": day, "queued_at": first}
-        priority_before, normal_before, from_first = sql.AROUND_NEW.first(conn, params) or (0,) * 3
-        if from_first != len(group):
-            ahead.update((t["id"], _people_ahead(conn, t)) for t in group)
-            continue
-        priority = [t for t in group if t["priority"] != Priority.NONE]
-        normal = [t for t in group if t["priority"] == Priority.NONE]
-        for i, t in enumerate(priority):
-            ahead[t["id"]] = priority_before + i
-        for i, t in enumerate(normal):
-            ahead[t["id"]] = priority_before + len(priority) + normal_before + i
-    return [ahead[t["id"]] for t in rows]
-
-
-def view(
-    conn: Connection,
-    t: Row,
-    cat: Catalog,
-    with_estimate: bool = True,
-    people_ahead: int | None = None,
-) -> TicketView:
-    """The ticket as plain data, with position and estimate while it waits.
-
-    `people_ahead`, when the caller already knows it, saves counting.
-    """
+def view(conn: Connection, t: Row, cat: Catalog, with_estimate: bool = True) -> TicketView:
+    """The ticket as plain data, with position and estimate while it waits."""
     service = cat.services.get(t["service_id"])
     site = cat.site_by_id(t["site_id"])
     counter = cat.counters.get(t["counter_id"]) if t["counter_id"] else None
     ahead = wait = None
     if with_estimate and t["status"] == Status.WAITING and service is not None:
-        ahead = _people_ahead(conn, t) if people_ahead is None else people_ahead
+        ahead = _people_ahead(conn, t)
         typical = _typical_seconds(conn, service)
         wait = engine.estimated_wait_seconds(ahead, typical, service.counters_serving)
     return TicketView(
@@ -255,8 +210,8 @@ def _apply(
         new["ended_at"] = now
     conn.execute(update(sql.T).where(sql.T.c.id == t["id"]).values(**new))
     updated = {**t, **new}
-    sql.INSERT_EVENTS.execute(
-        conn,
+    conn.execute(
+        sql.INSERT_EVENT,
         {
             "ticket_id": t["id"],
             "site_id": t["site_id"],
@@ -308,7 +263,10 @@ def issue_ticket(
         user_id=user_id,
         now=now,
     )
-    return _writer(db).write(new)
+    with db.connect() as conn:
+        with db.writing(conn):
+            row = write_ticket(conn, new)
+        return view(conn, row, cat)  # position and estimate: reads after the commit
 
 
 @dataclass(frozen=True)
@@ -326,159 +284,52 @@ class NewTicket:
     now: datetime
 
 
-def _insert_tickets(conn: Connection, batch: list[NewTicket]) -> list[Row]:
-    """Inside one write transaction: number, insert and log new tickets, in arrival order.
+def write_ticket(conn: Connection, new: NewTicket) -> Row:
+    """Inside the caller's write transaction: number the ticket, insert it, log `issued`.
 
-    Numbers are taken per (service, day) in one statement each, so they are gap-free
-    in arrival order; each ticket is then one insert and its `issued` event one row of
-    a single executemany.
+    The number is taken in the same transaction, so a ticket that fails to be written
+    takes no number, and numbers stay gap-free in the order tickets are written.
     """
-    take = sql.TAKE_NUMBERS[conn.dialect.name]
-    wanted = Counter((new.service.id, new.day) for new in batch)
-    next_free = {}
-    for (service_id, day), count in wanted.items():
-        last = take.scalar(conn, {"service_id": service_id, "day": day, "count": count})
-        next_free[(service_id, day)] = int(last) - count + 1
-    tickets: list[Row] = []
-    for new in batch:
-        number = next_free[(new.service.id, new.day)]
-        next_free[(new.service.id, new.day)] += 1
-        tickets.append(
-            {
-                "site_id": new.site_id,
-                "service_id": new.service.id,
-                "origin_service_id": new.service.id,
-                "reason_code": new.reason,
-                "lang": new.lang,
-                "priority": new.priority.value,
-                "number": number,
-                "code": engine.format_number(new.service.prefix, number),
-                "service_day": new.day,
-                "public_token": secrets.token_urlsafe(16),
-                "status": Status.WAITING.value,
-                "counter_id": None,
-                "device_id": new.device_id,
-                "issued_at": new.now,
-                "queued_at": new.now,
-                "called_at": None,
-                "started_at": None,
-                "ended_at": None,
-            }
-        )
-    for ticket in tickets:
-        ticket["id"] = int(sql.INSERT_TICKET.scalar(conn, ticket))
-    sql.INSERT_EVENTS.execute_many(
-        conn,
-        [
-            {
-                "ticket_id": ticket["id"],
-                "site_id": new.site_id,
-                "service_id": new.service.id,
-                "type": EventType.ISSUED.value,
-                "at": new.now,
-                "counter_id": None,
-                "user_id": new.user_id,
-                "payload": {"reason": new.reason, "lang": new.lang, "priority": new.priority.value},
-            }
-            for new, ticket in zip(batch, tickets, strict=True)
-        ],
+    number = int(
+        conn.execute(
+            sql.TAKE_NUMBER[conn.dialect.name], {"service_id": new.service.id, "day": new.day}
+        ).scalar_one()
     )
-    return tickets
-
-
-class _Outcome:
-    """One caller's ticket or error, handed over by the writer.
-
-    A lock taken at once and released by the writer: the cheapest hand-over there is.
-    A Future would make a condition and two more locks per ticket, which under gevent
-    are Python objects, 3% of the server's time at full speed.
-    """
-
-    __slots__ = ("_ready", "_ticket", "_error")
-
-    def __init__(self) -> None:
-        self._ready = threading.Lock()
-        self._ready.acquire()
-        self._ticket: TicketView | None = None
-        self._error: BaseException | None = None
-
-    def set(self, ticket: TicketView | None, error: BaseException | None = None) -> None:
-        self._ticket, self._error = ticket, error
-        self._ready.release()
-
-    def wait(self) -> TicketView:
-        with self._ready:
-            if self._error is not None:
-                raise self._error
-            assert self._ticket is not None
-            return self._ticket
-
-
-class TicketWriter:
-    """One thread that writes the new tickets waiting for it, all of them per transaction.
-
-    With one kiosk it writes one ticket per transaction. When many arrive at once, the
-    write lock is taken, and the commit paid, once per batch instead of once per ticket.
-    After the commit it reads each ticket's position and estimate on the same connection.
-    A failed batch fails every ticket in it and writes none of them. The thread (a
-    greenlet under `seira serve`) ends after a quiet spell and starts again with the next
-    ticket.
-    """
-
-    MAX_BATCH = 64
-    IDLE_S = 2.0
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._pending: queue.SimpleQueue[tuple[NewTicket, _Outcome]] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def write(self, new: NewTicket) -> TicketView:
-        """The ticket written, with its position and estimate."""
-        done = _Outcome()
-        with self._lock:
-            self._pending.put((new, done))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="ticket-writer", daemon=True)
-                self._thread.start()
-        return done.wait()
-
-    def _run(self) -> None:
-        while True:
-            try:
-                batch = [self._pending.get(timeout=self.IDLE_S)]
-            except queue.Empty:
-                with self._lock:
-                    if self._pending.empty():
-                        self._thread = None
-                        return
-                continue
-            while len(batch) < self.MAX_BATCH:
-                try:
-                    batch.append(self._pending.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                with self._db.connect() as conn:
-                    with self._db.writing(conn):
-                        rows = _insert_tickets(conn, [new for new, _ in batch])
-                    # position and estimate: reads after the commit, on the same connection
-                    cat = catalog.current(self._db)
-                    aheads = _people_ahead_of_new(conn, rows)
-                    views = [
-                        view(conn, r, cat, people_ahead=a)
-                        for r, a in zip(rows, aheads, strict=True)
-                    ]
-            except BaseException as exc:  # every waiting caller hears of it
-                for _, done in batch:
-                    done.set(None, exc)
-            else:
-                for (_, done), ticket in zip(batch, views, strict=True):
-                    done.set(ticket)
-
-
-_writer = PerDatabase(TicketWriter)
+    ticket: Row = {
+        "site_id": new.site_id,
+        "service_id": new.service.id,
+        "origin_service_id": new.service.id,
+        "reason_code": new.reason,
+        "lang": new.lang,
+        "priority": new.priority.value,
+        "number": number,
+        "code": engine.format_number(new.service.prefix, number),
+        "service_day": new.day,
+        "public_token": secrets.token_urlsafe(16),
+        "status": Status.WAITING.value,
+        "counter_id": None,
+        "device_id": new.device_id,
+        "issued_at": new.now,
+        "queued_at": new.now,
+        "called_at": None,
+        "started_at": None,
+        "ended_at": None,
+    }
+    ticket["id"] = int(conn.execute(sql.INSERT_TICKET, ticket).scalar_one())
+    conn.execute(
+        sql.INSERT_EVENT,
+        {
+            "ticket_id": ticket["id"],
+            "site_id": new.site_id,
+            "service_id": new.service.id,
+            "type": EventType.ISSUED.value,
+            "at": new.now,
+            "counter_id": None,
+            "user_id": new.user_id,
+            "payload": {"reason": new.reason, "lang": new.lang, "priority": new.priority.value},
+        },
+    )
+    return ticket
 
 
 def call_next(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -378,7 +377,7 @@ def test_the_server_sweeps_yesterdays_tickets_by_itself(db: Database) -> None:
     assert [e.type for e in events(db, stale.id)] == ["issued", "closed_at_day_end"]
 
 
-# --- the batching ticket writer -----------------------------------------------------------
+# --- writing a ticket ---------------------------------------------------------------------
 
 
 def _new(db: Database, service: str, now: datetime, reason: str = "other") -> store.NewTicket:
@@ -397,18 +396,20 @@ def _new(db: Database, service: str, now: datetime, reason: str = "other") -> st
     )
 
 
-def test_a_batch_numbers_each_service_and_day_in_arrival_order(db: Database) -> None:
+def test_tickets_are_numbered_per_service_and_day_in_the_order_written(db: Database) -> None:
     issue(db)  # A001 already taken today
     tomorrow = T0 + timedelta(days=1)
-    batch = [
+    news = [
         _new(db, "general", T0),
         _new(db, "benefits", T0, "benefits"),
         _new(db, "general", tomorrow),
         _new(db, "general", T0),
         _new(db, "benefits", T0, "benefits"),
     ]
-    with db.connect() as conn, db.writing(conn):
-        rows = store._insert_tickets(conn, batch)
+    rows = []
+    for new in news:
+        with db.connect() as conn, db.writing(conn):
+            rows.append(store.write_ticket(conn, new))
     assert [r["code"] for r in rows] == ["A002", "B001", "A001", "A003", "B002"]
     with db.read() as s:
         issued = s.scalars(select(Event).where(Event.type == "issued").order_by(Event.id)).all()
@@ -416,23 +417,21 @@ def test_a_batch_numbers_each_service_and_day_in_arrival_order(db: Database) -> 
     assert issued[-1].payload == {"reason": "benefits", "lang": "fa", "priority": "none"}
 
 
-def test_a_failed_batch_writes_nothing_and_the_writer_goes_on(db: Database) -> None:
+def test_a_failed_write_writes_nothing_and_takes_no_number(db: Database) -> None:
     issue(db)
     before = counts(db)
     good = _new(db, "general", T0)
     broken = store.NewTicket(**{**good.__dict__, "site_id": 999})  # no such site: FK refuses
     with pytest.raises(Exception, match="FOREIGN KEY"), db.connect() as conn, db.writing(conn):
-        store._insert_tickets(conn, [good, broken])
+        store.write_ticket(conn, broken)
     assert counts(db) == before
-    writer = store.TicketWriter(db)
-    with pytest.raises(Exception, match="FOREIGN KEY"):
-        writer.write(broken)
-    assert writer.write(good).number == "A002"  # the failed batch took no number
+    with db.connect() as conn, db.writing(conn):
+        assert store.write_ticket(conn, good)["code"] == "A002"  # the failed one took none
 
 
-def test_the_driver_cursor_stores_what_sqlalchemy_stores(db: Database) -> None:
-    """Tickets and events are written past SQLAlchemy's execute: the stored text must be
-    the same as SQLAlchemy's, or comparisons made through SQLAlchemy would go wrong."""
+def test_a_ticket_is_stored_as_sqlalchemy_stores_any_instant(db: Database) -> None:
+    """Instants of a new ticket and of a later update are stored as the same text, with
+    microseconds, or comparisons in SQL (positions, reports) would go wrong."""
     now = T0 + timedelta(microseconds=123456)
     ticket = issue(db, priority="elderly", now=now)
     with db.transaction() as conn:  # the same instant, written by SQLAlchemy itself
@@ -455,7 +454,7 @@ _arrivals = st.lists(
     st.tuples(
         st.sampled_from(["general", "benefits"]),
         st.sampled_from(["none", "none", "elderly"]),
-        st.integers(-5, 5),  # seconds from T0: equal instants, and some after the batch
+        st.integers(-5, 5),  # seconds from T0: equal instants, and some after the new ones
     ),
     max_size=12,
 )
@@ -464,15 +463,14 @@ _arrivals = st.lists(
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(waiting=_arrivals, batch=_arrivals.filter(bool), returned=st.booleans())
-def test_positions_of_a_batch_match_the_engine(
-    template_db, scratch, waiting, batch, returned
+@given(waiting=_arrivals, arriving=_arrivals.filter(bool), returned=st.booleans())
+def test_the_position_given_at_issue_is_the_engines(
+    template_db, scratch, waiting, arriving, returned
 ) -> None:  # type: ignore[no-untyped-def]
-    """The writer's positions for a batch, counted by service rather than by ticket, are
-    engine.people_ahead over every waiting ticket, whoever else waits from its first
-    instant on (tickets issued later, or one sent back to the queue)."""
+    """The people ahead that a new ticket is told are engine.people_ahead over every
+    waiting ticket, whoever else waits at or after its instant (tickets queued later, one
+    sent back to the queue)."""
     db = _fresh(template_db, scratch)
-    reasons = {"general": "other", "benefits": "benefits.min_income"}
     try:
         for service, priority, s in waiting:
             issue(db, service, priority, now=T0 + timedelta(seconds=s))
@@ -481,19 +479,10 @@ def test_positions_of_a_batch_match_the_engine(
             if called:
                 back = T0 + timedelta(seconds=3)
                 store.act(db, called.id, Action.RETURN, user_id=None, now=back)
-        news = [
-            replace(
-                _new(db, service, T0 + timedelta(seconds=s), reasons[service]),
-                priority=engine.Priority(priority),
-            )
-            for service, priority, s in batch
-        ]
-        with db.connect() as conn:
-            with db.writing(conn):
-                rows = store._insert_tickets(conn, news)
-            got = store._people_ahead_of_new(conn, rows)
-        line = _waiting_line(db)
-        by_id = {w.id: w for w in line}
-        assert got == [engine.people_ahead(by_id[r["id"]], line) for r in rows]
+        for service, priority, s in arriving:
+            new = issue(db, service, priority, now=T0 + timedelta(seconds=s))
+            line = _waiting_line(db)
+            mine = next(w for w in line if w.id == new.id)
+            assert new.people_ahead == engine.people_ahead(mine, line)
     finally:
         db.dispose()
