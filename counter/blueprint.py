@@ -3,7 +3,8 @@
 from flask import Blueprint
 from werkzeug.exceptions import HTTPException
 
-from server.store import StoreError
+from server.api.errors import for_pages
+from server.errors import Refused
 
 from . import actions, supervisor, views
 
@@ -39,6 +40,6 @@ for rule, view, methods in _COUNTER_RULES:
     bp.add_url_rule(rule, view_func=view, methods=methods)
 for rule, view, methods in _SUPERVISOR_RULES:
     supervisor_bp.add_url_rule(rule, view_func=view, methods=methods)
-for blueprint in (bp, supervisor_bp):
-    blueprint.register_error_handler(StoreError, actions.json_errors)
-    blueprint.register_error_handler(HTTPException, actions.json_errors)
+for blueprint in (bp, supervisor_bp):  # fetch calls get JSON errors, pages an error page
+    blueprint.register_error_handler(Refused, for_pages)
+    blueprint.register_error_handler(HTTPException, for_pages)

@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, render_template
+from flask import Response, jsonify, render_template
 
-from server import catalog, desk, queries
+from server import catalog, i18n
 from server.auth import Can
-from server.web import i18n_pages, staff_required
+from server.extensions import db, desk
+from server.web import current_staff, i18n_pages, staff_required
 
 from . import labels
-from .access import db, site_for
 
 
 @staff_required
 def live(site: str) -> str:
-    found, _staff = site_for(site, Can.REPORTS)
+    found = desk().site(current_staff(), site, Can.REPORTS)
     lang = i18n_pages.lang()
     cat = catalog.current(db())
     return render_template(
         "counter/supervisor.html",
         site=found,
-        site_name=queries.label(found.name, lang),
+        site_name=i18n.label(found.name, lang),
         words={
             "states": labels.translated(labels.STATES),
             "statuses": labels.translated(labels.STATUSES),
-            "services": {s.slug: queries.label(s.labels, lang) for s in cat.services_of(found.id)},
+            "services": {s.slug: i18n.label(s.labels, lang) for s in cat.services_of(found.id)},
         },
     )
 
 
 def state(site: str) -> Response:
-    site_for(site, Can.REPORTS)
-    printing = current_app.extensions["seira.printing"]
-    return jsonify(desk.site_overview(db(), site, i18n_pages.lang(), printing))
+    return jsonify(desk().site_overview(current_staff(), site, i18n_pages.lang()))

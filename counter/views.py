@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import render_template
 
-from server import catalog, counters, queries
+from server import catalog, i18n
 from server.auth import Can
-from server.web import i18n_pages, staff_required
+from server.extensions import db, desk
+from server.queue import reads
+from server.web import current_staff, i18n_pages, staff_required
 
 from . import labels
-from .access import db, site_for
 
 
 @staff_required
 def choose(site: str) -> str:
-    found, _staff = site_for(site, Can.OPERATE)
+    found = desk().site(current_staff(), site, Can.OPERATE)
     lang = i18n_pages.lang()
-    states = {x.counter: x for x in counters.staffing(db(), site)}
+    states = {x.counter: x for x in reads.staffing(db(), found.id)}
     cat = catalog.current(db())
     rows = [
         {
             "slug": c.slug,
-            "label": queries.label(c.labels, lang),
-            "services": [queries.label(cat.services[sid].labels, lang) for sid in c.weights],
+            "label": i18n.label(c.labels, lang),
+            "services": [i18n.label(cat.services[sid].labels, lang) for sid in c.weights],
             "state": states[c.slug].state.value,
             "user": states[c.slug].user,
         }
@@ -31,7 +32,7 @@ def choose(site: str) -> str:
     return render_template(
         "counter/choose.html",
         site=found,
-        site_name=queries.label(found.name, lang),
+        site_name=i18n.label(found.name, lang),
         counters=rows,
         states=labels.translated(labels.STATES),
     )
@@ -39,28 +40,25 @@ def choose(site: str) -> str:
 
 @staff_required
 def workstation(site: str, counter: str) -> str:
-    found, _staff = site_for(site, Can.OPERATE)
+    found = desk().site(current_staff(), site, Can.OPERATE)
     lang = i18n_pages.lang()
     cat = catalog.current(db())
-    counter_row = cat.counter(found.id, counter)
-    if counter_row is None:
-        abort(404)
-    groups = sorted((r for r in cat.reasons.values() if r.parent is None), key=lambda r: r.position)
+    counter_row = cat.require_counter(found, counter)
     words = {
         "outcomes": labels.translated(labels.OUTCOMES),
         "agencies": labels.translated(labels.AGENCIES),
         "priorities": labels.translated(labels.PRIORITIES),
         "statuses": labels.translated(labels.STATUSES),
         "states": labels.translated(labels.STATES),
-        "groups": {g.code: queries.label(g.labels, lang) for g in groups},
+        "groups": {g.code: i18n.label(g.labels, lang) for g in cat.reason_groups()},
         "languages": labels.languages(),
-        "services": {s.slug: queries.label(s.labels, lang) for s in cat.services_of(found.id)},
+        "services": {s.slug: i18n.label(s.labels, lang) for s in cat.services_of(found.id)},
     }
     return render_template(
         "counter/workstation.html",
         site=found,
-        site_name=queries.label(found.name, lang),
+        site_name=i18n.label(found.name, lang),
         counter=counter_row,
-        counter_label=queries.label(counter_row.labels, lang),
+        counter_label=i18n.label(counter_row.labels, lang),
         words=words,
     )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, render_template
+from flask import abort, g, render_template
 
 from server import catalog, i18n
-from server.i18n import N_
-from server.queries import label
+from server.extensions import db
+from server.i18n import N_, label
 
 # Languages the rotating information message cycles through, in this order.
 INFO_LANGUAGES = ("el", "en", "ar", "fa", "ur", "ps", "ku", "fr", "uk", "ru", "sq")
@@ -21,7 +21,7 @@ def _in(lang: str, message: str) -> str:
 
 
 def board(site: str) -> str:
-    cat = catalog.current(current_app.extensions["seira.db"])
+    cat = catalog.current(db())
     found = cat.site(site)
     if found is None:
         abort(404)

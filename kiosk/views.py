@@ -8,6 +8,7 @@ from babel.messages.pofile import read_po
 from flask import Response, abort, current_app, jsonify, render_template, request, url_for
 
 from server import catalog, i18n
+from server.extensions import db
 
 IDLE_DEFAULT_S = 45
 IDLE_RANGE_S = (3, 600)
@@ -23,7 +24,7 @@ def _idle_seconds() -> int:
 
 
 def page(site: str) -> str:
-    if catalog.current(current_app.extensions["seira.db"]).site(site) is None:
+    if catalog.current(db()).site(site) is None:
         abort(404)
     languages: list[dict[str, Any]] = [
         {"code": lang.code, "native": lang.native, "dir": lang.dir, "voice": bool(lang.voice)}

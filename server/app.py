@@ -20,7 +20,7 @@ from .analytics.blueprint import bp as reports_bp
 from .api import bp as api_bp
 from .api.errors import register as register_api_errors
 from .db import Database
-from .printing import Printing
+from .frontdesk import FrontDesk
 from .realtime import init_app as init_realtime
 from .speech import EspeakEngine, Speech
 from .status_page import bp as status_bp
@@ -79,5 +79,5 @@ def create_app(database: Database | str | None = None, **config: Any) -> Flask:
         EspeakEngine(), cache_dir=Path(app.instance_path) / "speech-cache"
     )
     hub = init_realtime(app, app.extensions["seira.speech"])
-    app.extensions["seira.printing"] = Printing(db, notify=hub.queue_changed)
+    app.extensions["seira.desk"] = FrontDesk(db, publish=hub.publish)
     return app

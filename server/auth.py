@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -19,10 +17,14 @@ from functools import cache
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .cache import TTLCache
 from .db import Database
 from .models import Device, Membership, Site, StaffToken, User, utcnow
 
 STAFF_TOKEN_LIFETIME = timedelta(hours=12)
+# Where a staff page's session keeps the bearer token it signed in with: pages, the API
+# and the counter's Socket.IO connection then share one expiry and one revocation.
+SESSION_KEY = "staff_token"
 # Resolved tokens are remembered this long, so a kiosk's every request does not cost a
 # lookup; revoking a device in another process takes effect within this time.
 PRINCIPAL_TTL_S = 10.0
@@ -197,29 +199,18 @@ def _staff_principal(db: Database, user: User) -> Principal:
     )
 
 
-_principals: dict[str, tuple[float, Principal]] = {}
-_principals_lock = threading.Lock()
+_principals: TTLCache[tuple[str, str], Principal | None] = TTLCache(PRINCIPAL_TTL_S)
 
 
 def forget_tokens() -> None:
     """Drop remembered principals, after a revocation in this process."""
-    with _principals_lock:
-        _principals.clear()
+    _principals.forget()
 
 
 def authenticate(db: Database, token: str) -> Principal | None:
     """The principal a bearer token stands for, or None if it is unknown, revoked or old."""
     digest = token_hash(token)
-    remembered = _principals.get(digest)
-    if remembered is not None and remembered[0] > time.monotonic():
-        return remembered[1]
-    principal = _lookup(db, digest)
-    if principal is not None:
-        with _principals_lock:
-            if len(_principals) > 10_000:
-                _principals.clear()
-            _principals[digest] = (time.monotonic() + PRINCIPAL_TTL_S, principal)
-    return principal
+    return _principals.get((db.url, digest), lambda: _lookup(db, digest))
 
 
 def _lookup(db: Database, digest: str) -> Principal | None:

@@ -4,17 +4,23 @@ Configuration changes a few times a year, but every ticket and call needs it, so
 paths read this snapshot instead of the tables. It is reloaded when older than a few
 seconds (a `seira config load` from another process shows within that time) and at once
 after a load in this process.
+
+The `require_*` lookups are the one place that says "no such site" (or service, or
+counter); the `*_in` functions are the configuration as kiosks and displays read it, in
+a language.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 
+from . import i18n
+from .cache import TTLCache
 from .db import Database, PerDatabase
+from .errors import NotFound
 from .models import Counter, CounterService, Reason, Service, ServiceReason, Site
 
 TTL_S = 5.0
@@ -90,6 +96,29 @@ class Catalog:
     def counter(self, site_id: int, slug: str) -> CounterInfo | None:
         return next((c for c in self.counters_of(site_id) if c.slug == slug), None)
 
+    def require_site(self, slug: str) -> SiteInfo:
+        site = self.site(slug)
+        if site is None:
+            raise NotFound(f"no site '{slug}'")
+        return site
+
+    def require_service(self, site: SiteInfo, slug: str) -> ServiceInfo:
+        service = self.service(site.id, slug)
+        if service is None:
+            raise NotFound(f"no service '{slug}' at site '{site.slug}'")
+        return service
+
+    def require_counter(self, site: SiteInfo, slug: str) -> CounterInfo:
+        counter = self.counter(site.id, slug)
+        if counter is None:
+            raise NotFound(f"no counter '{slug}' at site '{site.slug}'")
+        return counter
+
+    def reason_groups(self) -> list[ReasonInfo]:
+        """The top level of the visit-reason taxonomy, in the configuration's order."""
+        groups = (r for r in self.reasons.values() if r.parent is None)
+        return sorted(groups, key=lambda r: r.position)
+
 
 def _load(db: Database) -> Catalog:
     with db.read() as s:
@@ -163,29 +192,78 @@ def _load(db: Database) -> Catalog:
     )
 
 
-class _Cache:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.loaded_at = -1e18
-        self.value: Catalog | None = None
-
-
-_cache = PerDatabase(lambda _db: _Cache())
+# one snapshot per database (tests open many), remembered for TTL_S seconds
+_snapshots: PerDatabase[TTLCache[None, Catalog]] = PerDatabase(lambda _db: TTLCache(TTL_S))
 
 
 def current(db: Database) -> Catalog:
     """The configuration as of at most TTL_S seconds ago."""
-    cache = _cache(db)
-    value = cache.value
-    if value is not None and time.monotonic() - cache.loaded_at < TTL_S:
-        return value
-    with cache.lock:
-        if cache.value is None or time.monotonic() - cache.loaded_at >= TTL_S:
-            cache.value = _load(db)
-            cache.loaded_at = time.monotonic()
-        return cache.value
+    return _snapshots(db).get(None, lambda: _load(db))
 
 
 def invalidate(db: Database) -> None:
     """Forget the snapshot, after this process changed the configuration."""
-    _cache(db).value = None
+    _snapshots(db).forget()
+
+
+# --- the configuration as kiosks and displays read it -------------------------------------
+
+
+def sites_in(cat: Catalog, lang: str, ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Active sites, all of them or those in `ids`."""
+    found = sorted(cat.sites.values(), key=lambda s: s.slug)
+    return [
+        {
+            "slug": site.slug,
+            "name": i18n.label(site.name, lang),
+            "address": i18n.label(site.address, lang),
+            "timezone": site.timezone,
+            "hours": site.hours,
+        }
+        for site in found
+        if ids is None or site.id in ids
+    ]
+
+
+def services_in(cat: Catalog, site_id: int, lang: str) -> list[dict[str, Any]]:
+    """Services with the reasons each covers, groups before their children, in file order."""
+    out = []
+    for svc in cat.services_of(site_id):
+        reasons = sorted(
+            (cat.reasons[code] for code in svc.reasons if code in cat.reasons),
+            key=lambda r: r.position,
+        )
+        out.append(
+            {
+                "slug": svc.slug,
+                "prefix": svc.prefix,
+                "label": i18n.label(svc.labels, lang),
+                "reasons": [
+                    {
+                        "code": r.code,
+                        "parent": r.parent,
+                        "pictogram": r.pictogram,
+                        "sensitive": r.sensitive,
+                        "label": i18n.label(r.labels, lang),
+                    }
+                    for r in reasons
+                ],
+            }
+        )
+    return out
+
+
+def counters_in(cat: Catalog, site_id: int, lang: str) -> list[dict[str, Any]]:
+    """Counters with the services each calls from, and their weights."""
+    return [
+        {
+            "slug": c.slug,
+            "label": i18n.label(c.labels, lang),
+            "services": [
+                {"service": svc.slug, "weight": c.weights[svc.id]}
+                for svc in cat.services_of(site_id)
+                if svc.id in c.weights
+            ],
+        }
+        for c in cat.counters_of(site_id)
+    ]

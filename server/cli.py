@@ -14,11 +14,14 @@ from sqlalchemy import make_url, select
 from printers import parse_printer_url, preview, print_now, ticket_bytes
 from printers.samples import sample_ticket
 
-from . import auth, i18n, migrate, queries, siteconfig, translations
+from . import auth, i18n, migrate, siteconfig, translations
 from .db import Database
+from .errors import NotFound
+from .frontdesk import status_url
 from .models import User
 from .printing import Printing
-from .store import NotFound, close_day
+from .queue import reads
+from .queue.transactions import close_day
 
 DEMO_CONFIG = Path(__file__).with_name("sites") / "thessaloniki.toml"
 DEMO_PASSWORD = "seira-demo"
@@ -196,11 +199,11 @@ def ticket_render(ticket_id: int, out: str, paper: str, base_url: str) -> None:
     """Write the image ticket TICKET_ID prints as (PNG)."""
     db = _db()
     try:
-        view = queries.ticket(db, ticket_id)
+        view = reads.ticket(db, ticket_id)
     except NotFound:
         raise click.ClickException(f"no ticket {ticket_id}") from None
     base = os.environ.get("SEIRA_PUBLIC_URL") or base_url
-    printed = Printing.printed_ticket(db, ticket_id, f"{base.rstrip('/')}/s/{view.public_token}")
+    printed = Printing.printed_ticket(db, ticket_id, status_url(base, view.public_token))
     preview(printed, int(paper)).save(out)
     click.echo(f"ticket {view.number} written to {out}")
 

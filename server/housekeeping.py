@@ -7,7 +7,7 @@ import threading
 import time
 
 from .db import Database
-from .store import close_day
+from .queue.transactions import close_day
 
 log = logging.getLogger(__name__)
 

@@ -106,6 +106,28 @@ def _load(lang: str, domain: str) -> NullTranslations:
     return Translations(fp=compiled, domain=domain)
 
 
+FALLBACK_LANGS = ("en", "el")
+
+
+def label(labels: dict[str, str], lang: str) -> str:
+    """A configured name (a site, service, reason, counter) in `lang`: a visitor always
+    sees words.
+
+    Site files hold Greek and English only; other languages translate the English label
+    through the `visitors` catalog, so translators work in one place (the .po files).
+    Without either: English, else Greek, else any label there is.
+    """
+    for candidate in (lang, lang.split("_")[0]):
+        if candidate in labels:
+            return labels[candidate]
+    if "en" in labels and lang in LANGUAGES:
+        return translations(lang, "visitors").gettext(labels["en"])
+    for candidate in FALLBACK_LANGS:
+        if candidate in labels:
+            return labels[candidate]
+    return next(iter(labels.values()), "")
+
+
 def forget() -> None:
     """Drop compiled catalogs (tests that edit a catalog, or a reload)."""
     with _lock:

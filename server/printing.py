@@ -10,8 +10,6 @@ see the failure, and what a reprint answers.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,11 +22,13 @@ from sqlalchemy import func, insert, select
 from printers import PrintedTicket, PrintJob, PrintQueue, parse_printer_url, ticket_job
 from printers.backends import PrinterConfig
 
-from . import catalog, queries
+from . import catalog, i18n
+from .cache import TTLCache
 from .db import Database
-from .engine import OPEN_STATUSES, EventType
+from .errors import NotFound
 from .models import Device, Event, Ticket, utcnow
-from .store import NotFound
+from .queue import reads
+from .queue.rules import OPEN_STATUSES, EventType
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,7 @@ class Printing:
         self.notify = notify
         self.queue = PrintQueue(on_result=self._logged)
         self._render = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
-        self._printers: dict[int, tuple[float, PrinterConfig | None]] = {}
-        self._lock = threading.Lock()
+        self._printers: TTLCache[int, PrinterConfig | None] = TTLCache(SETTINGS_TTL_S)
 
     # --- which printer ---------------------------------------------------------------------
 
@@ -70,21 +69,18 @@ class Printing:
         """The printer configured for a kiosk (remembered for a few seconds), or None."""
         if device_id is None:
             return None
-        now = time.monotonic()
-        cached = self._printers.get(device_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        return self._printers.get(device_id, lambda: self._load_printer(device_id))
+
+    def _load_printer(self, device_id: int) -> PrinterConfig | None:
         with self.db.read() as s:
             settings = s.scalar(select(Device.settings).where(Device.id == device_id)) or {}
-        config = None
-        if settings.get("printer"):
-            try:
-                config = parse_printer_url(settings["printer"])
-            except ValueError as exc:
-                log.error("kiosk %s has a bad printer URL: %s", device_id, exc)
-        with self._lock:
-            self._printers[device_id] = (now + SETTINGS_TTL_S, config)
-        return config
+        if not settings.get("printer"):
+            return None
+        try:
+            return parse_printer_url(settings["printer"])
+        except ValueError as exc:
+            log.error("kiosk %s has a bad printer URL: %s", device_id, exc)
+            return None
 
     # --- jobs -------------------------------------------------------------------------------
 
@@ -110,19 +106,15 @@ class Printing:
     @staticmethod
     def printed_ticket(db: Database, ticket_id: int, status_url: str) -> PrintedTicket:
         """The ticket as the printer module wants it: plain data, labels already chosen."""
-        view = queries.ticket(db, ticket_id)
+        view = reads.ticket(db, ticket_id)
         cat = catalog.current(db)
         site = cat.site(view.site)
-        service = (
-            next((s for s in cat.services_of(site.id) if s.slug == view.service), None)
-            if site
-            else None
-        )
+        service = cat.service(site.id, view.service) if site else None
         return PrintedTicket(
-            centre=queries.label(site.name, "el") if site else "",
+            centre=i18n.label(site.name, "el") if site else "",
             number=view.number,
-            service_el=queries.label(service.labels, "el") if service else view.service,
-            service=queries.label(service.labels, view.lang) if service else view.service,
+            service_el=i18n.label(service.labels, "el") if service else view.service,
+            service=i18n.label(service.labels, view.lang) if service else view.service,
             lang=view.lang,
             issued_at=view.issued_at,
             people_ahead=view.people_ahead or 0,
@@ -196,7 +188,7 @@ class Printing:
                 .where(
                     Event.id.in_(latest),
                     Event.type == EventType.PRINT_FAILED,
-                    Ticket.status.in_(list(OPEN_STATUSES)),
+                    Ticket.status.in_(sorted(OPEN_STATUSES)),
                 )
                 .order_by(Event.id)
             ).all()

@@ -36,18 +36,20 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, request, session
 from flask_socketio import Namespace, SocketIO, emit, join_room
 from sqlalchemy import select
 
-from . import announce, auth, catalog, engine, i18n, queries
-from .auth import Can, DeviceKind, Principal
+from . import announce, auth, catalog, extensions, i18n
+from .auth import SESSION_KEY, Can, DeviceKind, Principal
 from .db import Database
-from .engine import EventType
+from .errors import NotFound
 from .models import Event, Ticket, utcnow
+from .queue import reads, rules
+from .queue.news import Called, News, QueueChanged, TicketChanged
+from .queue.reads import TicketView
+from .queue.rules import EventType
 from .speech import Speech
-from .store import NotFound, TicketView
-from .web.session import SESSION_KEY
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +143,7 @@ class Hub:
             stmt = stmt.where(Event.ticket_id == ticket_id).limit(1)
         else:
             zone = site.timezone if site else i18n.TIMEZONE
-            since = engine.day_start_utc(engine.service_day(utcnow(), zone), zone)
+            since = rules.day_start_utc(rules.service_day(utcnow(), zone), zone)
             stmt = stmt.where(Event.site_id == site_id, Event.at >= since).limit(CALLS_SHOWN)
         with self.db.read() as s:
             rows = s.execute(stmt).all()
@@ -153,31 +155,34 @@ class Hub:
         return {
             "site": site.slug if site else "",
             "calls": self._calls(site_id),
-            "waiting": _waiting(queries.queue(self.db, site_id, "en")),
+            "waiting": _waiting(reads.queue_summary(self.db, site_id, "en")),
             "at": _iso(utcnow()),
         }
 
     # --- what counters see -------------------------------------------------------------------
 
     def counter_summary(self, site_id: int) -> dict[str, Any]:
-        return _for_counters(queries.queue(self.db, site_id, "en"))
+        return _for_counters(reads.queue_summary(self.db, site_id, "en"))
 
     # --- publishing, after the commit --------------------------------------------------------
     #
     # Request threads only hand the news to the hub's own thread and return: the counter
     # gets its answer at once, and events leave in the order their commits happened.
 
-    def called(self, ticket: TicketView, site_id: int) -> None:
-        """A ticket was called or recalled: tell the displays, its phone and the counters."""
-        self._tasks.put((self._publish_call, (ticket, site_id)))
+    def publish(self, news: News) -> None:
+        """Committed news, handed to the hub's thread (see queue/news.py for what it means).
 
-    def ticket_changed(self, ticket: TicketView, site_id: int) -> None:
-        """The ticket's own page hears its new state; the site's queue summary follows."""
-        self._tasks.put((self._publish_status, (ticket, site_id)))
-
-    def queue_changed(self, site_id: int) -> None:
-        """The site's queue changed; one summary is sent for many changes close together."""
-        self._tasks.put((self._mark_due, (site_id,)))
+        A call goes to the displays, the ticket's phone and the counters; a ticket's change
+        to its phone and the counters; any other change to the site's summaries. Summaries
+        are coalesced: one is sent for many changes close together.
+        """
+        match news:
+            case Called(ticket, site_id):
+                self._tasks.put((self._publish_call, (ticket, site_id)))
+            case TicketChanged(ticket, site_id):
+                self._tasks.put((self._publish_status, (ticket, site_id)))
+            case QueueChanged(site_id):
+                self._tasks.put((self._mark_due, (site_id,)))
 
     def _mark_due(self, site_id: int) -> None:
         # looked up when the task runs: _flush swaps in a new set, and a set bound when
@@ -193,7 +198,7 @@ class Hub:
 
     def _publish_status(self, ticket: TicketView, site_id: int) -> None:
         try:
-            status = queries.ticket_status(self.db, ticket.public_token)
+            status = reads.ticket_status(self.db, ticket.public_token)
         except NotFound:
             status = None
         if status is not None:
@@ -205,7 +210,7 @@ class Hub:
     def _flush(self) -> None:
         sites, self._dirty = self._dirty, set()
         for site_id in sites:
-            summary = queries.queue(self.db, site_id, "en")  # one query for both audiences
+            summary = reads.queue_summary(self.db, site_id, "en")  # one query for both audiences
             self._emit("/counter", site_id, "queue", _for_counters(summary))
             self._emit("/display", site_id, "waiting", {"waiting": _waiting(summary)})
             self.socketio.emit("moved", {}, namespace="/status", to=site_room(site_id))
@@ -260,10 +265,6 @@ def _for_counters(summary: dict[str, Any]) -> dict[str, Any]:
 # --- connections -----------------------------------------------------------------------------
 
 
-def _hub() -> Hub:
-    return current_app.extensions["seira.hub"]
-
-
 def _refuse(why: str) -> ConnectionRefusedError:
     return ConnectionRefusedError(why)
 
@@ -271,7 +272,7 @@ def _refuse(why: str) -> ConnectionRefusedError:
 def _principal(token: Any) -> Principal | None:
     if not isinstance(token, str) or not token:
         return None
-    return auth.authenticate(current_app.extensions["seira.db"], token)
+    return auth.authenticate(extensions.db(), token)
 
 
 class _SiteNamespace(Namespace):
@@ -299,7 +300,7 @@ class _SiteNamespace(Namespace):
         sid: str = request.sid  # type: ignore[attr-defined]
         site_id = self.sites.get(sid)
         if site_id is not None:
-            hub = _hub()
+            hub = extensions.hub()
             data = self.snapshot(hub, site_id)
             hub.send_snapshot(self.namespace, site_id, self.snapshot_event, data, sid)
 
@@ -321,7 +322,7 @@ class CounterNamespace(_SiteNamespace):
         principal = _principal(token)
         if principal is None or principal.kind != "staff":
             raise _refuse("a staff session or bearer token is needed")
-        site = catalog.current(current_app.extensions["seira.db"]).site(
+        site = catalog.current(extensions.db()).site(
             str(_field(auth_data, "site") or "")
         )
         if site is None or not principal.can(Can.READ_QUEUE, site.id):
@@ -335,14 +336,14 @@ class StatusNamespace(Namespace):
         token = _field(auth_data, "ticket")
         if not isinstance(token, str) or not token:
             raise _refuse("a ticket token is needed")
-        db = current_app.extensions["seira.db"]
+        db = extensions.db()
         with db.read() as s:
             site_id = s.scalar(select(Ticket.site_id).where(Ticket.public_token == token))
         if site_id is None:
             raise _refuse("no such ticket")
         join_room(f"ticket:{token}")
         join_room(site_room(site_id))
-        emit("status", _jsonable(queries.ticket_status(db, token)))
+        emit("status", _jsonable(reads.ticket_status(db, token)))
 
 
 def _field(data: Any, name: str) -> Any:

@@ -1,4 +1,4 @@
-"""A fake network printer on 127.0.0.1 for tests: records bytes, answers status queries."""
+"""A fake network printer on 127.0.0.1 for tests: records bytes, answers status reads."""
 
 from __future__ import annotations
 

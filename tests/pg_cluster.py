@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from server.sandbox import free_port
+from tests.liveserver import free_port
 
 USER = "seira"
 

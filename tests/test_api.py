@@ -319,7 +319,7 @@ def test_an_unexpected_failure_is_json_too(client: FlaskClient, monkeypatch) -> 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("server.queries.sites", broken)
+    monkeypatch.setattr("server.catalog.sites_in", broken)
     response = client.get(f"{API}/sites")
     assert response.status_code == 500
     assert response.get_json()["error"]["code"] == "internal_error"

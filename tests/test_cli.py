@@ -23,9 +23,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from server import auth, migrate, sandbox, siteconfig, store
+from server import auth, migrate, siteconfig
 from server.db import Database
 from server.models import Device, Service, Site, Ticket, User, utcnow
+from server.queue import transactions
+from tests import liveserver
 from tests.conftest import CONFIG
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -249,10 +251,12 @@ def test_device_add_refusals(url: str, tmp_path: Path) -> None:
 def test_close_day_prints_how_many_were_closed(url: str, db: Database, tmp_path: Path) -> None:
     yesterday = utcnow() - timedelta(days=1)
     for _ in range(2):
-        store.issue_ticket(
+        transactions.issue_ticket(
             db, site="thess-east", service="general", reason="other", lang="el", now=yesterday
         )
-    today = store.issue_ticket(db, site="thess-east", service="general", reason="other", lang="el")
+    today = transactions.issue_ticket(
+        db, site="thess-east", service="general", reason="other", lang="el"
+    )
     first = seira(url, tmp_path, "close-day")
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip().splitlines()[-1] == "closed 2 tickets"
@@ -286,7 +290,7 @@ class Demo:
     """`seira demo` in a child process: waits for it to serve and reads what it printed."""
 
     def __init__(self, url: str, cwd: Path) -> None:
-        self.port = sandbox.free_port()
+        self.port = liveserver.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = cwd / f"demo-{self.port}.log"
         with open(self.log, "w") as log:
@@ -418,7 +422,7 @@ def test_demo_serves_and_can_start_again(fresh_url: str, tmp_path: Path) -> None
 
 def test_demo_refuses_a_database_with_real_accounts(url: str, db: Database, tmp_path: Path) -> None:
     # the db fixture already holds the accounts of a real centre (eleni, maria, nikos)
-    port = str(sandbox.free_port())
+    port = str(liveserver.free_port())
     result = seira(url, tmp_path, "demo", "--port", port)
     assert result.returncode != 0
     assert "real accounts" in result.stderr

@@ -14,7 +14,7 @@ import requests
 from sqlalchemy import create_engine, func, select, text
 
 from server.models import Event
-from server.sandbox import LiveServer
+from tests.liveserver import LiveServer
 from tests.pg_cluster import Cluster
 
 DATA = Path(__file__).with_name("data")

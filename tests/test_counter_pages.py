@@ -15,6 +15,7 @@ from server.models import CounterEvent, Event
 from tests.conftest import PASSWORD, bearer, counts
 
 JSON = {"Accept": "application/json"}
+EAST_API = "/api/v1/sites/thess-east"
 
 
 def csrf_of(page: str) -> str:
@@ -175,7 +176,7 @@ def test_refused_actions_answer_json_and_change_nothing(
     before = counts(db)
     base = f"/counter/thess-east/desk-1/tickets/{ticket['id']}"
     cases = [
-        (f"{base}/finish", {"outcome": "maybe"}, 422),
+        (f"{base}/finish", {"outcome": "maybe"}, 400),  # the API's schema, as the API
         (f"{base}/finish", {"outcome": "referred_external", "referral": "moon"}, 422),
         (f"{base}/transfer", {"service": "nowhere"}, 404),
         (f"{base}/explode", {}, 404),
@@ -229,3 +230,59 @@ def test_speech_is_for_devices_and_staff_only(client: FlaskClient, tokens: dict[
         client.get("/speech?lang=el&text=" + "a" * 500, headers=bearer(tokens["kiosk"])).status_code
         == 400
     )
+
+
+def test_the_api_and_the_counter_pages_answer_an_action_alike(
+    app: Flask, db: Database, tokens: dict[str, str]
+) -> None:
+    """The same action through the REST API and through the workstation's JSON: the same
+    status, the same error code, the same error shape, because both are the front desk."""
+    api, staff = app.test_client(), bearer(tokens["staff"])
+    page, csrf = signed_in(app, "eleni")
+
+    def through_both(api_path: str, page_path: str, body: Any = None) -> list[Any]:
+        raw = {"data": "not json", "content_type": "application/json"} if body == "raw" else {}
+        sent = {} if raw else {"json": body}
+        answers = [
+            api.post(f"/api/v1{api_path}", headers=staff, **raw, **sent),
+            page.post(
+                f"/counter/{page_path}", headers={**JSON, "X-CSRF-Token": csrf}, **raw, **sent
+            ),
+        ]
+        return answers
+
+    def alike(answers: list[Any], status: int, code: str | None = None) -> None:
+        statuses = [a.status_code for a in answers]
+        assert statuses == [status, status], [a.get_data(as_text=True) for a in answers]
+        if code is not None:
+            errors = [a.get_json()["error"] for a in answers]
+            assert [set(e) for e in errors] == [{"code", "message"}] * 2
+            assert [e["code"] for e in errors] == [code, code]
+
+    def call_next(site: str, counter: str) -> list[Any]:
+        return through_both(
+            f"/sites/{site}/counters/{counter}/call-next", f"{site}/{counter}/call-next"
+        )
+
+    def on_ticket(ticket_id: int, action: str, body: Any = None) -> list[Any]:
+        path = f"tickets/{ticket_id}/{action}"
+        return through_both(f"/{path}", f"thess-east/desk-1/{path}", body)
+
+    alike(call_next("thess-east", "desk-1"), 204)  # nobody waiting
+    first = kiosk_ticket(api, tokens["kiosk"], "other", "general")["id"]
+    alike(on_ticket(first, "start"), 409, "invalid_transition")  # not called yet
+    assert api.post(f"{EAST_API}/counters/desk-1/call-next", headers=staff).status_code == 200
+    before = counts(db)
+    alike(call_next("thess-east", "desk-1"), 409, "counter_busy")
+    alike(call_next("thess-east", "desk-9"), 404, "not_found")
+    alike(call_next("thess-west", "desk-1"), 403, "forbidden")
+    alike(on_ticket(first, "finish", {"outcome": "maybe"}), 400, "validation_error")
+    alike(on_ticket(first, "finish", "raw"), 400, "bad_json")
+    moon = {"outcome": "referred_external", "referral": "moon"}
+    alike(on_ticket(first, "finish", moon), 422, "bad_referral")
+    alike(on_ticket(first, "transfer", {"service": "nowhere"}), 404, "not_found")
+    alike(on_ticket(first, "transfer", {"service": "general"}), 409, "same_service")
+    alike(on_ticket(first, "explode"), 404, "unknown_action")
+    alike(on_ticket(999999, "start"), 404, "not_found")
+    assert counts(db) == before
+    alike(on_ticket(first, "recall"), 200)

@@ -11,8 +11,10 @@ import threading
 import time
 from typing import Any
 
-from server import catalog, store
+from server import catalog
 from server.db import Database
+from server.queue import transactions
+from server.queue.news import QueueChanged, TicketChanged
 from server.realtime import Hub, site_room
 from server.speech import Speech
 
@@ -54,13 +56,15 @@ def test_a_change_queued_while_a_summary_is_due_is_still_sent(db: Database, tmp_
     hub then flushes West's summary, and must still send East's: displays do not poll."""
     cat = catalog.current(db)
     east, west = cat.site("thess-east").id, cat.site("thess-west").id
-    ticket = store.issue_ticket(db, site="thess-west", service="general", reason="other", lang="en")
+    ticket = transactions.issue_ticket(
+        db, site="thess-west", service="general", reason="other", lang="en"
+    )
     fake = BlockingSocketIO(block_on="status")
     hub = Hub(fake, db, Speech(NoVoice(), cache_dir=tmp_path))  # type: ignore[arg-type]
     hub.start()
-    hub.ticket_changed(ticket, west)  # the hub thread stops inside its status emit
+    hub.publish(TicketChanged(ticket, west))  # the hub thread stops inside its status emit
     assert fake.blocked.wait(5)
-    hub.queue_changed(east)  # queued now, run after West's summary has gone out
+    hub.publish(QueueChanged(east))  # queued now, run after West's summary has gone out
     fake.release.set()
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline and not fake.waiting_sent_to(site_room(east)):

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from server import i18n
 from server.models import Ticket
-from server.sandbox import LiveServer
 from tests.browser import screenshot
+from tests.liveserver import LiveServer
 
 SITE = "thess-east"
 TAP_GUARD_S = 0.45  # the kiosk ignores taps in the first 400 ms of a screen (double taps)

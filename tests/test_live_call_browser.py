@@ -13,8 +13,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page
 
-from server.sandbox import PASSWORD, LiveServer
 from tests.browser import screenshot
+from tests.liveserver import PASSWORD, LiveServer
 
 
 @pytest.fixture

@@ -16,9 +16,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DatabaseError
 
-from server import migrate, siteconfig, store
+from server import migrate, siteconfig
 from server.db import Database
 from server.models import Base, Event
+from server.queue import transactions
 from tests.conftest import CONFIG
 
 APPEND_ONLY_TRIGGERS = {
@@ -110,7 +111,7 @@ def test_downgrade_to_base_and_upgrade_again(fresh: Database) -> None:
 
 
 def _one_event(db: Database) -> tuple[int, list]:
-    store.issue_ticket(db, site="thess-east", service="general", reason="other", lang="el")
+    transactions.issue_ticket(db, site="thess-east", service="general", reason="other", lang="el")
     with db.read() as s:
         rows = s.execute(select(Event.id, Event.type, Event.ticket_id)).all()
     assert len(rows) == 1
@@ -147,6 +148,6 @@ def test_events_are_append_only_through_the_orm(db: Database) -> None:
 
 def test_events_can_still_be_appended(db: Database) -> None:
     _one_event(db)
-    store.issue_ticket(db, site="thess-east", service="general", reason="other", lang="en")
+    transactions.issue_ticket(db, site="thess-east", service="general", reason="other", lang="en")
     with db.read() as s:
         assert len(s.scalars(select(Event.id)).all()) == 2

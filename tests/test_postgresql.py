@@ -15,10 +15,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from server import catalog, engine, migrate, siteconfig, store
+from server import catalog, migrate, siteconfig
 from server.db import Database
-from server.engine import Action, Status
+from server.errors import Conflict
 from server.models import Base, Event, Ticket
+from server.queue import rules, transactions, writer
+from server.queue.rules import Action, Status
 from tests.conftest import CONFIG
 from tests.pg_cluster import Cluster
 
@@ -54,8 +56,8 @@ def pg(cluster: Cluster) -> Iterator[Database]:
     db.dispose()
 
 
-def issue(db: Database, service: str = "general", now: datetime = T0) -> store.TicketView:
-    return store.issue_ticket(
+def issue(db: Database, service: str = "general", now: datetime = T0) -> transactions.TicketView:
+    return transactions.issue_ticket(
         db, site="thess-east", service=service, reason="other", lang="ur", now=now
     )
 
@@ -78,14 +80,14 @@ def test_the_event_log_is_append_only(pg: Database) -> None:
 def test_a_whole_visit(pg: Database) -> None:
     first, second = issue(pg), issue(pg)
     assert (first.number, second.number, second.people_ahead) == ("A001", "A002", 1)
-    called = store.call_next(pg, site="thess-east", counter="desk-1", user_id=None, now=T0)
+    called = transactions.call_next(pg, site="thess-east", counter="desk-1", user_id=None, now=T0)
     assert called is not None and called.id == first.id
-    store.act(pg, first.id, Action.START, user_id=None)
-    done = store.act(
+    transactions.act(pg, first.id, Action.START, user_id=None)
+    done = transactions.act(
         pg, first.id, Action.FINISH, user_id=None, outcome="referred_external", referral="dypa"
     )
     assert done.status == Status.DONE
-    moved = store.act(pg, second.id, Action.TRANSFER, user_id=None, service="benefits")
+    moved = transactions.act(pg, second.id, Action.TRANSFER, user_id=None, service="benefits")
     assert (moved.service, moved.number) == ("benefits", "A002")
     with pg.read() as s:
         kinds = s.scalars(select(Event.type).where(Event.ticket_id == first.id).order_by(Event.id))
@@ -95,7 +97,7 @@ def test_a_whole_visit(pg: Database) -> None:
 def test_numbering_restarts_at_athens_midnight(pg: Database) -> None:
     assert issue(pg, now=datetime(2026, 11, 23, 21, 59, tzinfo=UTC)).number == "A001"
     assert issue(pg, now=datetime(2026, 11, 23, 22, 0, tzinfo=UTC)).number == "A001"
-    assert store.close_day(pg, now=datetime(2026, 11, 24, 22, 30, tzinfo=UTC)) == 2
+    assert transactions.close_day(pg, now=datetime(2026, 11, 24, 22, 30, tzinfo=UTC)) == 2
 
 
 def _together(n: int, work) -> list:  # type: ignore[no-untyped-def]
@@ -124,15 +126,15 @@ def test_concurrent_transactions_take_gap_free_numbers(pg: Database) -> None:
     def work(_i: int) -> list[str]:
         codes = []
         for _ in range(25):
-            new = store.NewTicket(
-                site.id, service, T0.date(), "other", "el", engine.Priority.NONE, None, None, T0
+            new = writer.NewTicket(
+                site.id, service, T0.date(), "other", "el", rules.Priority.NONE, None, None, T0
             )
             with pg.connect() as conn, pg.writing(conn):
-                codes.append(store.write_ticket(conn, new)["code"])
+                codes.append(writer.write_ticket(conn, new)["code"])
         return codes
 
     codes = [code for batch in _together(8, work) for code in batch]
-    assert sorted(codes) == [engine.format_number("A", n) for n in range(1, 201)]
+    assert sorted(codes) == [rules.format_number("A", n) for n in range(1, 201)]
 
 
 def test_concurrent_counters_never_share_a_ticket(pg: Database) -> None:
@@ -144,20 +146,20 @@ def test_concurrent_counters_never_share_a_ticket(pg: Database) -> None:
         called = []
         while True:
             try:
-                ticket = store.call_next(
+                ticket = transactions.call_next(
                     pg,
                     site="thess-east",
                     counter=f"desk-{i % 3 + 1}",
                     user_id=None,
                     now=T0 + timedelta(minutes=1),
                 )
-            except store.Conflict as exc:
+            except Conflict as exc:
                 assert exc.code == "counter_busy"
                 continue
             if ticket is None:
                 return called
             called.append(ticket.id)
-            store.act(pg, ticket.id, Action.FINISH, user_id=None, outcome="served")
+            transactions.act(pg, ticket.id, Action.FINISH, user_id=None, outcome="served")
 
     results = _together(6, counter)
     everything = [tid for calls in results for tid in calls]

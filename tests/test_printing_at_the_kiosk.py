@@ -23,9 +23,9 @@ from server import auth
 from server.cli import main
 from server.db import Database
 from server.models import Event
-from server.sandbox import LiveServer
 from tests.conftest import bearer
 from tests.fake_printer import FakePrinter
+from tests.liveserver import LiveServer
 from tests.test_counter_pages import JSON, post, signed_in
 
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 import socketio
 
-from server.sandbox import LiveServer
+from tests.liveserver import LiveServer
 
 Received = list[tuple[str, Any]]
 

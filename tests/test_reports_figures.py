@@ -30,12 +30,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
-from server import store
 from server.analytics import erlang
 from server.analytics.reports import Report, compute
 from server.db import Database
-from server.engine import Action
 from server.models import Counter, CounterEvent, Site
+from server.queue import transactions
+from server.queue.rules import Action
 
 EAST = "thess-east"
 D1 = date(2025, 7, 1)  # a Tuesday, summer time (UTC+3)
@@ -62,20 +62,22 @@ def _visit(
     referral: str | None = None,
     then: str = "finish",
 ) -> int:
-    ticket = store.issue_ticket(
+    ticket = transactions.issue_ticket(
         db, site=EAST, service=service, reason=reason, lang=lang, priority=priority, now=at
     )
     if wait_min is None:
         return ticket.id
     called_at = at + timedelta(minutes=wait_min)
-    called = store.call_next(db, site=EAST, counter=DESK[service], user_id=None, now=called_at)
+    called = transactions.call_next(
+        db, site=EAST, counter=DESK[service], user_id=None, now=called_at
+    )
     assert called is not None and called.id == ticket.id
     if then == "no-show":
-        store.act(db, ticket.id, Action.NO_SHOW, user_id=None, now=called_at)
+        transactions.act(db, ticket.id, Action.NO_SHOW, user_id=None, now=called_at)
         return ticket.id
-    store.act(db, ticket.id, Action.START, user_id=None, now=called_at)
+    transactions.act(db, ticket.id, Action.START, user_id=None, now=called_at)
     end = called_at + timedelta(minutes=serve_min)
-    store.act(
+    transactions.act(
         db, ticket.id, Action.FINISH, user_id=None, outcome=outcome, referral=referral, now=end
     )
     return ticket.id
@@ -121,32 +123,36 @@ def build_history(db: Database) -> None:
     _visit(db, local(11), "general", "other", "ar", wait_min=10, serve_min=4)
     _visit(db, local(11, 30), "general", "other", "ar", wait_min=30, serve_min=20)
     # g7: called, returned to the line, called again: the first call is what it waited
-    g7 = store.issue_ticket(db, site=EAST, service="general", reason="health.clinics", lang="el",
-                            now=local(12, 30))  # fmt: skip
-    store.call_next(db, site=EAST, counter="desk-1", user_id=None, now=local(12, 35))
-    store.act(db, g7.id, Action.RETURN, user_id=None, now=local(12, 36))
-    store.call_next(db, site=EAST, counter="desk-1", user_id=None, now=local(12, 50))
-    store.act(db, g7.id, Action.START, user_id=None, now=local(12, 50))
-    store.act(db, g7.id, Action.FINISH, user_id=None, outcome="served", now=local(13))
+    g7 = transactions.issue_ticket(db, site=EAST, service="general", reason="health.clinics",
+                                   lang="el", now=local(12, 30))  # fmt: skip
+    transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=local(12, 35))
+    transactions.act(db, g7.id, Action.RETURN, user_id=None, now=local(12, 36))
+    transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=local(12, 50))
+    transactions.act(db, g7.id, Action.START, user_id=None, now=local(12, 50))
+    transactions.act(db, g7.id, Action.FINISH, user_id=None, outcome="served", now=local(13))
     # t1: waited in general, moved to benefits, served there
-    t1 = store.issue_ticket(db, site=EAST, service="general", reason="housing.programmes",
-                            lang="fa", now=local(13, 30))  # fmt: skip
-    store.call_next(db, site=EAST, counter="desk-1", user_id=None, now=local(13, 31))
-    store.act(db, t1.id, Action.TRANSFER, user_id=None, service="benefits", now=local(13, 32))
-    store.call_next(db, site=EAST, counter="desk-2", user_id=None, now=local(13, 40))
-    store.act(db, t1.id, Action.START, user_id=None, now=local(13, 40))
-    store.act(db, t1.id, Action.FINISH, user_id=None, outcome="served", now=local(13, 55))
+    t1 = transactions.issue_ticket(db, site=EAST, service="general", reason="housing.programmes",
+                                   lang="fa", now=local(13, 30))  # fmt: skip
+    transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=local(13, 31))
+    transactions.act(
+        db, t1.id, Action.TRANSFER, user_id=None, service="benefits", now=local(13, 32)
+    )
+    transactions.call_next(db, site=EAST, counter="desk-2", user_id=None, now=local(13, 40))
+    transactions.act(db, t1.id, Action.START, user_id=None, now=local(13, 40))
+    transactions.act(db, t1.id, Action.FINISH, user_id=None, outcome="served", now=local(13, 55))
     _visit(db, local(9, 10), "benefits", "benefits.min_income", "el", wait_min=5, then="no-show")
     b2 = _visit(db, local(9, 20), "benefits", "benefits.housing_allowance", "el")
-    store.act(db, b2, Action.CANCEL, user_id=None, why="left", now=local(9, 40))
+    transactions.act(db, b2, Action.CANCEL, user_id=None, why="left", now=local(9, 40))
     _visit(db, local(10, 10), "benefits", "benefits.min_income", "el", wait_min=20, serve_min=15)
     _visit(db, local(10, 20), "social-work", "protection.women", "el", priority="disability",
            wait_min=3, serve_min=25)  # fmt: skip
     _visit(db, local(14, 50), "general", "other", "el")  # c1: never called
     late = datetime(2025, 7, 1, 23, 30, tzinfo=UTC)  # 02:30 on Wednesday in Athens
     late_id = _visit(db, late, "general", "other", "ar")
-    store.act(db, late_id, Action.CANCEL, user_id=None, why="mistake", now=late)
-    store.close_day(db, now=local(8, day=D2))  # closes c1 only: `late` is of the 2nd
+    transactions.act(db, late_id, Action.CANCEL, user_id=None, why="mistake", now=late)
+    transactions.close_day(db, now=local(8, day=D2))  # closes c1 only: `late` is of the 2nd
+
+
 @pytest.fixture
 def history(db: Database) -> Database:
     build_history(db)

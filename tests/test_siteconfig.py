@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from server import catalog, migrate, siteconfig, store
+from server import catalog, migrate, siteconfig
 from server.db import Database
+from server.errors import Refused
 from server.models import (
     Base,
     Counter,
@@ -30,6 +31,7 @@ from server.models import (
     Site,
     Ticket,
 )
+from server.queue import transactions
 from tests.conftest import CONFIG
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -280,7 +282,7 @@ def test_a_round_trip_through_the_toml_writer_changes_nothing(db: Database, tmp_
 def test_dropping_a_service_deactivates_it_and_unlinks_its_counters(
     db: Database, tmp_path: Path
 ) -> None:
-    ticket = store.issue_ticket(
+    ticket = transactions.issue_ticket(
         db, site="thess-west", service="integration", reason="integration", lang="el"
     )
     with db.read() as s:
@@ -320,8 +322,8 @@ def test_dropping_a_service_deactivates_it_and_unlinks_its_counters(
         assert after[table] == before[table], table
     cat = catalog.current(db)
     assert cat.service(cat.sites["thess-west"].id, "integration") is None
-    with pytest.raises(store.StoreError):
-        store.issue_ticket(
+    with pytest.raises(Refused):
+        transactions.issue_ticket(
             db, site="thess-west", service="integration", reason="integration", lang="el"
         )
     # the other site's service of the same slug is not affected
@@ -344,7 +346,7 @@ def test_a_dropped_service_comes_back_with_its_id(db: Database, tmp_path: Path) 
 
 
 def test_dropping_a_reason_deactivates_it(db: Database, tmp_path: Path) -> None:
-    ticket = store.issue_ticket(
+    ticket = transactions.issue_ticket(
         db, site="thess-east", service="general", reason="referral.tax_office", lang="el"
     )
     data = shipped()
@@ -375,8 +377,8 @@ def test_dropping_a_reason_deactivates_it(db: Database, tmp_path: Path) -> None:
     assert linked & dropped == set()
     cat = catalog.current(db)
     assert dropped & set(cat.reasons) == set()
-    with pytest.raises(store.StoreError):
-        store.issue_ticket(
+    with pytest.raises(Refused):
+        transactions.issue_ticket(
             db, site="thess-east", service="general", reason="referral.tax_office", lang="el"
         )
 

@@ -10,8 +10,8 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from server import i18n
-from server.sandbox import LiveServer
 from tests.browser import screenshot
+from tests.liveserver import LiveServer
 
 SITE = "thess-east"
 COUNTER = "desk-3"  # serves social-work (and general)

@@ -43,6 +43,7 @@
       location.reload(); // the session ended: the page sends to sign-in
       return null;
     }
+    if (response.status === 204) return { nobody: true }; // call-next: nobody is waiting
     const data = await response.json().catch(() => null);
     if (!response.ok) {
       const message = data && data.error ? data.error.message : response.statusText;
@@ -214,7 +215,10 @@
         const choice = await ask("transfer");
         if (choice) data = await post(`/tickets/${ticket.id}/transfer`, choice);
       } else if (ticket) data = await post(`/tickets/${ticket.id}/${action}`);
-      if (data) {
+      if (data && data.nobody) {
+        say(t.nobody);
+        refresh();
+      } else if (data) {
         show(data);
         if (action === "call-next" && data.current) say(`${t.called}: ${data.current.number}`);
       }
@@ -233,7 +237,7 @@
         if (kind === "transfer") return resolve({ service: data.get("service") });
         const outcome = data.get("outcome");
         const referral = outcome === "referred_internal" ? data.get("internal") : outcome === "referred_external" ? data.get("external") : null;
-        resolve({ outcome, referral });
+        resolve(referral ? { outcome, referral } : { outcome });
       };
       dialog.returnValue = "";
       dialog.showModal();

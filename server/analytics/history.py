@@ -29,8 +29,8 @@ from sqlalchemy import Connection, insert, select
 from .. import catalog
 from ..catalog import ServiceInfo, SiteInfo
 from ..db import Database
-from ..engine import EXTERNAL_AGENCIES, EventType, Outcome, Priority, Status, format_number
 from ..models import CounterEvent, Event, Ticket, TicketNumber, utcnow
+from ..queue.rules import EXTERNAL_AGENCIES, EventType, Outcome, Priority, Status, format_number
 
 T, E, N, CE = (m.__table__ for m in (Ticket, Event, TicketNumber, CounterEvent))
 

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from ..engine import service_day
 from ..i18n import TIMEZONE
 from ..models import utcnow
+from ..queue.rules import service_day
 from .periods import PeriodError, check_range, parse_day, parse_month
 from .reports import KINDS, ReportError
 

@@ -28,9 +28,9 @@ from babel import Locale
 from sqlalchemy import Connection, case, func, select
 
 from .. import i18n
-from ..engine import EXTERNAL_AGENCIES, EventType, Outcome, Priority, Status
 from ..i18n import N_
 from ..models import CounterEvent, Event, Reason, Service, Site, Ticket
+from ..queue.rules import EXTERNAL_AGENCIES, EventType, Outcome, Priority, Status
 from . import erlang, privacy
 from .periods import (
     PeriodError,

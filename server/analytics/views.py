@@ -9,8 +9,9 @@ from typing import Any
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from .. import catalog, queries
+from .. import catalog, i18n
 from ..auth import Can
+from ..extensions import db
 from ..web import i18n_pages, staff_required
 from ..web.session import sites_where
 from . import charts, export, params, privacy
@@ -19,10 +20,6 @@ from .reports import WEEKDAYS, Report, ReportError, Table, compute
 
 TABS = ("reasons", "services", "languages", "heatmap", "waits", "outcomes")
 COLLAPSE_ROWS = 40  # longer tables start folded, under their chart
-
-
-def _db() -> Any:
-    return current_app.extensions["seira.db"]
 
 
 def _(message: str, **variables: Any) -> str:
@@ -36,7 +33,7 @@ def _site_ids(site: str) -> list[int]:
         if not allowed:
             abort(403)
         return allowed
-    found = catalog.current(_db()).site(site)
+    found = catalog.current(db()).site(site)
     if found is None:
         abort(404)
     if found.id not in allowed:
@@ -48,15 +45,15 @@ def _site_choices() -> list[dict[str, str]]:
     lang = i18n_pages.lang()
     allowed = set(sites_where(Can.REPORTS))
     sites = [
-        {"slug": s.slug, "label": queries.label(s.name, lang)}
-        for s in sorted(catalog.current(_db()).sites.values(), key=lambda s: s.slug)
+        {"slug": s.slug, "label": i18n.label(s.name, lang)}
+        for s in sorted(catalog.current(db()).sites.values(), key=lambda s: s.slug)
         if s.id in allowed
     ]
     return ([{"slug": "all", "label": _("All my centres")}] if len(sites) > 1 else []) + sites
 
 
 def _compute(kind: str, site_ids: list[int], first: date, last: date, **options: Any) -> Report:
-    with _db().connect() as conn:
+    with db().connect() as conn:
         return compute(
             conn,
             kind,

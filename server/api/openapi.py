@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 
 from ..analytics.params import FORMATS
 from ..analytics.reports import KINDS, SPECS
-from ..engine import EXTERNAL_AGENCIES, Outcome, Priority, Status
+from ..queue.rules import EXTERNAL_AGENCIES, Outcome, Priority, Status
 
 _REF = "#/components/schemas/"
 LANG_PATTERN = r"^[a-z]{2,3}(_[A-Z]{2})?$"

@@ -10,27 +10,28 @@ import re
 
 from flask import Response, current_app, g, jsonify, request
 
-from .. import i18n, queries
+from .. import catalog, i18n
 from ..analytics import export, params, privacy
 from ..analytics.reports import ReportError, compute
 from ..auth import Can, Principal
-from .errors import ApiError
+from ..errors import BadRequest, Forbidden, Unauthenticated
+from ..extensions import db
 
 _LANG = re.compile(r"^(el|en)$")
 
 
 def _reporting_sites(principal: Principal | None) -> list[int]:
     if principal is None:
-        raise ApiError(401, "unauthenticated", "this needs a bearer token")
+        raise Unauthenticated("this needs a bearer token")
     site = request.args.get("site")
     if site:
-        site_id = queries.site_id(current_app.extensions["seira.db"], site)
+        site_id = catalog.current(db()).require_site(site).id
         if not principal.can(Can.REPORTS, site_id):
-            raise ApiError(403, "forbidden", "this token may not see reports of this site")
+            raise Forbidden("this token may not see reports of this site")
         return [site_id]
     sites = [s for s in principal.site_ids if principal.can(Can.REPORTS, s)]
     if not sites:
-        raise ApiError(403, "forbidden", "this token may not see reports of any site")
+        raise Forbidden("this token may not see reports of any site")
     return sites
 
 
@@ -38,13 +39,13 @@ def report(kind: str) -> Response:
     site_ids = _reporting_sites(g.principal)
     lang = request.args.get("lang", "en")
     if not _LANG.match(lang):
-        raise ApiError(400, "bad_lang", "reports are labelled in 'el' or 'en'")
+        raise BadRequest("reports are labelled in 'el' or 'en'", "bad_lang")
     try:
         kind = params.kind(kind)
         fmt = params.output_format(request.args.get("format"))
         first, last = params.period(request.args)
         options = params.options(request.args) if kind == "staffing" else {}
-        with current_app.extensions["seira.db"].connect() as conn:
+        with db().connect() as conn:
             result = compute(
                 conn,
                 kind,
@@ -56,7 +57,7 @@ def report(kind: str) -> Response:
                 **options,
             )
     except ReportError as exc:
-        raise ApiError(400, exc.code, exc.message) from None
+        raise BadRequest(exc.message, exc.code) from None
     tr = i18n.translations(lang, "reports").gettext
     if fmt == "json":
         return jsonify(export.to_data(result, tr))

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, render_template, request
+from flask import g, render_template, request
 
-from .. import i18n, queries
-from ..store import NotFound
+from .. import i18n
+from ..errors import NotFound
+from ..extensions import desk
 
 POLL_DEFAULT_S = 15
 POLL_RANGE_S = (2, 60)
@@ -31,7 +32,7 @@ def _browser_language() -> str:
 
 def page(token: str) -> str | tuple[str, int]:
     try:
-        status = queries.ticket_status(current_app.extensions["seira.db"], token)
+        status = desk().ticket_status(token)
     except NotFound:
         g.lang = _browser_language()
         return render_template("status_page/not_found.html"), 404

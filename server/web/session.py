@@ -11,14 +11,14 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, current_app, g, redirect, request, session, url_for
+from flask import Flask, Request, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
 from .. import auth
-from ..auth import Can, Principal
+from ..auth import SESSION_KEY, Can, Principal
+from ..extensions import db
 
-SESSION_KEY = "staff_token"
 API_PREFIX = "/api/"  # the JSON API: bearer tokens, never the cookie
 
 
@@ -49,7 +49,7 @@ def current_staff() -> Principal | None:
     """The signed-in staff member of this request, or None."""
     if "staff" not in g:
         token = session.get(SESSION_KEY)
-        found = auth.authenticate(current_app.extensions["seira.db"], token) if token else None
+        found = auth.authenticate(db(), token) if token else None
         g.staff = found if found is not None and found.kind == "staff" else None
     return g.staff
 

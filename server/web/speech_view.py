@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request
 
-from .. import auth
+from .. import auth, extensions
+from ..errors import error_body
 from ..speech import MAX_TEXT, Speech, SpeechError
 from .session import current_staff
 
 
 def _error(status: int, code: str, message: str) -> tuple[Response, int]:
-    return jsonify({"error": {"code": code, "message": message}}), status
+    return jsonify(error_body(code, message)), status
 
 
 def speech() -> Response | tuple[Response, int]:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     principal = (
-        auth.authenticate(current_app.extensions["seira.db"], token.strip())
+        auth.authenticate(extensions.db(), token.strip())
         if scheme.lower() == "bearer" and token.strip()
         else current_staff()
     )
@@ -31,7 +32,7 @@ def speech() -> Response | tuple[Response, int]:
     text = request.args.get("text", "")
     if not text.strip() or len(text) > MAX_TEXT:
         return _error(400, "bad_text", f"text must be 1 to {MAX_TEXT} characters")
-    engine: Speech = current_app.extensions["seira.speech"]
+    engine: Speech = extensions.speech()
     if not engine.can_speak(lang):
         return _error(404, "no_voice", f"no voice for language '{lang}'")
     try:

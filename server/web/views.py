@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import (
-    current_app,
     redirect,
     render_template,
     request,
@@ -15,14 +14,11 @@ from werkzeug.wrappers import Response
 
 from printers.text import FONTS_DIR as FONTS
 
-from .. import auth, catalog, queries
+from .. import auth, catalog, i18n
 from ..auth import Can
+from ..extensions import db
 from . import i18n_pages
 from .session import SESSION_KEY, current_staff, safe_next, sites_where, staff_required
-
-
-def _db():  # type: ignore[no-untyped-def]
-    return current_app.extensions["seira.db"]
 
 
 def sign_in() -> str | Response | tuple[str, int]:
@@ -33,7 +29,7 @@ def sign_in() -> str | Response | tuple[str, int]:
         session["lang"] = lang
     try:
         token, _expires, _principal = auth.sign_in(
-            _db(), request.form.get("username", ""), request.form.get("password", "")
+            db(), request.form.get("username", ""), request.form.get("password", "")
         )
     except auth.AuthError:
         error = i18n_pages.gettext("Wrong username or password.")
@@ -67,10 +63,10 @@ def home() -> str:
     sites = [
         {
             "slug": site.slug,
-            "name": queries.label(site.name, lang),
+            "name": i18n.label(site.name, lang),
             "supervised": site.id in supervised,
         }
-        for site in sorted(catalog.current(_db()).sites.values(), key=lambda s: s.slug)
+        for site in sorted(catalog.current(db()).sites.values(), key=lambda s: s.slug)
         if site.id in staff.site_ids
     ]
     return render_template("home.html", sites=sites, staff=staff)

@@ -1,4 +1,4 @@
-"""A throwaway Seira server on a fresh database, for tests and benchmarks.
+"""A throwaway Seira server on a fresh database, for the tests and the benchmarks.
 
 It runs the real `seira serve` in a child process on 127.0.0.1, so what is measured and
 tested is what a centre runs.
@@ -18,10 +18,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from . import auth, migrate, siteconfig
-from .db import Database
+from server import auth, migrate, siteconfig
+from server.db import Database
 
-DEFAULT_CONFIG = Path(__file__).with_name("sites") / "thessaloniki.toml"
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "server" / "sites" / "thessaloniki.toml"
 PASSWORD = "sandbox-password"
 
 

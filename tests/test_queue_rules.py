@@ -1,4 +1,4 @@
-"""Property tests of the pure queue engine (server/engine.py).
+"""Property tests of the queue's pure rules (server/queue/rules.py).
 
 Most tests are property-based (hypothesis): they state a rule of the queue in plain words
 and check it against many generated situations. A few example tests at the top of each
@@ -21,7 +21,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from server.engine import (
+from server.queue.rules import (
     MIN_HISTORY,
     OPEN_STATUSES,
     STATE_AFTER,

@@ -11,10 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
-from server import catalog, engine, queries, store
+from server import catalog
 from server.db import Database
-from server.engine import Action, EventType, Status
+from server.errors import Conflict, Invalid, NotFound
 from server.models import Counter, Event, Ticket, TicketNumber
+from server.queue import reads, rules, transactions, writer
+from server.queue.rules import Action, EventType, Status
 from tests.conftest import counts
 
 EAST = "thess-east"
@@ -27,7 +29,7 @@ def issue(db: Database, service: str = "general", priority: str = "none", now=T0
         "benefits": "benefits.min_income",
         "social-work": "social_support",
     }
-    return store.issue_ticket(
+    return transactions.issue_ticket(
         db,
         site=kw.pop("site", EAST),
         service=service,
@@ -85,15 +87,15 @@ def test_refused_issue_writes_nothing(db: Database) -> None:
     issue(db)
     before = counts(db)
     for bad, error in (
-        ({"service": "nope"}, store.NotFound),
-        ({"service": "benefits", "reason": "housing"}, store.Invalid),  # not a benefits reason
-        ({"reason": "does.not.exist"}, store.Invalid),
-        ({"priority": "vip"}, store.Invalid),
-        ({"site": "thess-north"}, store.NotFound),
+        ({"service": "nope"}, NotFound),
+        ({"service": "benefits", "reason": "housing"}, Invalid),  # not a benefits reason
+        ({"reason": "does.not.exist"}, Invalid),
+        ({"priority": "vip"}, Invalid),
+        ({"site": "thess-north"}, NotFound),
     ):
         kw = {"site": EAST, "service": "general", "reason": "other", "priority": "none", **bad}
         with pytest.raises(error):
-            store.issue_ticket(db, lang="el", now=T0, **kw)
+            transactions.issue_ticket(db, lang="el", now=T0, **kw)
     assert counts(db) == before
 
 
@@ -102,7 +104,7 @@ def test_refused_issue_writes_nothing(db: Database) -> None:
 
 def test_full_visit_writes_one_event_per_step(db: Database) -> None:
     t = issue(db)
-    called = store.call_next(
+    called = transactions.call_next(
         db, site=EAST, counter="desk-1", user_id=None, now=T0 + timedelta(minutes=5)
     )
     assert (
@@ -111,9 +113,9 @@ def test_full_visit_writes_one_event_per_step(db: Database) -> None:
         and called.status == Status.CALLED
         and called.counter == "desk-1"
     )
-    store.act(db, t.id, Action.RECALL, user_id=None, now=T0 + timedelta(minutes=6))
-    store.act(db, t.id, Action.START, user_id=None, now=T0 + timedelta(minutes=7))
-    done = store.act(
+    transactions.act(db, t.id, Action.RECALL, user_id=None, now=T0 + timedelta(minutes=6))
+    transactions.act(db, t.id, Action.START, user_id=None, now=T0 + timedelta(minutes=7))
+    done = transactions.act(
         db,
         t.id,
         Action.FINISH,
@@ -135,12 +137,12 @@ def test_refused_transitions_write_nothing(db: Database) -> None:
     t = issue(db)
     before = counts(db)
     for action in (Action.START, Action.FINISH, Action.RECALL, Action.NO_SHOW):
-        with pytest.raises(store.Conflict):
-            store.act(db, t.id, action, user_id=None, outcome="served")
-    with pytest.raises(store.Invalid):
-        store.act(db, t.id, Action.CALL, user_id=None)
-    with pytest.raises(store.NotFound):
-        store.act(db, 9999, Action.CANCEL, user_id=None)
+        with pytest.raises(Conflict):
+            transactions.act(db, t.id, action, user_id=None, outcome="served")
+    with pytest.raises(Invalid):
+        transactions.act(db, t.id, Action.CALL, user_id=None)
+    with pytest.raises(NotFound):
+        transactions.act(db, 9999, Action.CANCEL, user_id=None)
     assert counts(db) == before
 
 
@@ -157,18 +159,18 @@ def test_refused_transitions_write_nothing(db: Database) -> None:
 )
 def test_finish_checks_outcome_and_referral(db, outcome, referral, error) -> None:  # type: ignore[no-untyped-def]
     t = issue(db)
-    store.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
+    transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
     before = counts(db)
-    with pytest.raises(store.Invalid) as info:
-        store.act(db, t.id, Action.FINISH, user_id=None, outcome=outcome, referral=referral)
+    with pytest.raises(Invalid) as info:
+        transactions.act(db, t.id, Action.FINISH, user_id=None, outcome=outcome, referral=referral)
     assert info.value.code == error
     assert counts(db) == before
 
 
 def test_internal_referral_names_a_reason_group(db: Database) -> None:
     t = issue(db)
-    store.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
-    done = store.act(
+    transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
+    done = transactions.act(
         db, t.id, Action.FINISH, user_id=None, outcome="referred_internal", referral="housing"
     )
     assert done.status == Status.DONE
@@ -177,25 +179,27 @@ def test_internal_referral_names_a_reason_group(db: Database) -> None:
 def test_counter_must_finish_before_calling_again(db: Database) -> None:
     issue(db)
     issue(db)
-    store.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
+    transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
     before = counts(db)
-    with pytest.raises(store.Conflict) as info:
-        store.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
+    with pytest.raises(Conflict) as info:
+        transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
     assert info.value.code == "counter_busy"
     assert counts(db) == before
 
 
 def test_call_next_with_nobody_waiting_returns_none(db: Database) -> None:
-    assert store.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0) is None
+    assert transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0) is None
     issue(db, "social-work")  # desk-2 serves benefits and general only
-    assert store.call_next(db, site=EAST, counter="desk-2", user_id=None, now=T0) is None
+    assert transactions.call_next(db, site=EAST, counter="desk-2", user_id=None, now=T0) is None
 
 
 def test_transfer_keeps_number_and_place_return_goes_to_the_back(db: Database) -> None:
     first = issue(db, now=T0)
     issue(db, "benefits", now=T0 + timedelta(minutes=1))
-    store.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0 + timedelta(minutes=2))
-    moved = store.act(
+    transactions.call_next(
+        db, site=EAST, counter="desk-1", user_id=None, now=T0 + timedelta(minutes=2)
+    )
+    moved = transactions.act(
         db,
         first.id,
         Action.TRANSFER,
@@ -206,40 +210,42 @@ def test_transfer_keeps_number_and_place_return_goes_to_the_back(db: Database) -
     assert moved.number == "A001" and moved.service == "benefits" and moved.status == Status.WAITING
     assert moved.people_ahead == 0  # it was issued before B001, so it keeps its place
     assert events(db, first.id)[-1].payload == {"from_service": "general", "to_service": "benefits"}
-    with pytest.raises(store.Conflict):
-        store.act(db, first.id, Action.TRANSFER, user_id=None, service="benefits")
+    with pytest.raises(Conflict):
+        transactions.act(db, first.id, Action.TRANSFER, user_id=None, service="benefits")
 
-    called = store.call_next(
+    called = transactions.call_next(
         db, site=EAST, counter="desk-2", user_id=None, now=T0 + timedelta(minutes=4)
     )
     assert called.number == "A001"
-    back = store.act(db, called.id, Action.RETURN, user_id=None, now=T0 + timedelta(minutes=5))
+    back = transactions.act(
+        db, called.id, Action.RETURN, user_id=None, now=T0 + timedelta(minutes=5)
+    )
     assert back.status == Status.WAITING and back.people_ahead == 1  # behind B001 now
 
 
 def test_no_show_can_return(db: Database) -> None:
     t = issue(db)
-    store.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
-    assert store.act(db, t.id, Action.NO_SHOW, user_id=None).status == Status.NO_SHOW
-    assert store.act(db, t.id, Action.RETURN, user_id=None).status == Status.WAITING
+    transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
+    assert transactions.act(db, t.id, Action.NO_SHOW, user_id=None).status == Status.NO_SHOW
+    assert transactions.act(db, t.id, Action.RETURN, user_id=None).status == Status.WAITING
     assert [e.type for e in events(db, t.id)] == ["issued", "called", "no_show", "returned"]
 
 
 def test_cancel_records_why(db: Database) -> None:
     t = issue(db)
-    assert store.act(db, t.id, Action.CANCEL, user_id=None).status == Status.CANCELLED
+    assert transactions.act(db, t.id, Action.CANCEL, user_id=None).status == Status.CANCELLED
     assert events(db, t.id)[-1].payload == {"why": "left"}
 
 
 def test_day_end_closes_open_tickets_and_deletes_nothing(db: Database) -> None:
     waiting, called, served = issue(db), issue(db), issue(db, "benefits")
-    store.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
-    store.call_next(db, site=EAST, counter="desk-2", user_id=None, now=T0)
-    store.act(db, served.id, Action.FINISH, user_id=None, outcome="served")
-    assert store.close_day(db, now=T0 + timedelta(hours=5)) == 0  # same day: nothing
+    transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
+    transactions.call_next(db, site=EAST, counter="desk-2", user_id=None, now=T0)
+    transactions.act(db, served.id, Action.FINISH, user_id=None, outcome="served")
+    assert transactions.close_day(db, now=T0 + timedelta(hours=5)) == 0  # same day: nothing
     next_morning = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
-    assert store.close_day(db, now=next_morning) == 2
-    assert store.close_day(db, now=next_morning) == 0
+    assert transactions.close_day(db, now=next_morning) == 2
+    assert transactions.close_day(db, now=next_morning) == 0
     with db.read() as s:
         statuses = dict(s.execute(select(Ticket.id, Ticket.status)).all())
     assert statuses == {waiting.id: "closed", called.id: "closed", served.id: "done"}
@@ -255,12 +261,12 @@ def test_priority_streak_is_kept_per_counter(db: Database) -> None:
     now = T0 + timedelta(minutes=1)
     order = []
     for _ in range(4):
-        t = store.call_next(db, site=EAST, counter="desk-1", user_id=None, now=now)
+        t = transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=now)
         order.append(t.priority)
-        store.act(db, t.id, Action.FINISH, user_id=None, outcome="served", now=now)
+        transactions.act(db, t.id, Action.FINISH, user_id=None, outcome="served", now=now)
     # the normal ticket waited behind two priority calls, not behind all three
     assert order == ["elderly", "elderly", "none", "elderly"]
-    assert queries.ticket(db, normal.id).status == Status.DONE
+    assert reads.ticket(db, normal.id).status == Status.DONE
 
 
 # --- the SQL agrees with the engine -----------------------------------------------------------
@@ -289,7 +295,7 @@ def _fresh(template_db: Path, folder: Path, n: list[int] = [0]) -> Database:  # 
     return Database(f"sqlite:///{path}")
 
 
-def _waiting_line(db: Database) -> list[engine.Waiting]:
+def _waiting_line(db: Database) -> list[rules.Waiting]:
     """Every waiting ticket, as the pure engine sees them."""
     with db.read() as s:
         rows = s.execute(
@@ -297,7 +303,7 @@ def _waiting_line(db: Database) -> list[engine.Waiting]:
                 Ticket.status == "waiting"
             )
         ).all()
-    return [engine.Waiting(r[0], r[1], r[2] != "none", r[3]) for r in rows]
+    return [rules.Waiting(r[0], r[1], r[2] != "none", r[3]) for r in rows]
 
 
 @settings(
@@ -305,9 +311,9 @@ def _waiting_line(db: Database) -> list[engine.Waiting]:
 )
 @given(ops)
 def test_store_choices_and_positions_match_the_engine(template_db, scratch, steps) -> None:  # type: ignore[no-untyped-def]
-    """Whatever happens, call_next picks what engine.choose_next picks over ALL waiting
+    """Whatever happens, call_next picks what rules.choose_next picks over ALL waiting
     tickets (the store only fetches the heads), and the SQL people-ahead count equals
-    engine.people_ahead."""
+    rules.people_ahead."""
     db = _fresh(template_db, scratch)
     now = T0
     counters = ["desk-1", "desk-2", "desk-3"]
@@ -337,26 +343,26 @@ def test_store_choices_and_positions_match_the_engine(template_db, scratch, step
                     )
                 if busy:
                     continue
-                waiting = [engine.Waiting(r[0], r[1], r[2] != "none", r[3]) for r in rows]
-                policy = engine.Policy(
+                waiting = [rules.Waiting(r[0], r[1], r[2] != "none", r[3]) for r in rows]
+                policy = rules.Policy(
                     priority_max_in_row=site.priority_max_in_row,
                     max_wait={
                         sid: timedelta(minutes=cat.services[sid].max_wait_min)
                         for sid in counter_info.weights
                     },
                 )
-                expected = engine.choose_next(waiting, counter_info.weights, now, streak, policy)
-                got = store.call_next(db, site=EAST, counter=counter, user_id=None, now=now)
+                expected = rules.choose_next(waiting, counter_info.weights, now, streak, policy)
+                got = transactions.call_next(db, site=EAST, counter=counter, user_id=None, now=now)
                 assert (got.id if got else None) == (expected.ticket.id if expected else None)
             else:
                 with db.read() as s:
                     held = s.scalar(select(Ticket.id).where(Ticket.status == "called"))
                 if held:
                     action = Action.FINISH if op == "finish" else Action.RETURN
-                    store.act(db, held, action, user_id=None, outcome="served", now=now)
+                    transactions.act(db, held, action, user_id=None, outcome="served", now=now)
         waiting = _waiting_line(db)
         for w in waiting:
-            assert queries.ticket(db, w.id).people_ahead == engine.people_ahead(w, waiting)
+            assert reads.ticket(db, w.id).people_ahead == rules.people_ahead(w, waiting)
     finally:
         db.dispose()
 
@@ -369,7 +375,7 @@ def test_the_server_sweeps_yesterdays_tickets_by_itself(db: Database) -> None:
     stop = start_housekeeping(db, checkpoint_every_s=0.05, sweep_every_s=0.05)
     try:
         deadline = datetime.now(UTC) + timedelta(seconds=10)
-        while queries.ticket(db, stale.id).status != Status.CLOSED:
+        while reads.ticket(db, stale.id).status != Status.CLOSED:
             assert datetime.now(UTC) < deadline, "the sweeper did not close the ticket"
             stop.wait(0.05)
     finally:
@@ -380,16 +386,16 @@ def test_the_server_sweeps_yesterdays_tickets_by_itself(db: Database) -> None:
 # --- writing a ticket ---------------------------------------------------------------------
 
 
-def _new(db: Database, service: str, now: datetime, reason: str = "other") -> store.NewTicket:
+def _new(db: Database, service: str, now: datetime, reason: str = "other") -> writer.NewTicket:
     cat = catalog.current(db)
     site = cat.site(EAST)
-    return store.NewTicket(
+    return writer.NewTicket(
         site_id=site.id,
         service=cat.service(site.id, service),
-        day=engine.service_day(now, site.timezone),
+        day=rules.service_day(now, site.timezone),
         reason=reason,
         lang="fa",
-        priority=engine.Priority.NONE,
+        priority=rules.Priority.NONE,
         device_id=None,
         user_id=None,
         now=now,
@@ -409,7 +415,7 @@ def test_tickets_are_numbered_per_service_and_day_in_the_order_written(db: Datab
     rows = []
     for new in news:
         with db.connect() as conn, db.writing(conn):
-            rows.append(store.write_ticket(conn, new))
+            rows.append(writer.write_ticket(conn, new))
     assert [r["code"] for r in rows] == ["A002", "B001", "A001", "A003", "B002"]
     with db.read() as s:
         issued = s.scalars(select(Event).where(Event.type == "issued").order_by(Event.id)).all()
@@ -421,12 +427,12 @@ def test_a_failed_write_writes_nothing_and_takes_no_number(db: Database) -> None
     issue(db)
     before = counts(db)
     good = _new(db, "general", T0)
-    broken = store.NewTicket(**{**good.__dict__, "site_id": 999})  # no such site: FK refuses
+    broken = writer.NewTicket(**{**good.__dict__, "site_id": 999})  # no such site: FK refuses
     with pytest.raises(Exception, match="FOREIGN KEY"), db.connect() as conn, db.writing(conn):
-        store.write_ticket(conn, broken)
+        writer.write_ticket(conn, broken)
     assert counts(db) == before
     with db.connect() as conn, db.writing(conn):
-        assert store.write_ticket(conn, good)["code"] == "A002"  # the failed one took none
+        assert writer.write_ticket(conn, good)["code"] == "A002"  # the failed one took none
 
 
 def test_a_ticket_is_stored_as_sqlalchemy_stores_any_instant(db: Database) -> None:
@@ -467,7 +473,7 @@ _arrivals = st.lists(
 def test_the_position_given_at_issue_is_the_engines(
     template_db, scratch, waiting, arriving, returned
 ) -> None:  # type: ignore[no-untyped-def]
-    """The people ahead that a new ticket is told are engine.people_ahead over every
+    """The people ahead that a new ticket is told are rules.people_ahead over every
     waiting ticket, whoever else waits at or after its instant (tickets queued later, one
     sent back to the queue)."""
     db = _fresh(template_db, scratch)
@@ -475,14 +481,14 @@ def test_the_position_given_at_issue_is_the_engines(
         for service, priority, s in waiting:
             issue(db, service, priority, now=T0 + timedelta(seconds=s))
         if returned and waiting:  # one goes back to the line, queued anew at T0 + 3 s
-            called = store.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
+            called = transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
             if called:
                 back = T0 + timedelta(seconds=3)
-                store.act(db, called.id, Action.RETURN, user_id=None, now=back)
+                transactions.act(db, called.id, Action.RETURN, user_id=None, now=back)
         for service, priority, s in arriving:
             new = issue(db, service, priority, now=T0 + timedelta(seconds=s))
             line = _waiting_line(db)
             mine = next(w for w in line if w.id == new.id)
-            assert new.people_ahead == engine.people_ahead(mine, line)
+            assert new.people_ahead == rules.people_ahead(mine, line)
     finally:
         db.dispose()

@@ -1,5 +1,5 @@
-"""The queue's hot-path SQL, built once at import: each statement is the set-based twin
-of a rule in the pure engine, and tests check that the two agree.
+"""The queue's SQL, built once at import: each statement is the set-based twin of a rule
+in `rules.py`, and tests check that the two agree.
 
 Every statement is a short indexed lookup (see the ix_tickets_* indexes in models.py),
 so the cost of issuing and calling does not grow with the length of the line.
@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, literal_column, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .engine import Priority, Status
-from .models import Counter, CounterEvent, Event, Site, Ticket, TicketNumber
+from ..models import Counter, CounterEvent, Event, Site, Ticket, TicketNumber
+from .rules import AT_COUNTER, Priority, Status
 
 T = Ticket.__table__
 E = Event.__table__
@@ -53,7 +53,7 @@ def _earlier_in(priority_condition: Any) -> Any:
 
 
 _IS_PRIORITY = _one_of(T.c.priority, PRIORITY_KINDS)
-# engine.people_ahead in SQL (a test checks the two agree): a priority ticket has the
+# rules.people_ahead in SQL (a test checks the two agree): a priority ticket has the
 # earlier priority tickets ahead; a normal one every priority ticket and the earlier normal.
 AHEAD_OF_PRIORITY = select(_earlier_in(_IS_PRIORITY))
 AHEAD_OF_NORMAL = select(_count_waiting(_IS_PRIORITY) + _earlier_in(T.c.priority == Priority.NONE))
@@ -68,7 +68,7 @@ RECENT_SERVICE = (
 
 @cache
 def heads_statement(n_services: int) -> Any:
-    """engine.heads in SQL: the oldest waiting ticket of each (service, priority class).
+    """rules.heads in SQL: the oldest waiting ticket of each (service, priority class).
 
     One indexed LIMIT 1 lookup per pair, so the cost does not grow with the queue.
     """
@@ -91,7 +91,7 @@ def heads_statement(n_services: int) -> Any:
 
 
 BUSY = select(T.c.code).where(
-    T.c.counter_id == bindparam("counter_id"), _one_of(T.c.status, [Status.CALLED, Status.SERVING])
+    T.c.counter_id == bindparam("counter_id"), _one_of(T.c.status, sorted(AT_COUNTER))
 )
 STREAK = select(Counter.__table__.c.priority_streak).where(
     Counter.__table__.c.id == bindparam("counter_id")

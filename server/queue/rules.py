@@ -1,8 +1,17 @@
-"""The ticket lifecycle and the calling policy, as pure functions.
+"""The rules of the queue, as pure functions: how a ticket moves, who is called next.
 
-Everything a reader needs to know about how a ticket moves and who is called next lives
-here, free of Flask, SQLAlchemy and I/O, so that the rules can be tested exhaustively with
-property tests and reused by the store, the reports and the benchmarks alike.
+Everything a reader needs to know about the queue's behaviour lives here, free of Flask,
+SQLAlchemy and I/O, so that the rules can be tested exhaustively with property tests and
+are written once: the transactions (`transactions.py`) ask these functions what is
+allowed, what changes and who is next, and only write down the answers.
+
+    statuses and actions   Status, Action, EventType, TRANSITIONS, transition
+    what an action changes Lifecycle, apply
+    how a visit ends       Outcome, EXTERNAL_AGENCIES, finish_record
+    a counter's shift      CounterState, counter_state, shift_for_call
+    numbering              service_day, day_start_utc, format_number
+    who is next            Waiting, Policy, heads, choose_next
+    what a visitor is told people_ahead, estimated_wait_seconds
 """
 
 from __future__ import annotations
@@ -10,7 +19,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -29,6 +38,8 @@ class Status(StrEnum):
 
 
 OPEN_STATUSES = frozenset({Status.WAITING, Status.CALLED, Status.SERVING})
+# A ticket "at a counter": called there or being served there. A counter holds one at most.
+AT_COUNTER = frozenset({Status.CALLED, Status.SERVING})
 
 
 class Action(StrEnum):
@@ -136,6 +147,113 @@ def allowed_actions(status: Status) -> list[Action]:
     return [a for (s, a) in TRANSITIONS if s == status and a is not Action.CLOSE_DAY]
 
 
+# --- What an action changes --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The part of a ticket its actions change. `service` and `counter` are whatever the
+    caller identifies them by (ids in the database, names in the tests)."""
+
+    status: Status
+    service: Hashable
+    counter: Hashable | None
+    queued_at: datetime
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition: the ticket before and after, and the event the log records."""
+
+    before: Lifecycle
+    after: Lifecycle
+    event: EventType
+
+    @property
+    def counter(self) -> Hashable | None:
+        """The counter the event is logged at: the one that called, else the one that held
+        the ticket (a return or a transfer frees the ticket from it)."""
+        return self.after.counter if self.after.counter is not None else self.before.counter
+
+
+def apply(
+    ticket: Lifecycle,
+    action: Action,
+    now: datetime,
+    *,
+    counter: Hashable | None = None,
+    service: Hashable | None = None,
+) -> Step:
+    """The ticket after `action` at `now`, or TransitionError.
+
+    A call ties the ticket to `counter`; starting records when service began; a return
+    sends it to the back of its line (queued anew at `now`), while a transfer to `service`
+    keeps its place in time; any end (done, no-show, cancelled, closed) records `now`.
+    """
+    status, event = transition(ticket.status, action)
+    changes: dict = {"status": status}
+    if action is Action.CALL:
+        if counter is None:
+            raise ValueError("a call is made at a counter")
+        changes.update(counter=counter, called_at=now, started_at=None)
+    elif action is Action.START:
+        changes["started_at"] = now
+    elif action in (Action.RETURN, Action.TRANSFER):
+        changes.update(counter=None, called_at=None, started_at=None, ended_at=None)
+        if action is Action.RETURN:
+            changes["queued_at"] = now
+        else:
+            if service is None or service == ticket.service:
+                raise ValueError("a transfer goes to another service")
+            changes["service"] = service
+    elif status not in OPEN_STATUSES:
+        changes["ended_at"] = now
+    return Step(ticket, replace(ticket, **changes), event)
+
+
+# --- How a visit ends ---------------------------------------------------------------------
+
+
+class OutcomeError(ValueError):
+    """A finish whose outcome or referral the rules do not accept; `code` says which."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def finish_record(
+    outcome: str | None, referral: str | None, groups: Iterable[str]
+) -> dict[str, str]:
+    """What the `finished` event records, or OutcomeError.
+
+    An external referral names one of EXTERNAL_AGENCIES; an internal one names a reason
+    group of the centre (`groups`); any other outcome takes no referral.
+    """
+    if outcome is None:
+        raise OutcomeError("missing_outcome", "finish needs an outcome")
+    try:
+        chosen = Outcome(outcome)
+    except ValueError:
+        raise OutcomeError("bad_outcome", f"unknown outcome '{outcome}'") from None
+    if chosen is Outcome.REFERRED_EXTERNAL:
+        if referral not in EXTERNAL_AGENCIES:
+            agencies = ", ".join(EXTERNAL_AGENCIES)
+            raise OutcomeError("bad_referral", f"an external referral needs one of: {agencies}")
+    elif chosen is Outcome.REFERRED_INTERNAL:
+        if referral not in set(groups):
+            raise OutcomeError("bad_referral", "an internal referral needs a reason group code")
+    elif referral is not None:
+        raise OutcomeError("bad_referral", "a referral is only recorded with a referred outcome")
+    record = {"outcome": chosen.value}
+    if referral is not None:
+        record["referral"] = referral
+    return record
+
+
 # --- A counter's shift --------------------------------------------------------------------
 
 
@@ -238,7 +356,8 @@ def _age(w: Waiting, now: datetime) -> float:
     return (now - w.queued_at).total_seconds()
 
 
-def _fcfs_key(w: Waiting) -> tuple[datetime, int]:
+def fcfs_key(w: Waiting) -> tuple[datetime, int]:
+    """First come, first served: earlier queued first, the lower id on the same instant."""
     return (w.queued_at, w.id)
 
 
@@ -246,12 +365,12 @@ def heads(waiting: Iterable[Waiting]) -> list[Waiting]:
     """The oldest ticket of each (service, priority class): all that choose_next looks at.
 
     choose_next(heads(w)) == choose_next(w) for any w (a property test checks it), so the
-    store fetches only these few rows however long the queue is.
+    transactions fetch only these few rows however long the queue is.
     """
     best: dict[tuple[Hashable, bool], Waiting] = {}
     for w in waiting:
         key = (w.service, w.priority)
-        if key not in best or _fcfs_key(w) < _fcfs_key(best[key]):
+        if key not in best or fcfs_key(w) < fcfs_key(best[key]):
             best[key] = w
     return list(best.values())
 
@@ -281,20 +400,15 @@ def choose_next(
 
     overdue = [w for w in candidates if now - w.queued_at >= policy.max_wait_for(w.service)]
     if overdue:
-        chosen, why = min(overdue, key=_fcfs_key), "overdue"
+        chosen, why = min(overdue, key=fcfs_key), "overdue"
     else:
         priority = [w for w in candidates if w.priority]
         if priority and (not normal_waits or streak < policy.priority_max_in_row):
             pool, why = priority, "priority"
         else:
             pool, why = [w for w in candidates if not w.priority], "normal"
-        heads: dict[Hashable, Waiting] = {}
-        for w in pool:
-            head = heads.get(w.service)
-            if head is None or _fcfs_key(w) < _fcfs_key(head):
-                heads[w.service] = w
         chosen = max(
-            heads.values(),
+            heads(pool),  # one class: each service's oldest
             key=lambda w: (
                 weights[w.service] * _age(w, now),
                 weights[w.service],
@@ -322,9 +436,9 @@ def people_ahead(ticket: Waiting, waiting: Iterable[Waiting]) -> int:
         if w.service != ticket.service or w.id == ticket.id:
             continue
         if ticket.priority:
-            ahead += w.priority and _fcfs_key(w) < _fcfs_key(ticket)
+            ahead += w.priority and fcfs_key(w) < fcfs_key(ticket)
         else:
-            ahead += w.priority or _fcfs_key(w) < _fcfs_key(ticket)
+            ahead += w.priority or fcfs_key(w) < fcfs_key(ticket)
     return ahead
 
 

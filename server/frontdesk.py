@@ -1,0 +1,236 @@
+"""The front desk: everything kiosks, counters, displays and supervisors can do or read.
+
+This is the one layer between the web and the queue. The REST API (`server/api/`) and
+the counter pages' JSON (`counter/actions.py`) are thin adapters over these methods, so
+a request means the same wherever it comes from: the same permission check, the same
+refusals (`server.errors`, one shape and one status for each), the same announcement
+after the commit. Each method checks who asks first, then reads what they sent, then
+runs one queue transaction and publishes its news; printing and counter shifts are
+announced from here like every other change.
+
+`who` is the caller (a staff member or a device, see `server.auth`), or None when the
+request carried no credential. `body` is the request's fields, read only once the caller
+is known to be allowed, so that a stranger is told "not allowed" whatever they sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import catalog
+from .auth import Can, Principal
+from .catalog import SiteInfo
+from .db import Database
+from .errors import Conflict, Forbidden, NotFound, Unauthenticated
+from .printing import Printing, PrintStatus, ticket_device
+from .queue import news, reads, screens, transactions
+from .queue.news import News, Publish, QueueChanged
+from .queue.reads import TicketView
+from .queue.rules import Action, CounterEventType
+
+Body = Callable[[], Mapping[str, Any]]
+
+
+def no_body() -> Mapping[str, Any]:
+    return {}
+
+
+def status_url(base: str, public_token: str) -> str:
+    """The visitor's status page, the QR code's target: `base` is the address phones use."""
+    return f"{base.rstrip('/')}/s/{public_token}"
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A new ticket, the address of its status page, and what its printer is doing."""
+
+    ticket: TicketView
+    status_url: str
+    print_status: str
+
+
+class FrontDesk:
+    """One per app: the database, the kiosks' printers, and who hears about changes."""
+
+    def __init__(self, db: Database, publish: Publish = news.nobody) -> None:
+        self.db = db
+        self._publish = publish
+        # a print's outcome, logged by the print queue's thread, is news like any other
+        self.printing = Printing(db, notify=self._printed)
+
+    def publish(self, item: News) -> None:
+        """Hand committed news to the publisher (the realtime hub); it never blocks."""
+        self._publish(item)
+
+    def _printed(self, site_id: int) -> None:
+        self.publish(QueueChanged(site_id))
+
+    # --- who may ----------------------------------------------------------------------------
+
+    def site(self, who: Principal | None, slug: str, capability: Can) -> SiteInfo:
+        """The site, if it exists and `who` holds `capability` there."""
+        site = catalog.current(self.db).require_site(slug)
+        self._require(who, capability, site.id)
+        return site
+
+    @staticmethod
+    def _require(who: Principal | None, capability: Can, site_id: int) -> Principal:
+        if who is None:
+            raise Unauthenticated("this needs a signed-in staff member or a device token")
+        if not who.can(capability, site_id):
+            raise Forbidden(f"not allowed to {capability.value} at this site")
+        return who
+
+    def _ticket_at(self, who: Principal | None, ticket_id: int, at_site: str | None) -> int:
+        """The ticket's site id, once `who` may operate there (and, from a counter's page,
+        once the ticket is of that counter's site)."""
+        site_id = reads.ticket_site_id(self.db, ticket_id)
+        self._require(who, Can.OPERATE, site_id)
+        if at_site is not None and catalog.current(self.db).require_site(at_site).id != site_id:
+            raise NotFound(f"no ticket {ticket_id} at this site")
+        return site_id
+
+    # --- kiosks -----------------------------------------------------------------------------
+
+    def issue_ticket(self, who: Principal | None, site: str, body: Body, base: str) -> Issued:
+        """A ticket for the visitor at a kiosk (or at a counter, for someone who cannot use
+        the kiosk), printed on the kiosk's printer if it has one."""
+        found = self.site(who, site, Can.ISSUE)
+        assert who is not None
+        fields = body()
+        ticket = transactions.issue_ticket(
+            self.db,
+            site=site,
+            service=fields["service"],
+            reason=fields["reason"],
+            lang=fields["lang"],
+            priority=fields.get("priority", "none"),
+            device_id=who.device_id,
+            user_id=who.user_id,
+        )
+        self.publish(QueueChanged(found.id))
+        url = status_url(base, ticket.public_token)
+        printed = self.printing.print_ticket(ticket.id, url, who.device_id)
+        return Issued(ticket, url, printed)
+
+    def print_status(self, who: Principal | None, ticket_id: int) -> str:
+        """'none', 'pending', 'printed' or 'failed': for the kiosk that issued the ticket,
+        and for staff of its site."""
+        site_id = reads.ticket_site_id(self.db, ticket_id)
+        device = ticket_device(self.db, ticket_id)
+        if who is None:
+            raise Unauthenticated("this needs a signed-in staff member or a device token")
+        if who.device_id is None or who.device_id != device:
+            self._require(who, Can.OPERATE, site_id)
+        return self.printing.status(ticket_id, device)
+
+    # --- counters ---------------------------------------------------------------------------
+
+    def call_next(
+        self, who: Principal | None, site: str, counter: str, body: Body = no_body
+    ) -> TicketView | None:
+        """Call the next visitor to this counter; None when nobody waits for it."""
+        found = self.site(who, site, Can.OPERATE)
+        assert who is not None
+        body()
+        ticket = transactions.call_next(self.db, site=site, counter=counter, user_id=who.user_id)
+        # the shift a call may open changes the counters' view even when nobody was called
+        self.publish(
+            news.of_action(Action.CALL, ticket, found.id) if ticket else QueueChanged(found.id)
+        )
+        return ticket
+
+    def act(
+        self,
+        who: Principal | None,
+        ticket_id: int,
+        action: Action,
+        body: Body = no_body,
+        at_site: str | None = None,
+    ) -> TicketView:
+        """Recall, start, finish, no-show, return, transfer or cancel a ticket."""
+        site_id = self._ticket_at(who, ticket_id, at_site)
+        assert who is not None
+        fields = body()
+        ticket = transactions.act(
+            self.db,
+            ticket_id,
+            action,
+            user_id=who.user_id,
+            outcome=fields.get("outcome"),
+            referral=fields.get("referral"),
+            service=fields.get("service"),
+            why=fields.get("why"),
+        )
+        self.publish(news.of_action(action, ticket, site_id))
+        return ticket
+
+    def reprint(
+        self, who: Principal | None, ticket_id: int, base: str, at_site: str | None = None
+    ) -> None:
+        """Print the ticket again on the printer of the kiosk that issued it."""
+        self._ticket_at(who, ticket_id, at_site)
+        ticket = reads.ticket(self.db, ticket_id)
+        device = ticket_device(self.db, ticket_id)
+        url = status_url(base, ticket.public_token)
+        if self.printing.print_ticket(ticket_id, url, device) == PrintStatus.NONE:
+            raise Conflict("the kiosk that issued this ticket has no printer", "no_printer")
+
+    def shift(
+        self, who: Principal | None, site: str, counter: str, event: CounterEventType
+    ) -> None:
+        """Open, pause, resume or close a counter's shift."""
+        found = self.site(who, site, Can.OPERATE)
+        assert who is not None
+        transactions.record_shift(
+            self.db, site=site, counter=counter, event=event, user_id=who.user_id
+        )
+        self.publish(QueueChanged(found.id))
+
+    # --- what may be read -------------------------------------------------------------------
+
+    def sites(self, lang: str, ids: list[int] | None = None) -> list[dict[str, Any]]:
+        return catalog.sites_in(catalog.current(self.db), lang, ids)
+
+    def services(self, who: Principal | None, site: str, lang: str) -> list[dict[str, Any]]:
+        found = self.site(who, site, Can.READ_SERVICES)
+        return catalog.services_in(catalog.current(self.db), found.id, lang)
+
+    def counters(self, who: Principal | None, site: str, lang: str) -> list[dict[str, Any]]:
+        found = self.site(who, site, Can.READ_COUNTERS)
+        return catalog.counters_in(catalog.current(self.db), found.id, lang)
+
+    def queue(self, who: Principal | None, site: str, lang: str) -> dict[str, Any]:
+        found = self.site(who, site, Can.READ_QUEUE)
+        return reads.queue_summary(self.db, found.id, lang)
+
+    def ticket(self, who: Principal | None, ticket_id: int) -> TicketView:
+        self._ticket_at(who, ticket_id, None)
+        return reads.ticket(self.db, ticket_id)
+
+    def ticket_status(self, public_token: str) -> dict[str, Any]:
+        """What the visitor's phone may know; the public token is the only credential."""
+        return reads.ticket_status(self.db, public_token)
+
+    def counter_screen(
+        self, who: Principal | None, site: str, counter: str, lang: str
+    ) -> dict[str, Any]:
+        """A counter's workstation: its ticket, its shift, its waiting lists, print failures."""
+        found = self.site(who, site, Can.OPERATE)
+        counter_row = catalog.current(self.db).require_counter(found, counter)
+        screen = screens.counter_screen(self.db, found, counter_row, lang)
+        return {"print_failures": self._failures(found), **screen}
+
+    def site_overview(self, who: Principal | None, site: str, lang: str) -> dict[str, Any]:
+        """The supervisor's live view of a centre."""
+        found = self.site(who, site, Can.REPORTS)
+        overview = screens.site_overview(self.db, found, lang)
+        return {**overview, "print_failures": self._failures(found)}
+
+    def _failures(self, site: SiteInfo) -> list[dict[str, Any]]:
+        return [
+            {"id": f.ticket_id, "number": f.number, "at": f.at, "error": f.error}
+            for f in self.printing.failures(site.id, screens.day_start(site))
+        ]

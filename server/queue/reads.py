@@ -1,0 +1,264 @@
+"""What the queue says when asked: a ticket, its public status, a site's waiting summary,
+who staffs each counter. Nothing here writes.
+
+Public views (a ticket's status page) and what displays get never include the visit
+reason. Positions and waits are estimates computed with the rules' own definitions
+(`rules.people_ahead` in SQL, `rules.estimated_wait_seconds`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from .. import catalog, i18n
+from ..cache import TTLCache
+from ..catalog import Catalog, ServiceInfo
+from ..db import Database
+from ..errors import NotFound
+from ..models import CounterEvent, Ticket, User, utcnow
+from . import rules, sql
+from .rules import AT_COUNTER, CounterEventType, CounterState, Priority, Status
+
+Row = dict[str, Any]  # a ticket row as column -> value
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket as the API and the features see it (the reason only for staff views)."""
+
+    id: int
+    site: str
+    number: str
+    service: str
+    reason: str
+    lang: str
+    priority: str
+    status: str
+    public_token: str
+    counter: str | None
+    issued_at: datetime
+    called_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    people_ahead: int | None = None
+    estimated_wait_s: int | None = None
+
+
+# Service times drift over minutes, and reading the last visits for every ticket would
+# cost a query each time: (database URL, service id) -> typical seconds, for 30 seconds.
+_typical: TTLCache[tuple[str, int], float] = TTLCache(30.0)
+
+
+def _typical_seconds(conn: Connection, service: ServiceInfo) -> float:
+    def load() -> float:
+        recent = [
+            (end - start).total_seconds()
+            for start, end in conn.execute(sql.RECENT_SERVICE, {"service_id": service.id})
+            if start and end
+        ]
+        return rules.typical_service_seconds(recent, service.default_service_min * 60.0)
+
+    return _typical.get((str(conn.engine.url), service.id), load)
+
+
+def _people_ahead(conn: Connection, t: Row) -> int:
+    params = {
+        "service_id": t["service_id"],
+        "day": t["service_day"],
+        "ticket_id": t["id"],
+        "queued_at": t["queued_at"],
+    }
+    stmt = sql.AHEAD_OF_NORMAL if t["priority"] == Priority.NONE else sql.AHEAD_OF_PRIORITY
+    return int(conn.execute(stmt, params).scalar() or 0)
+
+
+def view(conn: Connection, t: Row, cat: Catalog, with_estimate: bool = True) -> TicketView:
+    """The ticket as plain data, with position and estimate while it waits."""
+    service = cat.services.get(t["service_id"])
+    site = cat.site_by_id(t["site_id"])
+    counter = cat.counters.get(t["counter_id"]) if t["counter_id"] else None
+    ahead = wait = None
+    if with_estimate and t["status"] == Status.WAITING and service is not None:
+        ahead = _people_ahead(conn, t)
+        typical = _typical_seconds(conn, service)
+        wait = rules.estimated_wait_seconds(ahead, typical, service.counters_serving)
+    return TicketView(
+        id=t["id"],
+        site=site.slug if site else "",
+        number=t["code"],
+        service=service.slug if service else "",
+        reason=t["reason_code"],
+        lang=t["lang"],
+        priority=t["priority"],
+        status=t["status"],
+        public_token=t["public_token"],
+        counter=counter.slug if counter else None,
+        issued_at=t["issued_at"],
+        called_at=t["called_at"],
+        started_at=t["started_at"],
+        ended_at=t["ended_at"],
+        people_ahead=ahead,
+        estimated_wait_s=wait,
+    )
+
+
+# --- one ticket ------------------------------------------------------------------------------
+
+
+def _ticket_row(db: Database, where: Any, cat: Catalog) -> tuple[Row, TicketView]:
+    with db.connect() as conn:
+        row = conn.execute(select(sql.T).where(where)).mappings().first()
+        if row is None:
+            raise NotFound("no such ticket")
+        return dict(row), view(conn, dict(row), cat)
+
+
+def ticket(db: Database, ticket_id: int) -> TicketView:
+    return _ticket_row(db, sql.T.c.id == ticket_id, catalog.current(db))[1]
+
+
+def ticket_site_id(db: Database, ticket_id: int) -> int:
+    """The site a ticket belongs to, for the caller's permission check."""
+    if not 0 < ticket_id < 2**63:  # beyond what a row id can be: no such ticket
+        raise NotFound(f"no ticket {ticket_id}")
+    with db.connect() as conn:
+        site_id = conn.execute(select(sql.T.c.site_id).where(sql.T.c.id == ticket_id)).scalar()
+    if site_id is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    return int(site_id)
+
+
+def ticket_status(db: Database, public_token: str) -> dict[str, Any]:
+    """What the visitor's phone may know: number, status, place, wait, counter. No reason."""
+    cat = catalog.current(db)
+    row, current = _ticket_row(db, sql.T.c.public_token == public_token, cat)
+    lang = current.lang
+    counter = cat.counters.get(row["counter_id"]) if row["counter_id"] else None
+    service = cat.services.get(row["service_id"])
+    site = cat.site_by_id(row["site_id"])
+    return {
+        "number": current.number,
+        "status": current.status,
+        "lang": lang,
+        "site": i18n.label(site.name, lang) if site else "",
+        "service": i18n.label(service.labels, lang) if service else "",
+        "people_ahead": current.people_ahead,
+        "estimated_wait_s": current.estimated_wait_s,
+        "counter": i18n.label(counter.labels, lang) if counter else None,
+        "issued_at": current.issued_at,
+        "called_at": current.called_at,
+    }
+
+
+# --- a site ----------------------------------------------------------------------------------
+
+
+def queue_summary(
+    db: Database, site_id: int, lang: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """Waiting count and longest wait per service, and the ticket at each counter.
+
+    This is what the API's queue, the displays' waiting counts and the counters' `queue`
+    event are all made from.
+    """
+    now = now or utcnow()
+    cat = catalog.current(db)
+    with db.read() as s:
+        waiting = {
+            service_id: (count, oldest)
+            for service_id, count, oldest in s.execute(
+                select(Ticket.service_id, func.count(), func.min(Ticket.queued_at))
+                .where(Ticket.site_id == site_id, Ticket.status == Status.WAITING)
+                .group_by(Ticket.service_id)
+            )
+        }
+        at_counter = {
+            t.counter_id: t
+            for t in s.scalars(
+                select(Ticket).where(
+                    Ticket.site_id == site_id, Ticket.status.in_(sorted(AT_COUNTER))
+                )
+            )
+        }
+
+    def oldest_wait(oldest: datetime | None) -> int:
+        return 0 if oldest is None else max(0, int((now - oldest).total_seconds()))
+
+    def serving(counter_id: int) -> dict[str, Any] | None:
+        t = at_counter.get(counter_id)
+        if t is None:
+            return None
+        svc = cat.services.get(t.service_id)
+        return {
+            "number": t.code,
+            "service": svc.slug if svc else "",
+            "status": t.status,
+            "since": t.started_at or t.called_at,
+        }
+
+    return {
+        "services": [
+            {
+                "service": svc.slug,
+                "label": i18n.label(svc.labels, lang),
+                "waiting": waiting.get(svc.id, (0, None))[0],
+                "oldest_wait_s": oldest_wait(waiting.get(svc.id, (0, None))[1]),
+            }
+            for svc in cat.services_of(site_id)
+        ],
+        "counters": [
+            {"counter": c.slug, "label": i18n.label(c.labels, lang), "ticket": serving(c.id)}
+            for c in cat.counters_of(site_id)
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """One counter's state today: who holds it and since when."""
+
+    counter: str
+    state: CounterState
+    user: str | None
+    since: datetime | None
+
+
+def staffing(db: Database, site_id: int, now: datetime | None = None) -> list[Staffing]:
+    """Every active counter of the site with its state now, in the site's order.
+
+    The state is `rules.counter_state` of the counter's latest event of the local day up to
+    now, by time and then id: the order in which a call reads it and the staffing report
+    counts it.
+    """
+    now = now or utcnow()
+    cat = catalog.current(db)
+    site = cat.site_by_id(site_id)
+    if site is None:
+        raise NotFound(f"no site {site_id}")
+    since = rules.day_start_utc(rules.service_day(now, site.timezone), site.timezone)
+    with db.read() as s:
+        today = s.execute(  # a handful of rows a day; the last of each counter decides
+            select(CounterEvent.counter_id, CounterEvent.type, CounterEvent.at, User.username)
+            .outerjoin(User, User.id == CounterEvent.user_id)
+            .where(
+                CounterEvent.site_id == site_id,
+                CounterEvent.at >= since,
+                CounterEvent.at <= now,
+            )
+            .order_by(CounterEvent.at, CounterEvent.id)
+        ).all()
+    latest = {row.counter_id: row for row in today}
+    out = []
+    for counter in cat.counters_of(site_id):
+        row = latest.get(counter.id)
+        if row is None:
+            out.append(Staffing(counter.slug, CounterState.SIGNED_OUT, None, None))
+            continue
+        state = rules.counter_state(CounterEventType(row.type))
+        user = None if state is CounterState.SIGNED_OUT else row.username
+        out.append(Staffing(counter.slug, state, user, row.at))
+    return out

@@ -1,0 +1,308 @@
+"""Every change to the queue, as one short transaction each: issue a ticket, call the next
+visitor, act on a ticket, record a counter's shift, close yesterday's tickets.
+
+Each function asks the rules (`rules.py`) what is allowed, what changes and who is next,
+then writes the answer: the ticket's new columns and exactly one event per transition.
+A request that cannot be honoured raises a `Refused` error before anything is written,
+or inside the transaction, which then rolls back: a refused request changes nothing.
+Positions and wait estimates are read after the commit, outside the write lock.
+
+SQLite takes one writer at a time (`Database.writing`); on PostgreSQL the site's row is
+locked while the next ticket is chosen, so two counters never call the same one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from .. import catalog
+from ..catalog import Catalog, CounterInfo, SiteInfo
+from ..db import Database
+from ..errors import Conflict, Invalid, NotFound
+from ..models import Site, utcnow
+from . import rules, sql
+from .reads import Row, TicketView, view
+from .rules import Action, CounterEventType, Lifecycle, Priority, Status, Step
+from .writer import NewTicket, write_ticket
+
+
+def issue_ticket(
+    db: Database,
+    *,
+    site: str,
+    service: str,
+    reason: str,
+    lang: str,
+    priority: str = Priority.NONE,
+    device_id: int | None = None,
+    user_id: int | None = None,
+    now: datetime | None = None,
+) -> TicketView:
+    """Give a visitor the next number of a service and put them in its line."""
+    now = now or utcnow()
+    cat = catalog.current(db)
+    site_row = cat.require_site(site)
+    service_row = cat.require_service(site_row, service)
+    if reason not in service_row.reasons:
+        raise Invalid(f"service '{service}' does not cover reason '{reason}'", "unknown_reason")
+    try:
+        priority = Priority(priority)
+    except ValueError:
+        raise Invalid(f"unknown priority '{priority}'", "bad_priority") from None
+    new = NewTicket(
+        site_id=site_row.id,
+        service=service_row,
+        day=rules.service_day(now, site_row.timezone),
+        reason=reason,
+        lang=lang,
+        priority=priority,
+        device_id=device_id,
+        user_id=user_id,
+        now=now,
+    )
+    with db.connect() as conn:
+        with db.writing(conn):
+            row = write_ticket(conn, new)
+        return view(conn, row, cat)
+
+
+def call_next(
+    db: Database, *, site: str, counter: str, user_id: int | None, now: datetime | None = None
+) -> TicketView | None:
+    """Call the ticket the rules pick for this counter, or None when nobody waits for it.
+
+    The counter must be free. A counter that calls is at work: its shift is opened or
+    resumed in the same transaction (`rules.shift_for_call`).
+    """
+    now = now or utcnow()
+    cat = catalog.current(db)
+    site_row = cat.require_site(site)
+    counter_row = cat.require_counter(site_row, counter)
+    services = {sid: cat.services[sid] for sid in counter_row.weights}
+    policy = rules.Policy(
+        priority_max_in_row=site_row.priority_max_in_row,
+        max_wait={sid: timedelta(minutes=svc.max_wait_min) for sid, svc in services.items()},
+    )
+    today = rules.service_day(now, site_row.timezone)
+    with db.transaction() as conn:
+        if not db.is_sqlite:
+            conn.execute(sql.LOCK_SITE, {"site_id": site_row.id})
+        busy = conn.execute(sql.BUSY, {"counter_id": counter_row.id}).scalar()
+        if busy:
+            raise Conflict(
+                f"counter '{counter}' is still serving {busy}: finish, return or mark it first",
+                "counter_busy",
+            )
+        _open_for_the_call(conn, site_row, counter_row, user_id, now)
+        if not services:
+            return None
+        params: dict[str, Any] = {f"s{i}": sid for i, sid in enumerate(services)}
+        rows = conn.execute(sql.heads_statement(len(services)), {"day": today, **params})
+        waiting = [
+            rules.Waiting(tid, sid, prio != Priority.NONE, queued)
+            for tid, sid, prio, queued in rows
+        ]
+        streak = int(conn.execute(sql.STREAK, {"counter_id": counter_row.id}).scalar() or 0)
+        choice = rules.choose_next(waiting, counter_row.weights, now, streak, policy)
+        if choice is None:
+            return None
+        ticket = _load(conn, choice.ticket.id)
+        step = rules.apply(_lifecycle(ticket), Action.CALL, now, counter=counter_row.id)
+        ticket = _write(conn, ticket, step, now, user_id=user_id)
+        if choice.streak != streak:
+            conn.execute(sql.SET_STREAK, {"counter_id": counter_row.id, "streak": choice.streak})
+        return view(conn, ticket, cat, with_estimate=False)
+
+
+def _open_for_the_call(
+    conn: Connection, site: SiteInfo, counter: CounterInfo, user_id: int | None, now: datetime
+) -> None:
+    """Write the shift event a call implies, if any (its state as of the call's instant)."""
+    since = rules.day_start_utc(rules.service_day(now, site.timezone), site.timezone)
+    params = {"counter_id": counter.id, "since": since, "now": now}
+    last = conn.execute(sql.LAST_SHIFT_EVENT, params).scalar()
+    state = rules.counter_state(None if last is None else CounterEventType(last))
+    event = rules.shift_for_call(state)
+    if event is not None:
+        _insert_shift_event(conn, site.id, counter.id, event, user_id, now)
+
+
+def act(
+    db: Database,
+    ticket_id: int,
+    action: Action,
+    *,
+    user_id: int | None,
+    outcome: str | None = None,
+    referral: str | None = None,
+    service: str | None = None,
+    why: str | None = None,
+    now: datetime | None = None,
+) -> TicketView:
+    """Recall, start, finish, no-show, return, transfer or cancel one ticket."""
+    if action in (Action.CALL, Action.CLOSE_DAY):
+        raise Invalid(f"'{action.value}' is not a ticket action", "bad_action")
+    now = now or utcnow()
+    cat = catalog.current(db)
+    payload: dict[str, Any] = {}
+    if action is Action.FINISH:
+        groups = [g.code for g in cat.reason_groups()]
+        try:
+            payload = rules.finish_record(outcome, referral, groups)
+        except rules.OutcomeError as exc:
+            raise Invalid(str(exc), exc.code) from None
+    elif action is Action.CANCEL:
+        payload = {"why": why or "left"}
+    elif action is Action.TRANSFER and not service:
+        raise Invalid("transfer needs a service", "missing_service")
+    with db.connect() as conn:
+        with db.writing(conn):
+            ticket = _load(conn, ticket_id)
+            target = None
+            if action is Action.TRANSFER:
+                target, payload = _transfer_target(cat, ticket, service or "")
+            try:
+                step = rules.apply(_lifecycle(ticket), action, now, service=target)
+            except rules.TransitionError as exc:
+                raise Conflict(str(exc), "invalid_transition") from None
+            ticket = _write(conn, ticket, step, now, user_id=user_id, payload=payload)
+        return view(conn, ticket, cat)
+
+
+def _transfer_target(cat: Catalog, ticket: Row, slug: str) -> tuple[int, dict[str, Any]]:
+    """The service a ticket is transferred to, and what its event records."""
+    site = cat.site_by_id(ticket["site_id"])
+    if site is None:
+        raise NotFound("the ticket's site is no longer active")
+    target = cat.require_service(site, slug)
+    if target.id == ticket["service_id"]:
+        raise Conflict("the ticket is already in that service", "same_service")
+    old = cat.services.get(ticket["service_id"])
+    return target.id, {"from_service": old.slug if old else None, "to_service": target.slug}
+
+
+def record_shift(
+    db: Database,
+    *,
+    site: str,
+    counter: str,
+    event: CounterEventType,
+    user_id: int | None,
+    now: datetime | None = None,
+) -> None:
+    """Append one event of a counter's shift: opened, paused, resumed or closed."""
+    cat = catalog.current(db)
+    site_row = cat.require_site(site)
+    counter_row = cat.require_counter(site_row, counter)
+    with db.transaction() as conn:
+        _insert_shift_event(conn, site_row.id, counter_row.id, event, user_id, now or utcnow())
+
+
+def close_day(db: Database, now: datetime | None = None) -> int:
+    """Close every ticket still open from an earlier local day; returns how many.
+
+    Nothing is deleted: each gets a `closed_at_day_end` event and status 'closed'.
+    """
+    now = now or utcnow()
+    closed = 0
+    with db.transaction() as conn:
+        for site_id, timezone in conn.execute(select(Site.id, Site.timezone)).all():
+            today = rules.service_day(now, timezone)
+            stale = (
+                conn.execute(
+                    select(sql.T).where(
+                        sql.T.c.site_id == site_id,
+                        sql.T.c.status.in_(sorted(rules.OPEN_STATUSES)),
+                        sql.T.c.service_day < today,
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            for ticket in stale:
+                step = rules.apply(_lifecycle(dict(ticket)), Action.CLOSE_DAY, now)
+                _write(conn, dict(ticket), step, now, user_id=None)
+            closed += len(stale)
+    return closed
+
+
+# --- writing down what the rules decided ---------------------------------------------------
+
+
+def _load(conn: Connection, ticket_id: int) -> Row:
+    row = conn.execute(sql.TICKET_FOR_UPDATE, {"ticket_id": ticket_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    return dict(row)
+
+
+def _lifecycle(t: Row) -> Lifecycle:
+    return Lifecycle(
+        status=Status(t["status"]),
+        service=t["service_id"],
+        counter=t["counter_id"],
+        queued_at=t["queued_at"],
+        called_at=t["called_at"],
+        started_at=t["started_at"],
+        ended_at=t["ended_at"],
+    )
+
+
+def _write(
+    conn: Connection,
+    t: Row,
+    step: Step,
+    now: datetime,
+    *,
+    user_id: int | None,
+    payload: dict[str, Any] | None = None,
+) -> Row:
+    """Store the ticket as the step left it and append the step's one event."""
+    after = step.after
+    new: Row = {
+        "status": after.status.value,
+        "service_id": after.service,
+        "counter_id": after.counter,
+        "queued_at": after.queued_at,
+        "called_at": after.called_at,
+        "started_at": after.started_at,
+        "ended_at": after.ended_at,
+    }
+    conn.execute(update(sql.T).where(sql.T.c.id == t["id"]).values(**new))
+    conn.execute(
+        sql.INSERT_EVENT,
+        {
+            "ticket_id": t["id"],
+            "site_id": t["site_id"],
+            "service_id": after.service,
+            "type": step.event.value,
+            "at": now,
+            "counter_id": step.counter,
+            "user_id": user_id,
+            "payload": payload or {},
+        },
+    )
+    return {**t, **new}
+
+
+def _insert_shift_event(
+    conn: Connection,
+    site_id: int,
+    counter_id: int,
+    event: CounterEventType,
+    user_id: int | None,
+    at: datetime,
+) -> None:
+    conn.execute(
+        sql.INSERT_SHIFT_EVENT,
+        {
+            "site_id": site_id,
+            "counter_id": counter_id,
+            "user_id": user_id,
+            "type": event.value,
+            "at": at,
+        },
+    )
