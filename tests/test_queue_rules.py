@@ -22,6 +22,8 @@ from hypothesis.stateful import (
 )
 
 from server.queue.rules import (
+    AT_COUNTER,
+    EXTERNAL_AGENCIES,
     MIN_HISTORY,
     OPEN_STATUSES,
     STATE_AFTER,
@@ -31,14 +33,19 @@ from server.queue.rules import (
     CounterEventType,
     CounterState,
     EventType,
+    Lifecycle,
+    Outcome,
+    OutcomeError,
     Policy,
     Status,
     TransitionError,
     Waiting,
     allowed_actions,
+    apply,
     choose_next,
     counter_state,
     estimated_wait_seconds,
+    finish_record,
     format_number,
     heads,
     people_ahead,
@@ -149,6 +156,92 @@ def test_random_walks_only_take_allowed_steps(actions: list[Action]) -> None:
             assert action in allowed_actions(before)
 
 
+# --- 1b. What an action changes -----------------------------------------------------------
+
+_lifecycles = st.builds(
+    Lifecycle,
+    status=st.sampled_from(list(Status)),
+    service=st.sampled_from(SERVICES),
+    counter=st.sampled_from([None, 1, 2]),
+    queued_at=st.just(T0),
+    called_at=st.sampled_from([None, T0 + timedelta(minutes=1)]),
+    started_at=st.sampled_from([None, T0 + timedelta(minutes=2)]),
+    ended_at=st.none(),
+)
+
+
+@given(
+    ticket=_lifecycles, action=st.sampled_from(list(Action)), new_service=st.sampled_from(SERVICES)
+)
+def test_apply_follows_the_table_and_says_what_changes(
+    ticket: Lifecycle, action: Action, new_service: str
+) -> None:
+    """apply moves a ticket exactly as the transition table says, and changes only what the
+    action means: a call ties it to the counter, a return sends it to the back of its line,
+    a transfer keeps its place in time in another service, an end records when."""
+    now = T0 + timedelta(hours=1)
+    counter = 3 if action is Action.CALL else None
+    service = new_service if action is Action.TRANSFER else None
+    if (ticket.status, action) not in TRANSITIONS:
+        with pytest.raises(TransitionError):
+            apply(ticket, action, now, counter=counter, service=service)
+        return
+    if action is Action.TRANSFER and new_service == ticket.service:
+        with pytest.raises(ValueError):
+            apply(ticket, action, now, service=service)
+        return
+    step = apply(ticket, action, now, counter=counter, service=service)
+    after = step.after
+    assert (after.status, step.event) == TRANSITIONS[(ticket.status, action)]
+    assert step.before == ticket
+    if action is Action.CALL:
+        assert (after.counter, after.called_at, after.started_at) == (3, now, None)
+    if action is Action.START:
+        assert after.started_at == now and after.counter == ticket.counter
+    if action in (Action.RETURN, Action.TRANSFER):
+        assert after.counter is None and after.called_at is after.started_at is None
+        assert after.queued_at == (now if action is Action.RETURN else ticket.queued_at)
+        assert after.service == (new_service if action is Action.TRANSFER else ticket.service)
+    else:
+        assert after.service == ticket.service and after.queued_at == ticket.queued_at
+    assert (after.ended_at == now) == (after.status not in OPEN_STATUSES)
+    # the event is logged at the counter that called, or else the one that held the ticket
+    assert step.counter == (3 if action is Action.CALL else ticket.counter)
+
+
+@given(
+    outcome=st.sampled_from([None, "maybe", *(o.value for o in Outcome)]),
+    referral=st.sampled_from([None, "", "housing", "benefits.min_income", *EXTERNAL_AGENCIES]),
+)
+def test_a_finish_records_a_referral_only_where_it_belongs(
+    outcome: str | None, referral: str | None
+) -> None:
+    """An external referral names an agency, an internal one a reason group of the centre;
+    no other outcome carries one. Anything else is refused, with a code saying why."""
+    groups = ["housing", "benefits", "protection"]
+    try:
+        record = finish_record(outcome, referral, groups)
+    except OutcomeError as exc:
+        assert exc.code in {"missing_outcome", "bad_outcome", "bad_referral"}
+        allowed = (
+            outcome == Outcome.REFERRED_EXTERNAL
+            and referral in EXTERNAL_AGENCIES
+            or outcome == Outcome.REFERRED_INTERNAL
+            and referral in groups
+            or outcome in {o.value for o in Outcome} - {"referred_external", "referred_internal"}
+            and referral is None
+        )
+        assert not allowed
+        return
+    assert record["outcome"] == outcome
+    if outcome == Outcome.REFERRED_EXTERNAL:
+        assert record["referral"] in EXTERNAL_AGENCIES
+    elif outcome == Outcome.REFERRED_INTERNAL:
+        assert record["referral"] in groups
+    else:
+        assert "referral" not in record
+
+
 # --- 2. A ticket is called at most once at a time ----------------------------------------
 
 # service -> weight; 0 means "not served here", which the engine must treat like absent
@@ -160,20 +253,18 @@ weights_st = st.dictionaries(
 class CallingMachine(RuleBasedStateMachine):
     """Several counters call, finish, return, transfer and no-show tickets as time passes.
 
-    The model mirrors the store: a return goes to the back of the line (queued_at = now),
-    a transfer keeps its place in time, each counter keeps its priority streak.
+    Every ticket moves by rules.apply, the same function the transactions write down, so
+    what a return or a transfer does to a ticket's place in line is the rules' own (a
+    return goes to the back, a transfer keeps its place in time); each counter keeps its
+    priority streak as the transactions store it.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.now = T0
         self.next_id = 1
-        self.status: dict[int, Status] = {}
-        self.waiting: dict[int, Waiting] = {}
-        self.held_by: dict[int, int] = {}  # ticket id -> counter index
-        self.holding: dict[int, Waiting] = {}  # ticket id -> its data while held
-        self.last_seen: dict[int, Waiting] = {}  # ticket id -> its data when it left
-        self.left: set[int] = set()  # done, no-show, cancelled
+        self.tickets: dict[int, Lifecycle] = {}  # counters are their index in self.weights
+        self.priority: dict[int, bool] = {}
         self.weights: list[dict[str, int]] = []
         self.streak: list[int] = []
         self.policy = Policy()
@@ -211,18 +302,42 @@ class CallingMachine(RuleBasedStateMachine):
             default_max_wait=timedelta(minutes=default_wait),
         )
 
-    # helpers
+    # what the queue looks like, read from the tickets alone
+
+    def waiting(self) -> dict[int, Waiting]:
+        return {
+            tid: Waiting(tid, t.service, self.priority[tid], t.queued_at)
+            for tid, t in self.tickets.items()
+            if t.status is Status.WAITING
+        }
+
+    def held_by(self) -> dict[int, int]:
+        """ticket id -> the counter it is at"""
+        return {tid: t.counter for tid, t in self.tickets.items() if t.status in AT_COUNTER}  # type: ignore[misc]
 
     def free_counters(self) -> list[int]:
-        busy = set(self.held_by.values())
+        busy = set(self.held_by().values())
         return [c for c in range(len(self.weights)) if c not in busy]
 
     def busy_counters(self) -> list[int]:
-        return sorted(set(self.held_by.values()))
+        return sorted(set(self.held_by().values()))
 
     def held_ticket(self, counter: int) -> int:
-        (tid,) = [t for t, c in self.held_by.items() if c == counter]
+        (tid,) = [t for t, c in self.held_by().items() if c == counter]
         return tid
+
+    def move(self, tid: int, action: Action, **where: object) -> bool:
+        """Apply an action as the transactions do; False where the rules refuse it."""
+        try:
+            step = apply(self.tickets[tid], action, self.now, **where)  # type: ignore[arg-type]
+        except TransitionError:
+            assert (self.tickets[tid].status, action) not in TRANSITIONS
+            return False
+        except ValueError:  # a transfer to the service it is already in
+            assert action is Action.TRANSFER and where.get("service") == self.tickets[tid].service
+            return False
+        self.tickets[tid] = step.after
+        return True
 
     # rules
 
@@ -230,8 +345,8 @@ class CallingMachine(RuleBasedStateMachine):
     def arrive(self, service: str, priority: bool, gap: int) -> None:
         self.now += timedelta(seconds=gap)
         tid, self.next_id = self.next_id, self.next_id + 1
-        self.waiting[tid] = Waiting(tid, service, priority, self.now)
-        self.status[tid] = Status.WAITING
+        self.tickets[tid] = Lifecycle(Status.WAITING, service, None, self.now)
+        self.priority[tid] = priority
 
     @rule(gap=st.integers(1, 3600))
     def time_passes(self, gap: int) -> None:
@@ -247,7 +362,8 @@ class CallingMachine(RuleBasedStateMachine):
 
     def counter_calls(self, c: int) -> None:
         weights = self.weights[c]
-        pool = list(self.waiting.values())
+        waiting = self.waiting()
+        pool = list(waiting.values())
         choice = choose_next(pool, weights, self.now, self.streak[c], self.policy)
         eligible = [w for w in pool if weights.get(w.service, 0) > 0]
         if choice is None:
@@ -255,8 +371,7 @@ class CallingMachine(RuleBasedStateMachine):
             return
         chosen = choice.ticket
         # only a ticket that is waiting right now, with its current data, served here
-        assert self.waiting.get(chosen.id) == chosen
-        assert chosen.id not in self.held_by
+        assert waiting.get(chosen.id) == chosen
         assert weights.get(chosen.service, 0) > 0
         # the overdue rule: the oldest overdue ticket goes first
         overdue = [
@@ -269,11 +384,8 @@ class CallingMachine(RuleBasedStateMachine):
         # first come, first served inside the chosen ticket's service and class
         same = [w for w in pool if (w.service, w.priority) == (chosen.service, chosen.priority)]
         assert chosen == min(same, key=fcfs)
-        status, event = transition(self.status[chosen.id], Action.CALL)
-        assert event is EventType.CALLED
-        self.status[chosen.id] = status
-        self.holding[chosen.id] = self.waiting.pop(chosen.id)
-        self.held_by[chosen.id] = c
+        assert self.move(chosen.id, Action.CALL, counter=c)
+        assert self.held_by()[chosen.id] == c
         self.streak[c] = choice.streak
 
     @rule()
@@ -298,26 +410,13 @@ class CallingMachine(RuleBasedStateMachine):
         busy = self.busy_counters()
         if not busy:
             return
-        c = busy[pick % len(busy)]
-        tid = self.held_ticket(c)
-        try:
-            status, _event = transition(self.status[tid], action)
-        except TransitionError:
-            assert (self.status[tid], action) not in TRANSITIONS
-            return
-        self.status[tid] = status
-        if status in (Status.CALLED, Status.SERVING):
-            return
-        del self.held_by[tid]
-        old = self.holding.pop(tid)
-        if status is Status.WAITING:
-            if action is Action.RETURN:
-                self.waiting[tid] = Waiting(tid, old.service, old.priority, self.now)
-            else:
-                self.waiting[tid] = Waiting(tid, new_service, old.priority, old.queued_at)
-        else:
-            self.left.add(tid)
-            self.last_seen[tid] = old
+        tid = self.held_ticket(busy[pick % len(busy)])
+        where = {"service": new_service} if action is Action.TRANSFER else {}
+        before = self.tickets[tid]
+        if self.move(tid, action, **where) and action is Action.RETURN:
+            assert self.tickets[tid].queued_at == self.now  # to the back of the line
+        if action is Action.TRANSFER and self.tickets[tid] is not before:
+            assert self.tickets[tid].queued_at == before.queued_at  # its place in time
 
     @rule(pick=st.integers(0, 11))
     def counter_finishes_and_calls_next(self, pick: int) -> None:
@@ -325,53 +424,42 @@ class CallingMachine(RuleBasedStateMachine):
         busy = self.busy_counters()
         if busy:
             c = busy[pick % len(busy)]
-            self.counter_acts(pick, Action.FINISH, SERVICES[0])
+            self.move(self.held_ticket(c), Action.FINISH)
             self.counter_calls(c)
 
     @rule(pick=st.integers(0, 100))
     def no_show_comes_back(self, pick: int) -> None:
-        gone = sorted(t for t, s in self.status.items() if s is Status.NO_SHOW)
-        if not gone:
-            return
-        tid = gone[pick % len(gone)]
-        self.status[tid], _ = transition(Status.NO_SHOW, Action.RETURN)
-        self.left.remove(tid)
-        # the returned ticket keeps its identity; the store puts it at the back of the line
-        old = self.last_seen.pop(tid)
-        self.waiting[tid] = Waiting(tid, old.service, old.priority, self.now)
+        gone = sorted(t for t, x in self.tickets.items() if x.status is Status.NO_SHOW)
+        if gone:
+            assert self.move(gone[pick % len(gone)], Action.RETURN)
 
     @rule(pick=st.integers(0, 100))
     def visitor_cancels(self, pick: int) -> None:
-        if not self.waiting:
-            return
-        tid = sorted(self.waiting)[pick % len(self.waiting)]
-        self.status[tid], _ = transition(Status.WAITING, Action.CANCEL)
-        self.last_seen[tid] = self.waiting.pop(tid)
-        self.left.add(tid)
+        waiting = sorted(self.waiting())
+        if waiting:
+            assert self.move(waiting[pick % len(waiting)], Action.CANCEL)
 
     # invariants
 
     @invariant()
     def nobody_is_held_twice(self) -> None:
-        per_counter = Counter(self.held_by.values())
+        per_counter = Counter(self.held_by().values())
         assert all(n <= 1 for n in per_counter.values())
-        assert set(self.held_by) == set(self.holding)
 
     @invariant()
-    def waiting_held_and_left_partition_all_tickets(self) -> None:
-        waiting, held, left = set(self.waiting), set(self.held_by), self.left
-        assert not (waiting & held) and not (waiting & left) and not (held & left)
-        assert waiting | held | left == set(range(1, self.next_id))
-
-    @invariant()
-    def statuses_agree_with_the_queue(self) -> None:
-        for tid, status in self.status.items():
-            if tid in self.waiting:
-                assert status is Status.WAITING
-            elif tid in self.held_by:
-                assert status in (Status.CALLED, Status.SERVING)
+    def every_ticket_is_waiting_held_or_gone(self) -> None:
+        """What apply leaves agrees with the status: a waiting ticket is at no counter and
+        was not called, a held one is at a counter since its call, a gone one has ended."""
+        assert set(self.tickets) == set(range(1, self.next_id))
+        for t in self.tickets.values():
+            if t.status is Status.WAITING:
+                assert t.counter is None and t.called_at is None and t.ended_at is None
+            elif t.status in AT_COUNTER:
+                assert t.counter is not None and t.called_at is not None
+                assert t.ended_at is None
             else:
-                assert status in (Status.DONE, Status.NO_SHOW, Status.CANCELLED)
+                assert t.status in (Status.DONE, Status.NO_SHOW, Status.CANCELLED)
+                assert t.ended_at is not None
 
 
 CallingMachine.TestCase.settings = settings(
