@@ -41,7 +41,7 @@ def extract_data_t(
 SOURCES: list[tuple[Path, list[tuple[str, Any]], dict[str, Any]]] = [
     (ROOT / "kiosk" / "static", [("*.js", "javascript")], {"t": None}),
     (ROOT / "kiosk" / "templates", [("**.html", extract_data_t)], {"_": None}),
-    (ROOT / "server" / "status_page" / "templates", [("**.html", "jinja2")], {"_": None}),
+    (ROOT / "status" / "templates", [("**.html", "jinja2")], {"_": None}),
 ]
 
 

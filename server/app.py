@@ -15,15 +15,17 @@ from counter.blueprint import bp as counter_bp
 from counter.blueprint import supervisor_bp
 from display.blueprint import bp as display_bp
 from kiosk.blueprint import bp as kiosk_bp
+from reports.blueprint import bp as reports_bp
+from staff.blueprint import VIEWS as STAFF_VIEWS
+from staff.blueprint import bp as staff_bp
+from status.blueprint import bp as status_bp
 
-from .analytics.blueprint import bp as reports_bp
 from .api import bp as api_bp
 from .api.errors import register as register_api_errors
 from .db import Database
 from .frontdesk import FrontDesk
 from .realtime import init_app as init_realtime
 from .speech import EspeakEngine, Speech
-from .status_page import bp as status_bp
 from .web import init_app as init_web
 
 API_PREFIX = "/api/v1"
@@ -63,6 +65,7 @@ def create_app(database: Database | str | None = None, **config: Any) -> Flask:
         PUBLIC_URL=os.environ.get("SEIRA_PUBLIC_URL"),
         MESSAGE_QUEUE=os.environ.get("SEIRA_MESSAGE_QUEUE"),
     )
+    app.config.update(STAFF_VIEWS)
     app.config.update(config)
     db = database if isinstance(database, Database) else Database(database)
     app.extensions["seira.db"] = db
@@ -72,6 +75,7 @@ def create_app(database: Database | str | None = None, **config: Any) -> Flask:
     app.register_blueprint(display_bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(status_bp)
+    app.register_blueprint(staff_bp)
     app.register_blueprint(counter_bp)
     app.register_blueprint(supervisor_bp)
     app.register_blueprint(reports_bp)

@@ -42,7 +42,7 @@ STAFF = ("el",)  # staff pages are Greek, with English as the source text
 DOMAINS = {
     d.name: d
     for d in [
-        Domain("messages", ("server/web", "counter"), STAFF),
+        Domain("messages", ("server/web", "staff", "counter"), STAFF),
         Domain("display", ("display", "server/announce.py"), ("el",)),
     ]
 }

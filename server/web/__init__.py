@@ -1,5 +1,7 @@
-"""What every page shares: staff sign-in by session cookie, CSRF checks, translations in
-templates, the base layout and its stylesheet. Features register their own blueprints."""
+"""What every page shares: the staff session cookie, CSRF checks, translations in
+templates, the base layout and its stylesheet, the fonts, speech, and the scripts every
+page uses (`static/seira/`). Features register their own blueprints; the staff shell
+(`staff/`) holds sign-in and the home page, which `SIGN_IN_VIEW` and `HOME_VIEW` name."""
 
 from .blueprint import bp, init_app
 from .session import current_staff, staff_required

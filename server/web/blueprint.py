@@ -1,8 +1,8 @@
-"""URLs shared by all pages: sign-in, sign-out, speech, and the staff home page."""
+"""URLs every page shares: speech, fonts and the common static files."""
 
 from flask import Blueprint, Flask
 
-from . import csrf, i18n_pages, speech_view, views
+from . import csrf, fonts_view, i18n_pages, speech_view
 from .session import SessionInterface
 
 bp = Blueprint(
@@ -14,11 +14,8 @@ bp = Blueprint(
 )
 
 _RULES = [
-    ("/", views.home, ["GET"]),
-    ("/signin", views.sign_in, ["GET", "POST"]),
-    ("/signout", views.sign_out, ["POST"]),
     ("/speech", speech_view.speech, ["GET"]),
-    ("/fonts/<path:filename>", views.font, ["GET"]),
+    ("/fonts/<path:filename>", fonts_view.font, ["GET"]),
 ]
 
 for rule, view, methods in _RULES:

@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, g, redirect, request, session, url_for
+from flask import Flask, Request, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
@@ -60,7 +60,8 @@ def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_staff() is None:
-            return redirect(url_for("web.sign_in", next=request.full_path.rstrip("?")))
+            sign_in = current_app.config["SIGN_IN_VIEW"]
+            return redirect(url_for(sign_in, next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
     return wrapper
@@ -75,8 +76,8 @@ def sites_where(capability: Can) -> list[int]:
 def safe_next(target: str | None) -> str:
     """Only same-site paths are followed after sign-in: no open redirect."""
     if not target:
-        return url_for("web.home")
+        return url_for(current_app.config["HOME_VIEW"])
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("web.home")
+        return url_for(current_app.config["HOME_VIEW"])
     return target

@@ -9,14 +9,14 @@ from typing import Any
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from .. import catalog, i18n
-from ..auth import Can
-from ..extensions import db
-from ..web import i18n_pages, staff_required
-from ..web.session import sites_where
-from . import charts, export, params, privacy
-from .periods import PeriodError, parse_month
-from .reports import WEEKDAYS, Report, ReportError, Table, compute
+from server import catalog, i18n
+from server.analytics import charts, export, params, privacy
+from server.analytics.periods import PeriodError, parse_month
+from server.analytics.reports import WEEKDAYS, Report, ReportError, Table, compute
+from server.auth import Can
+from server.extensions import db
+from server.web import i18n_pages, staff_required
+from server.web.session import sites_where
 
 TABS = ("reasons", "services", "languages", "heatmap", "waits", "outcomes")
 COLLAPSE_ROWS = 40  # longer tables start folded, under their chart

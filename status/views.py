@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import g, render_template, request
 
-from .. import i18n
-from ..errors import NotFound
-from ..extensions import desk
+from server import i18n
+from server.errors import NotFound
+from server.extensions import desk
 
 POLL_DEFAULT_S = 15
 POLL_RANGE_S = (2, 60)
@@ -35,8 +35,8 @@ def page(token: str) -> str | tuple[str, int]:
         status = desk().ticket_status(token)
     except NotFound:
         g.lang = _browser_language()
-        return render_template("status_page/not_found.html"), 404
+        return render_template("status/not_found.html"), 404
     g.lang = status["lang"] if status["lang"] in i18n.LANGUAGES else i18n.DEFAULT
     shown: dict[str, Any] = {key: status[key] for key in SHOWN}
     config = {"token": token, "poll_s": _poll_seconds(), "status": shown}
-    return render_template("status_page/status.html", config=config, status=shown)
+    return render_template("status/status.html", config=config, status=shown)

@@ -1,5 +1,1 @@
 """The visitor's status page, `/s/<public token>`: the QR code on every ticket leads here."""
-
-from .blueprint import bp
-
-__all__ = ["bp"]

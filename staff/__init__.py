@@ -1,0 +1,1 @@
+"""The staff shell: sign-in, sign-out and the home page that leads to each centre's pages."""
