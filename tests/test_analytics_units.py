@@ -21,7 +21,6 @@ from server.analytics.periods import (
     parse_day,
     parse_month,
 )
-from server.analytics.reports import staffed_seconds
 from server.analytics.sql import (
     distribution,
     local_day,
@@ -30,6 +29,7 @@ from server.analytics.sql import (
     summaries,
     summarise,
 )
+from server.analytics.staffing import staffed_seconds
 from server.db import Database
 from server.models import Event, Ticket, TicketNumber, UTCDateTime
 

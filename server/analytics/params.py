@@ -14,7 +14,7 @@ from ..i18n import TIMEZONE
 from ..models import utcnow
 from ..queue.rules import service_day
 from .periods import PeriodError, check_range, parse_day, parse_month
-from .reports import KINDS, ReportError
+from .schema import KINDS, ReportError
 
 FORMATS = ("json", "csv", "xlsx")
 DEFAULT_DAYS = 28  # four whole weeks: every weekday counts the same

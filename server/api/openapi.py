@@ -16,7 +16,7 @@ import fastjsonschema
 from jsonschema import Draft202012Validator
 
 from ..analytics.params import FORMATS
-from ..analytics.reports import KINDS, SPECS
+from ..analytics.schema import KINDS, SPECS
 from ..queue.rules import EXTERNAL_AGENCIES, Outcome, Priority, Status
 
 _REF = "#/components/schemas/"
