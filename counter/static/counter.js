@@ -1,285 +1,260 @@
 // The counter workstation: the ticket at this counter, the waiting lists of the services it
 // serves, and the actions on them (buttons and one-key shortcuts). The lists follow the
 // site's `queue` events on Socket.IO (/counter) and are refetched from the server, which
-// holds the truth; a 15-second refresh keeps waiting times current.
-"use strict";
+// holds the truth; a 15-second refresh keeps waiting times current. A refusal is shown in
+// the staff member's language, from its code.
 
-(function () {
-  const root = document.getElementById("workstation");
-  const base = root.dataset.base;
-  const words = JSON.parse(document.getElementById("words").textContent);
-  const t = JSON.parse(document.getElementById("phrases").textContent);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const $ = (id) => document.getElementById(id);
-  // times in the centre's zone (Europe/Athens), whatever the PC's own clock zone
-  const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "el", {
-    timeZone: root.dataset.timezone || "Europe/Athens",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
+import { debounce, live, request, tell, timeFormat } from "/static/web/seira.js";
+
+const root = document.getElementById("workstation");
+const base = root.dataset.base;
+const words = JSON.parse(document.getElementById("words").textContent);
+const t = JSON.parse(document.getElementById("phrases").textContent);
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const $ = (id) => document.getElementById(id);
+const clockFormat = timeFormat(document.documentElement.lang, root.dataset.timezone, { seconds: true });
+const clock = (when) => clockFormat.format(new Date(when));
+let screen = null;
+let busy = false;
+
+// --- talking to the server -----------------------------------------------------------------
+function say(text, isError) {
+  tell($("message"), text, { error: isError });
+}
+
+function explain(error) {
+  if (error.code === "offline") return t.offline;
+  return t.errors[error.code] || `${t.failed} ${error.message || error.code}`;
+}
+
+async function post(path, body) {
+  const { status, data, error } = await request(base + path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: JSON.stringify(body || {}),
   });
-  const clock = (when) => timeFormat.format(new Date(when));
-  let screen = null;
-  let busy = false;
-
-  // --- talking to the server -----------------------------------------------------------------
-  async function post(path, body) {
-    return request(base + path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(body || {}),
-    });
+  if (error) {
+    say(explain(error), true);
+    if (["not_found", "invalid_transition"].includes(error.code)) refresh();
+    return null;
   }
+  return status === 204 ? { nobody: true } : data;
+}
 
-  async function request(url, options) {
-    let response;
-    try {
-      response = await fetch(url, { credentials: "same-origin", ...options, headers: { Accept: "application/json", ...(options && options.headers) } });
-    } catch (err) {
-      say(t.offline, true);
-      return null;
-    }
-    if (response.status === 401) {
-      location.reload(); // the session ended: the page sends to sign-in
-      return null;
-    }
-    if (response.status === 204) return { nobody: true }; // call-next: nobody is waiting
-    const data = await response.json().catch(() => null);
-    if (!response.ok) {
-      const message = data && data.error ? data.error.message : response.statusText;
-      say(`${t.failed} ${message}`, true);
-      return null;
-    }
-    return data;
+async function refresh() {
+  const { data, error } = await request(base + "/state");
+  if (data) {
+    if ($("message").textContent === t.offline) say(""); // reached again: the notice goes
+    show(data);
+  } else if (error) say(explain(error), true);
+}
+
+const refreshSoon = debounce(refresh, 100);
+
+// --- drawing -------------------------------------------------------------------------------
+function minutes(seconds) {
+  return `${Math.floor(seconds / 60)} ${t.minutes}`;
+}
+
+function language(code) {
+  const lang = words.languages[code];
+  return lang ? `${lang.name} · ${lang.native}` : code;
+}
+
+function reasonText(reason) {
+  if (!reason) return "—";
+  const text = reason.group && reason.group !== reason.label ? `${reason.group} › ${reason.label}` : reason.label;
+  return reason.sensitive ? `🔒 ${t.confidential}: ${text}` : text;
+}
+
+function show(data) {
+  screen = data;
+  const current = data.current;
+  $("current").hidden = !current;
+  $("current-empty").hidden = !!current;
+  const state = $("counter-state");
+  state.textContent = words.states[data.state] || data.state;
+  state.className = "badge " + (data.state === "available" ? "ok" : data.state === "paused" ? "warn" : "");
+  if (current) {
+    $("current-number").textContent = current.number;
+    $("current-lang").textContent = language(current.lang);
+    $("current-service").textContent = words.services[current.service] || current.service;
+    $("current-priority").textContent = words.priorities[current.priority] || current.priority;
+    $("current-reason").textContent = reasonText(current.reason);
+    $("current-status").textContent = words.statuses[current.status] || current.status;
+    $("current-waited").textContent = minutes(current.waited_s);
   }
-
-  async function refresh() {
-    const data = await request(base + "/state");
-    if (data) show(data);
-  }
-
-  let refreshTimer = null;
-  function refreshSoon() {
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(refresh, 100);
-  }
-
-  function say(text, isError) {
-    const el = $("message");
-    el.textContent = text || "";
-    el.classList.toggle("error", !!isError);
-  }
-
-  // --- drawing -------------------------------------------------------------------------------
-  function minutes(seconds) {
-    return `${Math.floor(seconds / 60)} ${t.minutes}`;
-  }
-
-  function language(code) {
-    const lang = words.languages[code];
-    return lang ? `${lang.name} · ${lang.native}` : code;
-  }
-
-  function reasonText(reason) {
-    if (!reason) return "—";
-    const text = reason.group && reason.group !== reason.label ? `${reason.group} › ${reason.label}` : reason.label;
-    return reason.sensitive ? `🔒 ${t.confidential}: ${text}` : text;
-  }
-
-  function show(data) {
-    screen = data;
-    const current = data.current;
-    $("current").hidden = !current;
-    $("current-empty").hidden = !!current;
-    const state = $("counter-state");
-    state.textContent = words.states[data.state] || data.state;
-    state.className = "badge " + (data.state === "available" ? "ok" : data.state === "paused" ? "warn" : "");
-    if (current) {
-      $("current-number").textContent = current.number;
-      $("current-lang").textContent = language(current.lang);
-      $("current-service").textContent = words.services[current.service] || current.service;
-      $("current-priority").textContent = words.priorities[current.priority] || current.priority;
-      $("current-reason").textContent = reasonText(current.reason);
-      $("current-status").textContent = words.statuses[current.status] || current.status;
-      $("current-waited").textContent = minutes(current.waited_s);
-    }
-    const allowed = new Set(current ? current.actions : []);
-    for (const button of root.querySelectorAll("[data-do]")) {
-      const action = button.dataset.do;
-      let enabled;
-      if (action === "call-next") enabled = !current && data.state !== "paused";
-      else if (action === "pause") enabled = data.state !== "paused";
-      else if (action === "resume") enabled = data.state !== "available";
-      else enabled = allowed.has(action);
-      button.disabled = !enabled;
-      button.hidden = (action === "pause" && data.state === "paused") || (action === "resume" && data.state === "available");
-    }
-    drawLists(data.services);
-    drawFailures(data.print_failures || []);
-  }
-
-  function drawFailures(failures) {
-    const box = $("print-failures");
-    box.hidden = failures.length === 0;
-    box.querySelector("ul").replaceChildren(
-      ...failures.map((failure) => {
-        const item = document.createElement("li");
-        item.dataset.number = failure.number;
-        const text = document.createElement("span");
-        text.textContent = `${failure.number} · ${clock(failure.at)} · ${failure.error}`;
-        const button = document.createElement("button");
-        button.type = "button";
-        button.textContent = t.reprint;
-        button.dataset.reprint = String(failure.id);
-        button.addEventListener("click", async () => {
-          button.disabled = true;
-          const data = await post(`/tickets/${failure.id}/reprint`);
-          if (data) {
-            say(`${t.reprinting} ${failure.number}`);
-            show(data);
-          } else button.disabled = false;
-        });
-        item.append(text, " ", button);
-        return item;
-      })
-    );
-  }
-
-  function cell(text, className) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    if (className) td.className = className;
-    return td;
-  }
-
-  function drawLists(services) {
-    const lists = $("lists");
-    lists.replaceChildren(
-      ...services.map((service) => {
-        const section = document.createElement("section");
-        section.className = "service-list";
-        section.dataset.service = service.service;
-        const heading = document.createElement("h3");
-        heading.textContent = `${service.label} (${service.tickets.length})`;
-        section.append(heading);
-        if (!service.tickets.length) {
-          const p = document.createElement("p");
-          p.className = "muted";
-          p.textContent = t.empty;
-          section.append(p);
-          return section;
-        }
-        const table = document.createElement("table");
-        const head = document.createElement("tr");
-        for (const h of [t.number, t.waited, t.language, t.priority, t.reason]) {
-          const th = document.createElement("th");
-          th.textContent = h;
-          head.append(th);
-        }
-        table.append(head);
-        for (const ticket of service.tickets) {
-          const row = document.createElement("tr");
-          row.dataset.number = ticket.number;
-          const over = ticket.waited_s > service.max_wait_s;
-          row.append(
-            cell(ticket.number, "num strong"),
-            cell(minutes(ticket.waited_s) + (over ? ` · ${t.over}` : ""), over ? "num over" : "num"),
-            cell(language(ticket.lang)),
-            cell(ticket.priority === "none" ? "" : words.priorities[ticket.priority] || ticket.priority),
-            cell(ticket.reason ? ticket.reason.label : "—")
-          );
-          table.append(row);
-        }
-        section.append(table);
-        return section;
-      })
-    );
-  }
-
-  // --- actions -------------------------------------------------------------------------------
-  async function run(action) {
-    if (busy) return;
-    const button = root.querySelector(`[data-do="${action}"]`);
-    if (button && button.disabled) return;
-    busy = true;
-    say("");
-    try {
-      let data = null;
-      const ticket = screen && screen.current;
-      if (action === "call-next") data = await post("/call-next");
-      else if (action === "pause" || action === "resume") data = await post("/" + action);
-      else if (action === "finish") {
-        const choice = await ask("finish");
-        if (choice) data = await post(`/tickets/${ticket.id}/finish`, choice);
-      } else if (action === "transfer") {
-        const choice = await ask("transfer");
-        if (choice) data = await post(`/tickets/${ticket.id}/transfer`, choice);
-      } else if (ticket) data = await post(`/tickets/${ticket.id}/${action}`);
-      if (data && data.nobody) {
-        say(t.nobody);
-        refresh();
-      } else if (data) {
-        show(data);
-        if (action === "call-next" && data.current) say(`${t.called}: ${data.current.number}`);
-      }
-    } finally {
-      busy = false;
-    }
-  }
-
-  function ask(kind) {
-    const dialog = $(`${kind}-dialog`);
-    const form = $(`${kind}-form`);
-    return new Promise((resolve) => {
-      dialog.onclose = () => {
-        if (dialog.returnValue !== "ok") return resolve(null);
-        const data = new FormData(form);
-        if (kind === "transfer") return resolve({ service: data.get("service") });
-        const outcome = data.get("outcome");
-        const referral = outcome === "referred_internal" ? data.get("internal") : outcome === "referred_external" ? data.get("external") : null;
-        resolve(referral ? { outcome, referral } : { outcome });
-      };
-      dialog.returnValue = "";
-      dialog.showModal();
-    });
-  }
-
-  const finishForm = $("finish-form");
-  finishForm.addEventListener("change", () => {
-    const outcome = new FormData(finishForm).get("outcome");
-    $("internal-choice").hidden = outcome !== "referred_internal";
-    $("external-choice").hidden = outcome !== "referred_external";
-  });
-
+  const allowed = new Set(current ? current.actions : []);
   for (const button of root.querySelectorAll("[data-do]")) {
-    button.addEventListener("click", () => run(button.dataset.do));
+    const action = button.dataset.do;
+    let enabled;
+    if (action === "call-next") enabled = !current && data.state !== "paused";
+    else if (action === "pause") enabled = data.state !== "paused";
+    else if (action === "resume") enabled = data.state !== "available";
+    else enabled = allowed.has(action);
+    button.disabled = !enabled;
+    button.hidden = (action === "pause" && data.state === "paused") || (action === "resume" && data.state === "available");
   }
-  document.addEventListener("keydown", (event) => {
-    if (event.ctrlKey || event.altKey || event.metaKey) return;
-    if (document.querySelector("dialog[open]")) return;
-    if (["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName)) return;
-    const key = event.key.toLowerCase();
-    const button = Array.from(root.querySelectorAll("[data-key]")).find((b) => b.dataset.key === key && !b.hidden && !b.disabled);
-    if (button) {
-      event.preventDefault();
-      run(button.dataset.do);
-    }
-  });
+  drawLists(data.services);
+  drawFailures(data.print_failures || []);
+}
 
-  // --- live updates --------------------------------------------------------------------------
-  const socket = io("/counter", { auth: { site: root.dataset.site } });
-  socket.on("connect", () => {
-    $("reconnecting").hidden = true;
-    refreshSoon();
+function drawFailures(failures) {
+  const box = $("print-failures");
+  box.hidden = failures.length === 0;
+  box.querySelector("ul").replaceChildren(
+    ...failures.map((failure) => {
+      const item = document.createElement("li");
+      item.dataset.number = failure.number;
+      const text = document.createElement("span");
+      text.textContent = `${failure.number} · ${clock(failure.at)} · ${failure.error}`;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = t.reprint;
+      button.dataset.reprint = String(failure.id);
+      button.addEventListener("click", async () => {
+        button.disabled = true;
+        const data = await post(`/tickets/${failure.id}/reprint`);
+        if (data) {
+          say(`${t.reprinting} ${failure.number}`);
+          show(data);
+        } else button.disabled = false;
+      });
+      item.append(text, " ", button);
+      return item;
+    })
+  );
+}
+
+function cell(text, className) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (className) td.className = className;
+  return td;
+}
+
+function drawLists(services) {
+  $("lists").replaceChildren(
+    ...services.map((service) => {
+      const section = document.createElement("section");
+      section.className = "service-list";
+      section.dataset.service = service.service;
+      const heading = document.createElement("h3");
+      heading.textContent = `${service.label} (${service.tickets.length})`;
+      section.append(heading);
+      if (!service.tickets.length) {
+        const p = document.createElement("p");
+        p.className = "muted";
+        p.textContent = t.empty;
+        section.append(p);
+        return section;
+      }
+      const table = document.createElement("table");
+      const head = document.createElement("tr");
+      for (const h of [t.number, t.waited, t.language, t.priority, t.reason]) {
+        const th = document.createElement("th");
+        th.textContent = h;
+        head.append(th);
+      }
+      table.append(head);
+      for (const ticket of service.tickets) {
+        const row = document.createElement("tr");
+        row.dataset.number = ticket.number;
+        const over = ticket.waited_s > service.max_wait_s;
+        row.append(
+          cell(ticket.number, "num strong"),
+          cell(minutes(ticket.waited_s) + (over ? ` · ${t.over}` : ""), over ? "num over" : "num"),
+          cell(language(ticket.lang)),
+          cell(ticket.priority === "none" ? "" : words.priorities[ticket.priority] || ticket.priority),
+          cell(ticket.reason ? ticket.reason.label : "—")
+        );
+        table.append(row);
+      }
+      section.append(table);
+      return section;
+    })
+  );
+}
+
+// --- actions -------------------------------------------------------------------------------
+async function run(action) {
+  if (busy) return;
+  const button = root.querySelector(`[data-do="${action}"]`);
+  if (button && button.disabled) return;
+  busy = true;
+  say("");
+  try {
+    let data = null;
+    const ticket = screen && screen.current;
+    if (action === "call-next") data = await post("/call-next");
+    else if (action === "pause" || action === "resume") data = await post("/" + action);
+    else if (action === "finish") {
+      const choice = await ask("finish");
+      if (choice) data = await post(`/tickets/${ticket.id}/finish`, choice);
+    } else if (action === "transfer") {
+      const choice = await ask("transfer");
+      if (choice) data = await post(`/tickets/${ticket.id}/transfer`, choice);
+    } else if (ticket) data = await post(`/tickets/${ticket.id}/${action}`);
+    if (data && data.nobody) {
+      say(t.nobody);
+      refresh();
+    } else if (data) {
+      show(data);
+      if (action === "call-next" && data.current) say(`${t.called}: ${data.current.number}`);
+    }
+  } finally {
+    busy = false;
+  }
+}
+
+function ask(kind) {
+  const dialog = $(`${kind}-dialog`);
+  const form = $(`${kind}-form`);
+  return new Promise((resolve) => {
+    dialog.onclose = () => {
+      if (dialog.returnValue !== "ok") return resolve(null);
+      const data = new FormData(form);
+      if (kind === "transfer") return resolve({ service: data.get("service") });
+      const outcome = data.get("outcome");
+      const referral = outcome === "referred_internal" ? data.get("internal") : outcome === "referred_external" ? data.get("external") : null;
+      resolve(referral ? { outcome, referral } : { outcome });
+    };
+    dialog.returnValue = "";
+    dialog.showModal();
   });
-  socket.on("disconnect", () => {
-    $("reconnecting").hidden = false;
-  });
-  socket.on("connect_error", () => {
-    $("reconnecting").hidden = false;
-  });
-  socket.on("queue", refreshSoon);
-  setInterval(refresh, 15000);
-  refresh();
-  root.dataset.ready = "1";
-})();
+}
+
+const finishForm = $("finish-form");
+finishForm.addEventListener("change", () => {
+  const outcome = new FormData(finishForm).get("outcome");
+  $("internal-choice").hidden = outcome !== "referred_internal";
+  $("external-choice").hidden = outcome !== "referred_external";
+});
+
+for (const button of root.querySelectorAll("[data-do]")) {
+  button.addEventListener("click", () => run(button.dataset.do));
+}
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.altKey || event.metaKey) return;
+  if (document.querySelector("dialog[open]")) return;
+  if (["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName)) return;
+  const key = event.key.toLowerCase();
+  const button = Array.from(root.querySelectorAll("[data-key]")).find((b) => b.dataset.key === key && !b.hidden && !b.disabled);
+  if (button) {
+    event.preventDefault();
+    run(button.dataset.do);
+  }
+});
+
+// --- live updates --------------------------------------------------------------------------
+live("/counter", {
+  auth: { site: root.dataset.site },
+  events: { queue: refreshSoon },
+  onState(state) {
+    $("reconnecting").hidden = state === "online";
+    if (state === "online") refreshSoon();
+  },
+});
+setInterval(refresh, 15000);
+refresh();
+root.dataset.ready = "1";

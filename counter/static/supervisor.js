@@ -1,98 +1,88 @@
 // The supervisor's live view: refetches the centre's state whenever its queue changes
-// (Socket.IO /counter) and every 10 seconds, so waiting times keep counting.
-"use strict";
+// (Socket.IO /counter) and every 10 seconds, so waiting times keep counting. "Reconnecting"
+// follows the live connection; a failed fetch says so until the next one succeeds.
 
-(function () {
-  const root = document.getElementById("supervisor");
-  const words = JSON.parse(document.getElementById("words").textContent);
-  const t = JSON.parse(document.getElementById("phrases").textContent);
-  const $ = (id) => document.getElementById(id);
-  // times in the centre's zone (Europe/Athens), whatever the PC's own clock zone
-  const timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "el", {
-    timeZone: root.dataset.timezone || "Europe/Athens",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  });
-  const clock = (when) => timeFormat.format(new Date(when));
-  const minutes = (s) => (s === null || s === undefined ? "" : `${Math.floor(s / 60)} ${t.minutes}`);
+import { debounce, live, request, tell, timeFormat } from "/static/web/seira.js";
 
-  function row(cells, className) {
-    const tr = document.createElement("tr");
-    if (className) tr.className = className;
-    for (const [text, cls] of cells) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      if (cls) td.className = cls;
-      tr.append(td);
-    }
-    return tr;
+const root = document.getElementById("supervisor");
+const words = JSON.parse(document.getElementById("words").textContent);
+const t = JSON.parse(document.getElementById("phrases").textContent);
+const $ = (id) => document.getElementById(id);
+const clockFormat = timeFormat(document.documentElement.lang, root.dataset.timezone, { seconds: true });
+const clock = (when) => clockFormat.format(new Date(when));
+const minutes = (s) => (s === null || s === undefined ? "" : `${Math.floor(s / 60)} ${t.minutes}`);
+
+function row(cells, className) {
+  const tr = document.createElement("tr");
+  if (className) tr.className = className;
+  for (const [text, cls] of cells) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (cls) td.className = cls;
+    tr.append(td);
   }
+  return tr;
+}
 
-  function show(data) {
-    const over = data.services.filter((s) => s.over);
-    $("services").tBodies[0].replaceChildren(
-      ...data.services.map((s) =>
-        row(
-          [
-            [words.services[s.service] || s.label],
-            [String(s.waiting), "num"],
-            [minutes(s.oldest_wait_s), "num"],
-            [minutes(s.max_wait_s), "num"],
-          ],
-          s.over ? "over" : ""
-        )
+function show(data) {
+  const over = data.services.filter((s) => s.over);
+  $("services").tBodies[0].replaceChildren(
+    ...data.services.map((s) =>
+      row(
+        [
+          [words.services[s.service] || s.label],
+          [String(s.waiting), "num"],
+          [minutes(s.oldest_wait_s), "num"],
+          [minutes(s.max_wait_s), "num"],
+        ],
+        s.over ? "over" : ""
       )
-    );
-    $("counters").tBodies[0].replaceChildren(
-      ...data.counters.map((c) =>
-        row([
-          [c.label],
-          [words.states[c.state] || c.state],
-          [c.user || ""],
-          [c.ticket ? `${c.ticket.number} · ${words.statuses[c.ticket.status] || c.ticket.status}` : ""],
-          [minutes(c.ticket_for_s), "num"],
-        ])
-      )
-    );
-    const alert = $("alert");
-    alert.hidden = over.length === 0;
-    alert.textContent = over.length ? `${t.over} ${over.map((s) => words.services[s.service] || s.label).join(", ")}` : "";
-    const failures = data.print_failures || [];
-    $("print-failures").hidden = failures.length === 0;
-    $("print-failures").querySelector("ul").replaceChildren(
-      ...failures.map((f) => {
-        const li = document.createElement("li");
-        li.textContent = `${f.number} · ${clock(f.at)} · ${f.error}`;
-        return li;
-      })
-    );
-    $("updated").textContent = clock(new Date());
-  }
+    )
+  );
+  $("counters").tBodies[0].replaceChildren(
+    ...data.counters.map((c) =>
+      row([
+        [c.label],
+        [words.states[c.state] || c.state],
+        [c.user || ""],
+        [c.ticket ? `${c.ticket.number} · ${words.statuses[c.ticket.status] || c.ticket.status}` : ""],
+        [minutes(c.ticket_for_s), "num"],
+      ])
+    )
+  );
+  const alert = $("alert");
+  alert.hidden = over.length === 0;
+  alert.textContent = over.length ? `${t.over} ${over.map((s) => words.services[s.service] || s.label).join(", ")}` : "";
+  const failures = data.print_failures || [];
+  $("print-failures").hidden = failures.length === 0;
+  $("print-failures").querySelector("ul").replaceChildren(
+    ...failures.map((f) => {
+      const li = document.createElement("li");
+      li.textContent = `${f.number} · ${clock(f.at)} · ${f.error}`;
+      return li;
+    })
+  );
+  $("updated").textContent = clock(new Date());
+}
 
-  async function refresh() {
-    try {
-      const response = await fetch(root.dataset.state, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-      if (response.status === 401) return location.reload();
-      if (response.ok) show(await response.json());
-    } catch (err) {
-      $("reconnecting").hidden = false;
-    }
+async function refresh() {
+  const { data, error } = await request(root.dataset.state);
+  if (data) {
+    tell($("message"), "");
+    show(data);
+  } else if (error) {
+    tell($("message"), error.code === "offline" ? t.offline : `${t.failed} ${error.message}`, { error: true });
   }
+}
 
-  let timer = null;
-  const soon = () => {
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 100);
-  };
-  const socket = io("/counter", { auth: { site: root.dataset.site } });
-  socket.on("connect", () => {
-    $("reconnecting").hidden = true;
-    soon();
-  });
-  socket.on("disconnect", () => ($("reconnecting").hidden = false));
-  socket.on("connect_error", () => ($("reconnecting").hidden = false));
-  socket.on("queue", soon);
-  setInterval(refresh, 10000);
-  refresh();
-})();
+const soon = debounce(refresh, 100);
+live("/counter", {
+  auth: { site: root.dataset.site },
+  events: { queue: soon },
+  onState(state) {
+    $("reconnecting").hidden = state === "online";
+    if (state === "online") soon();
+  },
+});
+setInterval(refresh, 10000);
+refresh();

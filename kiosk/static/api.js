@@ -1,18 +1,6 @@
-// The kiosk's token and its calls to the JSON API.
+// The kiosk's calls to the JSON API, with the kiosk's token.
 
 const API = "/api/v1";
-const storageKey = (site) => `seira.kiosk.token.${site}`;
-
-// The token arrives once in the URL fragment (#token=...), which browsers never send to a
-// server; it is kept in localStorage and the fragment is removed from the address bar.
-export function takeToken(site) {
-  const found = location.hash.match(/(?:^#|&)token=([^&]+)/);
-  if (found) {
-    localStorage.setItem(storageKey(site), decodeURIComponent(found[1]));
-    history.replaceState(null, "", location.pathname + location.search);
-  }
-  return localStorage.getItem(storageKey(site));
-}
 
 export class ApiError extends Error {
   constructor(status, message) {

@@ -1,8 +1,8 @@
 // The kiosk's flow: language -> reason group -> reason -> priority -> ticket -> language.
 
-import { Api, takeToken } from "./api.js";
+import { Voice, takeToken } from "/static/web/seira.js";
+import { Api } from "./api.js";
 import { IdleTimer } from "./idle.js";
-import { Voice } from "./speech.js";
 import { loadAll, t, translatePage, use } from "./strings.js";
 import { followPrinting, showTicket, spokenNumber } from "./ticket.js";
 
@@ -33,9 +33,9 @@ const state = {
   promptTimer: null,
 };
 
-const token = takeToken(config.site);
+const token = takeToken(`seira.kiosk.token.${config.site}`);
 const api = new Api(token);
-const voice = new Voice($("voice"), config.speech_url, token);
+const voice = new Voice($("voice"), { url: config.speech_url, token });
 const idle = new IdleTimer(config.idle_s, $("countdown"), $("countdown-seconds"), goIdle);
 
 function show(screen) {
