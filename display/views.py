@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, g, render_template
+from flask import g, render_template
 
 from server import catalog, i18n
 from server.extensions import db
@@ -22,9 +22,7 @@ def _in(lang: str, message: str) -> str:
 
 def board(site: str) -> str:
     cat = catalog.current(db())
-    found = cat.site(site)
-    if found is None:
-        abort(404)
+    found = cat.require_site(site)
     g.lang = "el"
     messages = [
         {"lang": code, "dir": i18n.language(code).dir, "text": _in(code, message)}

@@ -24,8 +24,7 @@ def _idle_seconds() -> int:
 
 
 def page(site: str) -> str:
-    if catalog.current(db()).site(site) is None:
-        abort(404)
+    catalog.current(db()).require_site(site)
     languages: list[dict[str, Any]] = [
         {"code": lang.code, "native": lang.native, "dir": lang.dir, "voice": bool(lang.voice)}
         for lang in i18n.LANGUAGES.values()

@@ -33,9 +33,7 @@ def _site_ids(site: str) -> list[int]:
         if not allowed:
             abort(403)
         return allowed
-    found = catalog.current(db()).site(site)
-    if found is None:
-        abort(404)
+    found = catalog.current(db()).require_site(site)
     if found.id not in allowed:
         abort(403)
     return [found.id]

@@ -17,9 +17,11 @@ from functools import cache
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import catalog
 from .cache import TTLCache
 from .db import Database
-from .models import Device, Membership, Site, StaffToken, User, utcnow
+from .errors import NotFound
+from .models import Device, Membership, StaffToken, User, utcnow
 
 STAFF_TOKEN_LIFETIME = timedelta(hours=12)
 # Where a staff page's session keeps the bearer token it signed in with: pages, the API
@@ -102,11 +104,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _site_id(db_session, slug: str) -> int:  # type: ignore[no-untyped-def]
-    site_id = db_session.scalar(select(Site.id).where(Site.slug == slug))
-    if site_id is None:
-        raise AuthError(f"no site '{slug}'")
-    return int(site_id)
+def _site_id(db: Database, slug: str) -> int:
+    try:
+        return catalog.current(db).require_site(slug).id
+    except NotFound as exc:
+        raise AuthError(exc.message) from None
 
 
 def add_user(db: Database, username: str, password: str, role: str, site: str) -> int:
@@ -116,7 +118,7 @@ def add_user(db: Database, username: str, password: str, role: str, site: str) -
     if len(password) < 8:
         raise AuthError("a password needs at least 8 characters")
     with db.write() as s:
-        site_id = _site_id(s, site)
+        site_id = _site_id(db, site)
         user = s.scalar(select(User).where(User.username == username))
         if user is None:
             user = User(username=username, password_hash="")
@@ -138,7 +140,7 @@ def add_device(db: Database, site: str, kind: str, name: str, settings: dict | N
     with db.write() as s:
         s.add(
             Device(
-                site_id=_site_id(s, site),
+                site_id=_site_id(db, site),
                 kind=DeviceKind(kind),
                 name=name,
                 token_hash=token_hash(token),
@@ -152,7 +154,7 @@ def revoke_devices(db: Database, site: str, name: str) -> int:
     """Revoke every live device of that name at the site (re-registering replaces a token)."""
     now = utcnow()
     with db.write() as s:
-        site_id = _site_id(s, site)
+        site_id = _site_id(db, site)
         devices = s.scalars(
             select(Device).where(
                 Device.site_id == site_id, Device.name == name, Device.revoked_at.is_(None)

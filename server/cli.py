@@ -16,7 +16,7 @@ from printers.samples import sample_ticket
 
 from . import auth, i18n, migrate, siteconfig, translations
 from .db import Database
-from .errors import NotFound
+from .errors import NotFound, Refused
 from .frontdesk import status_url
 from .models import User
 from .printing import Printing
@@ -231,7 +231,7 @@ def demo_data(site: str, days: int, per_day: float, seed: int) -> None:
 
     try:
         stats = history.generate(_db(), site, days, per_day, seed=seed)
-    except ValueError as exc:
+    except (ValueError, Refused) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"{site}: {stats.days} days, {stats.tickets} tickets, {stats.events} events, "

@@ -259,9 +259,7 @@ def generate(
 ) -> Stats:
     """Write `days` calendar days of history ending `end` (default: yesterday)."""
     cat = catalog.current(db)
-    info = cat.site(site)
-    if info is None:
-        raise ValueError(f"no site '{site}'")
+    info = cat.require_site(site)
     today = utcnow().astimezone(ZoneInfo(info.timezone)).date()
     end = min(end or today - timedelta(days=1), today - timedelta(days=1))
     rng = random.Random(f"{seed}:{site}")  # each site its own, reproducible
