@@ -1,6 +1,6 @@
-"""What the app holds for its requests, one accessor each: the database, the front desk,
-the realtime hub and the speech engine (the app factory puts them in place), and the
-address phones reach the server at."""
+"""What the app holds for its requests, one accessor each: the database, the front desk
+and the speech engine (the app factory puts them in place), and the address phones reach
+the server at. The realtime hub's namespaces are handed their hub when they are made."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from flask import current_app, request
 if TYPE_CHECKING:
     from .db import Database
     from .frontdesk import FrontDesk
-    from .realtime import Hub
     from .speech import Speech
 
 
@@ -21,10 +20,6 @@ def db() -> Database:
 
 def desk() -> FrontDesk:
     return current_app.extensions["seira.desk"]
-
-
-def hub() -> Hub:
-    return current_app.extensions["seira.hub"]
 
 
 def speech() -> Speech:

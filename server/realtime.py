@@ -40,7 +40,7 @@ from flask import Flask, request, session
 from flask_socketio import Namespace, SocketIO, emit, join_room
 from sqlalchemy import select
 
-from . import announce, auth, catalog, extensions, i18n
+from . import announce, auth, catalog, i18n
 from .auth import SESSION_KEY, Can, DeviceKind, Principal
 from .db import Database
 from .errors import NotFound
@@ -269,20 +269,31 @@ def _refuse(why: str) -> ConnectionRefusedError:
     return ConnectionRefusedError(why)
 
 
-def _principal(token: Any) -> Principal | None:
-    if not isinstance(token, str) or not token:
-        return None
-    return auth.authenticate(extensions.db(), token)
+class _HubNamespace(Namespace):
+    """A namespace of one hub: its connections are checked against the hub's database."""
+
+    def __init__(self, namespace: str, hub: Hub) -> None:
+        super().__init__(namespace)
+        self.hub = hub
+
+    def principal(self, token: Any) -> Principal | None:
+        if not isinstance(token, str) or not token:
+            return None
+        return auth.authenticate(self.hub.db, token)
 
 
-class _SiteNamespace(Namespace):
+class _SiteNamespace(_HubNamespace):
     """A namespace whose connections each belong to one site, remembered per connection."""
 
     def __init__(
-        self, namespace: str, event: str, snapshot: Callable[[Hub, int], dict[str, Any]]
+        self,
+        namespace: str,
+        hub: Hub,
+        event: str,
+        snapshot: Callable[[Hub, int], dict[str, Any]],
     ) -> None:
         """`snapshot(hub, site_id)` is the site's state, sent as `event` on request."""
-        super().__init__(namespace)
+        super().__init__(namespace, hub)
         self.snapshot_event = event
         self.snapshot = snapshot
         self.sites: dict[str, int] = {}
@@ -300,14 +311,13 @@ class _SiteNamespace(Namespace):
         sid: str = request.sid  # type: ignore[attr-defined]
         site_id = self.sites.get(sid)
         if site_id is not None:
-            hub = extensions.hub()
-            data = self.snapshot(hub, site_id)
-            hub.send_snapshot(self.namespace, site_id, self.snapshot_event, data, sid)
+            data = self.snapshot(self.hub, site_id)
+            self.hub.send_snapshot(self.namespace, site_id, self.snapshot_event, data, sid)
 
 
 class DisplayNamespace(_SiteNamespace):
     def on_connect(self, auth_data: Any = None) -> None:
-        principal = _principal(_field(auth_data, "token"))
+        principal = self.principal(_field(auth_data, "token"))
         if principal is None or principal.kind != DeviceKind.DISPLAY:
             raise _refuse("a display device token is needed")
         (site_id,) = principal.site_ids
@@ -319,24 +329,22 @@ class DisplayNamespace(_SiteNamespace):
 class CounterNamespace(_SiteNamespace):
     def on_connect(self, auth_data: Any = None) -> None:
         token = _field(auth_data, "token") or session.get(SESSION_KEY)
-        principal = _principal(token)
+        principal = self.principal(token)
         if principal is None or principal.kind != "staff":
             raise _refuse("a staff session or bearer token is needed")
-        site = catalog.current(extensions.db()).site(
-            str(_field(auth_data, "site") or "")
-        )
+        site = catalog.current(self.hub.db).site(str(_field(auth_data, "site") or ""))
         if site is None or not principal.can(Can.READ_QUEUE, site.id):
             raise _refuse("this account may not follow that site")
         self._joined(site.id)
         self.on_snapshot()
 
 
-class StatusNamespace(Namespace):
+class StatusNamespace(_HubNamespace):
     def on_connect(self, auth_data: Any = None) -> None:
         token = _field(auth_data, "ticket")
         if not isinstance(token, str) or not token:
             raise _refuse("a ticket token is needed")
-        db = extensions.db()
+        db = self.hub.db
         with db.read() as s:
             site_id = s.scalar(select(Ticket.site_id).where(Ticket.public_token == token))
         if site_id is None:
@@ -379,8 +387,8 @@ def init_app(app: Flask, speech: Speech) -> Hub:
     )
     hub = Hub(socketio, app.extensions["seira.db"], speech)
     app.extensions["seira.hub"] = hub
-    socketio.on_namespace(DisplayNamespace("/display", "snapshot", Hub.display_snapshot))
-    socketio.on_namespace(CounterNamespace("/counter", "queue", Hub.counter_summary))
-    socketio.on_namespace(StatusNamespace("/status"))
+    socketio.on_namespace(DisplayNamespace("/display", hub, "snapshot", Hub.display_snapshot))
+    socketio.on_namespace(CounterNamespace("/counter", hub, "queue", Hub.counter_summary))
+    socketio.on_namespace(StatusNamespace("/status", hub))
     hub.start()
     return hub
