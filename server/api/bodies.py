@@ -40,7 +40,7 @@ def reader(schema_name: str, required: bool = True) -> Callable[[], dict[str, An
 def lang(default: str = "en") -> str:
     """`?lang=`, a language code such as 'el' or 'fa_AF'."""
     chosen = request.args.get("lang", default)
-    if _LANG.match(chosen):
+    if _LANG.fullmatch(chosen):
         return chosen
     raise BadRequest(f"'{chosen}' is not a language code such as 'el' or 'fa_AF'", "bad_lang")
 

@@ -7,13 +7,14 @@ cannot drift apart) and the tests (every real response is validated against it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from enum import StrEnum
 from functools import cache
 from typing import Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError, validators
 
 from ..analytics.params import FORMATS
 from ..analytics.schema import KINDS, SPECS
@@ -697,10 +698,27 @@ DOCUMENT: dict[str, Any] = {
 }
 
 
+def _python_regex(pattern: str) -> str:
+    """A schema's pattern as Python reads ECMA-262: there `$` ends the string, where Python's
+    `$` also matches before a final newline ('el\\n' would pass as a slug)."""
+    if pattern.endswith("$") and not pattern.endswith(r"\$"):
+        return pattern[:-1] + r"\Z"
+    return pattern
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    if validator.is_type(instance, "string") and not re.search(_python_regex(pattern), instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# jsonschema with the `pattern` of the JSON Schema standard, as the compiled check reads it
+_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
 @cache
 def _document_validator() -> Draft202012Validator:
     """The whole document as root schema: '#/components/...' refs resolve inside it."""
-    return Draft202012Validator(DOCUMENT, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return _Validator(DOCUMENT, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 @cache

@@ -38,7 +38,7 @@ def _reporting_sites(principal: Principal | None) -> list[int]:
 def report(kind: str) -> Response:
     site_ids = _reporting_sites(g.principal)
     lang = request.args.get("lang", "en")
-    if not _LANG.match(lang):
+    if not _LANG.fullmatch(lang):
         raise BadRequest("reports are labelled in 'el' or 'en'", "bad_lang")
     try:
         kind = params.kind(kind)
