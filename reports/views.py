@@ -236,12 +236,7 @@ def download(site: str, kind: str, fmt: str) -> Response:
         report = _compute(kind, site_ids, first, last, **options)
     except ReportError as exc:
         abort(400, description=exc.message)
-    if fmt == "csv":
-        body, mimetype = export.to_csv(report, _).encode(), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = export.to_xlsx(report, _), export.XLSX_TYPE
+    body, mimetype, name = export.as_file(report, fmt, _)
     response = Response(body, content_type=mimetype)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{export.filename(report, fmt)}"'
-    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -114,3 +114,10 @@ def to_xlsx(report: Report, tr: Translate) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def as_file(report: Report, fmt: str, tr: Translate) -> tuple[bytes, str, str]:
+    """A download of the report: its bytes, media type and file name (`csv` or `xlsx`)."""
+    if fmt == "csv":
+        return to_csv(report, tr).encode(), "text/csv; charset=utf-8", filename(report, fmt)
+    return to_xlsx(report, tr), XLSX_TYPE, filename(report, fmt)

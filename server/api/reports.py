@@ -61,12 +61,7 @@ def report(kind: str) -> Response:
     tr = i18n.translations(lang, "reports").gettext
     if fmt == "json":
         return jsonify(export.to_data(result, tr))
-    if fmt == "csv":
-        body, mimetype = export.to_csv(result, tr).encode(), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = export.to_xlsx(result, tr), export.XLSX_TYPE
+    body, mimetype, name = export.as_file(result, fmt, tr)
     response = Response(body, content_type=mimetype)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{export.filename(result, fmt)}"'
-    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
