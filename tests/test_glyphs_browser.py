@@ -1,0 +1,108 @@
+"""Every visitor language readable on a machine with no fonts of its own: Chromium is asked
+which font drew each text (tests/glyphs.py) on every kiosk screen, the status page and the
+wall display, in all 16 languages, and every glyph must come from a font the server serves.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect
+
+from server import i18n
+from tests.glyphs import unserved_glyphs
+from tests.liveserver import LiveServer
+
+SITE = "thess-east"
+TAP_GUARD_S = 0.45
+LANGUAGES = list(i18n.LANGUAGES)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    with LiveServer() as live:
+        live.tokens = {  # type: ignore[attr-defined]
+            "kiosk": live.add_device(SITE, "kiosk", "glyphs"),
+            "display": live.add_device(SITE, "display", "glyphs"),
+        }
+        yield live
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1080, "height": 1920})
+    yield context.new_page()
+    context.close()
+
+
+def tap(page: Page, selector: str) -> None:
+    expect(page.locator(selector).first).to_be_visible()
+    time.sleep(TAP_GUARD_S)
+    page.locator(selector).first.click()
+
+
+def check(page: Page, where: str, problems: dict[str, list[str]]) -> None:
+    found = unserved_glyphs(page)
+    if found:
+        problems[where] = [str(p) for p in found[:5]]
+
+
+def test_no_glyph_is_left_to_the_machine_on_the_kiosk(page: Page, server: LiveServer) -> None:
+    token = server.tokens["kiosk"]  # type: ignore[attr-defined]
+    page.goto(f"{server.url}/kiosk/{SITE}#token={token}")
+    expect(page.locator("#screen-idle")).to_be_visible()
+    problems: dict[str, list[str]] = {}
+    check(page, "languages", problems)
+    for lang in LANGUAGES:
+        tap(page, f"button[data-lang={lang}]")
+        expect(page.locator("#groups button").nth(5)).to_be_attached()
+        check(page, f"{lang} groups", problems)
+        tap(page, "#groups button[data-reason=health]")
+        expect(page.locator("#reasons button").first).to_be_visible()
+        check(page, f"{lang} reasons", problems)
+        tap(page, "#reasons button[data-reason='health.clinics']")
+        expect(page.locator("#screen-priority")).to_be_visible()
+        check(page, f"{lang} priority", problems)
+        tap(page, "#priorities button[data-priority=none]")
+        expect(page.locator("#screen-ticket")).to_be_visible()
+        expect(page.locator("#print-state.warn")).to_be_visible(timeout=15000)
+        check(page, f"{lang} ticket", problems)
+        tap(page, "#done")
+        expect(page.locator("#screen-idle")).to_be_visible()
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_no_glyph_is_left_to_the_machine_on_the_status_page(
+    browser: Browser, server: LiveServer
+) -> None:
+    token = server.tokens["kiosk"]  # type: ignore[attr-defined]
+    page = browser.new_context(viewport={"width": 412, "height": 900}).new_page()
+    problems: dict[str, list[str]] = {}
+    for lang in LANGUAGES:
+        issued = requests.post(
+            f"{server.url}/api/v1/sites/{SITE}/tickets",
+            json={"service": "general", "reason": "other", "lang": lang},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ).json()
+        page.goto(issued["status_url"])
+        expect(page.locator("#number")).to_have_text(issued["number"])
+        check(page, f"{lang} status", problems)
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_no_glyph_is_left_to_the_machine_on_the_display(
+    browser: Browser, server: LiveServer
+) -> None:
+    token = server.tokens["display"]  # type: ignore[attr-defined]
+    page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+    page.goto(f"{server.url}/display/{SITE}#token={token}")
+    page.wait_for_function("document.getElementById('board').dataset.snapshots >= '1'")
+    page.evaluate("document.querySelectorAll('.info-message').forEach(m => m.hidden = false)")
+    problems: dict[str, list[str]] = {}
+    check(page, "display", problems)
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
