@@ -8,8 +8,6 @@ from server import catalog, i18n
 from server.extensions import db
 from server.i18n import N_, label
 
-# Languages the rotating information message cycles through, in this order.
-INFO_LANGUAGES = ("el", "en", "ar", "fa", "ur", "ps", "ku", "fr", "uk", "ru", "sq")
 INFO_MESSAGES = (
     N_("Keep your ticket. Your number will appear on this screen and be announced."),
     N_("Follow your turn on your phone: scan the code on your ticket."),
@@ -20,15 +18,20 @@ def _in(lang: str, message: str) -> str:
     return i18n.translations(lang, "display").gettext(message)
 
 
+def _rotating(message: str) -> list[dict[str, str]]:
+    """The message in every visitor language that has it, in the kiosk's order."""
+    return [
+        {"lang": code, "dir": i18n.language(code).dir, "text": _in(code, message)}
+        for code in i18n.LANGUAGES
+        if code == "en" or _in(code, message) != message
+    ]
+
+
 def board(site: str) -> str:
     cat = catalog.current(db())
     found = cat.require_site(site)
     g.lang = "el"
-    messages = [
-        {"lang": code, "dir": i18n.language(code).dir, "text": _in(code, message)}
-        for message in INFO_MESSAGES
-        for code in INFO_LANGUAGES
-    ]
+    messages = [shown for message in INFO_MESSAGES for shown in _rotating(message)]
     services = [
         {"slug": s.slug, "prefix": s.prefix, "el": label(s.labels, "el")}
         for s in cat.services_of(found.id)

@@ -2,7 +2,8 @@
 
 "A023" is said as a letter and a number ("A, twenty-three"), never digit by digit, first
 in Greek and then in the ticket's language; a language without a voice is followed by
-English instead. The words come from the `display` gettext catalogs.
+English instead. The display writes the call in Greek and English, and in the ticket's
+language too. The words come from the `display` gettext catalogs.
 """
 
 from __future__ import annotations
@@ -49,6 +50,19 @@ def phrase(code: str, counter_labels: dict[str, str], lang: str) -> Phrase:
     text = i18n.translations(lang, "display").gettext("Ticket %(number)s, counter %(counter)s")
     words = {"number": _spoken_code(code, lang), "counter": _counter_words(counter_labels, lang)}
     return Phrase(lang, text % words)
+
+
+def written(counter_labels: dict[str, str], lang: str) -> dict[str, str]:
+    """The display's words for a call in the ticket's own language and direction, shown
+    under the Greek and English: "Ticket", "Go to", and the counter's name."""
+    words = i18n.translations(lang, "display")
+    return {
+        "lang": lang,
+        "dir": i18n.language(lang).dir,
+        "ticket": words.gettext("Ticket"),
+        "go_to": words.gettext("Go to"),
+        "counter": i18n.label(counter_labels, lang),
+    }
 
 
 def phrases(

@@ -119,6 +119,7 @@ class Hub:
             "lang": row.lang,
             "at": _iso(row.at),
             "announce": [{"lang": p.lang, "text": p.text} for p in phrases],
+            "written": announce.written(counter_labels, row.lang),
         }
 
     def _calls(self, site_id: int, ticket_id: int | None = None) -> list[dict[str, Any]]:

@@ -50,6 +50,8 @@ DOMAINS = {
 FULLY_TRANSLATED = {
     "display": (
         "Ticket %(number)s, counter %(counter)s",
+        "Ticket",
+        "Go to",
         "Keep your ticket. Your number will appear on this screen and be announced.",
         "Follow your turn on your phone: scan the code on your ticket.",
     )

@@ -35,6 +35,7 @@ function run() {
     $("current-counter").textContent = current ? current.counter.labels.el || current.counter.slug : "";
     $("current-counter-en").textContent = current ? current.counter.labels.en || "" : "";
     board.dataset.current = current ? current.number : "";
+    showOwnLanguage(current);
     $("recent").replaceChildren(
       ...calls.slice(1, SHOWN).map((call) => {
         const item = document.createElement("li");
@@ -47,6 +48,21 @@ function run() {
         item.append(number, counter);
         return item;
       })
+    );
+  }
+
+  // the call in the ticket's own language and script, under the Greek and English
+  function showOwnLanguage(call) {
+    const own = $("current-own");
+    const words = call && call.written;
+    own.hidden = !words || ["el", "en"].includes(words.lang);
+    if (own.hidden) return own.replaceChildren();
+    own.lang = words.lang.replace("_", "-");
+    own.dir = words.dir;
+    const part = (tag, text) => Object.assign(document.createElement(tag), { textContent: text });
+    own.replaceChildren(
+      part("span", words.ticket), " ", part("bdi", call.number), " · ",
+      part("span", words.go_to), " ", part("bdi", words.counter)
     );
   }
 
