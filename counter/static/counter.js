@@ -238,7 +238,9 @@ document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.altKey || event.metaKey) return;
   if (document.querySelector("dialog[open]")) return;
   if (["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName)) return;
-  const key = event.key.toLowerCase();
+  // the key's place on the keyboard (KeyN), not the letter it types: a Greek layout gives
+  // 'ν' there, and staff switch layouts all day
+  const key = /^Key[A-Z]$/.test(event.code) ? event.code.slice(3).toLowerCase() : event.key.toLowerCase();
   const button = Array.from(root.querySelectorAll("[data-key]")).find((b) => b.dataset.key === key && !b.hidden && !b.disabled);
   if (button) {
     event.preventDefault();
