@@ -26,9 +26,13 @@ export function t(message, code = null) {
   return catalog[message] || message;
 }
 
-// Elements marked data-t="<English text>" get their text in the current language.
+// Elements marked data-t="<English text>" get their text in the current language, and
+// those marked data-t-label their accessible name (a button with a pictogram only).
 export function translatePage(root = document) {
   for (const element of root.querySelectorAll("[data-t]")) {
     element.textContent = t(element.dataset.t);
+  }
+  for (const element of root.querySelectorAll("[data-t-label]")) {
+    element.setAttribute("aria-label", t(element.dataset.tLabel));
   }
 }
