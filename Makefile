@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test postgresql speech chromium bench bench-reports clean
+.PHONY: run test i18n postgresql speech chromium bench bench-reports clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(STAMP) speech  ## set up the demo database and serve on http://127.0.0.1:
 test: $(STAMP) postgresql speech chromium tests/escpos/node_modules  ## lint, then the whole test suite
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+i18n: $(STAMP)  ## extract every domain's messages, merge them into the catalogs, check them
+	$(VENV)/bin/seira i18n update
+	$(VENV)/bin/seira i18n check
 
 # npos, an ESC/POS parser we did not write, checks the printer bytes (tests/escpos/decode.js).
 tests/escpos/node_modules: tests/escpos/package.json tests/escpos/package-lock.json

@@ -132,7 +132,7 @@ def device_add(site: str, kind: str, name: str, printer: str | None) -> None:
 
 @main.group("i18n")
 def i18n_group() -> None:
-    """Translations of the staff pages and the wall display (domains messages, display)."""
+    """Translations: every gettext domain (messages, display, reports, printers, visitors)."""
 
 
 @i18n_group.command("update")
@@ -145,13 +145,18 @@ def i18n_update() -> None:
 
 @i18n_group.command("check")
 def i18n_check() -> None:
-    """List messages still untranslated; exit 1 if there are any."""
-    gaps = {name: translations.missing(d) for name, d in translations.DOMAINS.items()}
-    for name, languages in gaps.items():
-        for lang, messages in languages.items():
+    """List messages still untranslated or with a wrong placeholder; exit 1 if any."""
+    bad = False
+    for name, domain in translations.DOMAINS.items():
+        for lang, messages in translations.missing(domain).items():
+            bad = True
             for message in messages:
-                click.echo(f"{name} {lang}: {message}")
-    if any(gaps.values()):
+                click.echo(f"{name} {lang}: untranslated: {message}")
+        for lang, messages in translations.placeholder_problems(domain).items():
+            bad = True
+            for message in messages:
+                click.echo(f"{name} {lang}: placeholders differ: {message}")
+    if bad:
         raise SystemExit(1)
     click.echo("every message is translated")
 

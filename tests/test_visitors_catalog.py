@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from babel.messages.pofile import read_po
 
-from kiosk import messages as visitor_messages
-from server import i18n
+from server import i18n, translations
 
 ARABIC_PLURALS = (
     "(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 && n%100<=99 ? 4 : 5)"
@@ -15,7 +14,7 @@ ARABIC_PLURALS = (
 
 @pytest.fixture(scope="module")
 def expected() -> set[str]:
-    return {m.id for m in visitor_messages.messages() if m.id}
+    return {m.id for m in translations.extract(translations.DOMAINS["visitors"]) if m.id}
 
 
 def test_extraction_finds_kiosk_status_page_and_site_labels(expected: set[str]) -> None:
@@ -24,18 +23,18 @@ def test_extraction_finds_kiosk_status_page_and_site_labels(expected: set[str]) 
     assert "It is your turn! Please go to:" in expected  # status page template
     assert "Support for women" in expected  # a reason of the site file
     assert "Social services" in expected and "Desk 3" in expected  # service, counter
-    labels = [text for text, _where in visitor_messages.site_labels()]
+    labels = [text for text, _where in translations.site_labels()]
     assert len(set(labels)) >= 51 + 3
 
 
 def test_template_is_current(expected: set[str]) -> None:
-    with visitor_messages.POT.open("rb") as pot:
+    with (i18n.LOCALES_DIR / "visitors.pot").open("rb") as pot:
         assert {m.id for m in read_po(pot) if m.id} == expected
 
 
 @pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
 def test_every_message_is_translated(lang: str, expected: set[str]) -> None:
-    with visitor_messages.catalog_path(lang).open("rb") as po:
+    with translations.po_path("visitors", lang).open("rb") as po:
         catalog = read_po(po, locale=lang, domain="visitors")
     translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
     assert not expected - translated, sorted(expected - translated)
