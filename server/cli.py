@@ -14,7 +14,7 @@ from sqlalchemy import make_url, select
 from printers import parse_printer_url, preview, print_now, ticket_bytes
 from printers.samples import sample_ticket
 
-from . import auth, i18n, migrate, siteconfig, translations
+from . import auth, i18n, migrate, siteconfig, translation_review, translations
 from .db import Database
 from .errors import NotFound, Refused
 from .frontdesk import status_url
@@ -137,10 +137,12 @@ def i18n_group() -> None:
 
 @i18n_group.command("update")
 def i18n_update() -> None:
-    """Extract the messages from the sources and merge them into every catalog."""
+    """Extract the messages from the sources, merge them into every catalog, write STATUS.md."""
     for domain in translations.DOMAINS.values():
         for path in translations.update(domain):
             click.echo(f"wrote {path.relative_to(i18n.LOCALES_DIR.parent)}")
+    path = translation_review.write_status()
+    click.echo(f"wrote {path.relative_to(i18n.LOCALES_DIR.parent)}")
 
 
 @i18n_group.command("check")
@@ -156,9 +158,42 @@ def i18n_check() -> None:
             bad = True
             for message in messages:
                 click.echo(f"{name} {lang}: placeholders differ: {message}")
+    if translation_review.STATUS_PATH.read_text(encoding="utf-8") != translation_review.status():
+        bad = True
+        click.echo("locales/STATUS.md is out of date: run seira i18n update")
     if bad:
         raise SystemExit(1)
     click.echo("every message is translated")
+
+
+@i18n_group.command("export")
+@click.argument("lang")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help=".csv or .xlsx")
+def i18n_export(lang: str, out: str) -> None:
+    """Write LANG's strings beside the English, for the centre's interpreters to review."""
+    fmt = Path(out).suffix.lstrip(".").lower()
+    try:
+        data = translation_review.export(lang, fmt)
+    except translation_review.ReviewError as exc:
+        raise click.ClickException(str(exc)) from None
+    Path(out).write_bytes(data)
+    click.echo(f"wrote {out}")
+
+
+@i18n_group.command("import")
+@click.argument("lang")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--reviewer", help="who reviewed it: recorded in the catalogs' headers")
+def i18n_import(lang: str, file: str, reviewer: str | None) -> None:
+    """Take LANG's reviewed file back (from i18n export); the whole file or nothing."""
+    fmt = Path(file).suffix.lstrip(".").lower()
+    try:
+        rows = translation_review.read_rows(Path(file).read_bytes(), fmt)
+        changed = translation_review.import_reviewed(lang, rows, reviewer)
+    except (translation_review.ReviewError, KeyError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    translation_review.write_status()
+    click.echo(f"{changed} translations changed in {lang}")
 
 
 @main.group()

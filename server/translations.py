@@ -192,7 +192,7 @@ def required(domain: Domain, lang: str, wanted: Catalog) -> list[Any]:
     return list(MUST_HAVE.get(domain.name, ()))
 
 
-def _translated(text: Any) -> bool:
+def is_translated(text: Any) -> bool:
     return bool(text) and (not isinstance(text, tuple) or all(text))
 
 
@@ -205,7 +205,7 @@ def missing(domain: Domain) -> dict[str, list[str]]:
         gaps = []
         for msgid in required(domain, lang, wanted):
             found = catalog.get(msgid) if catalog is not None else None
-            if found is None or found.fuzzy or not _translated(found.string):
+            if found is None or found.fuzzy or not is_translated(found.string):
                 gaps.append(msgid if isinstance(msgid, str) else msgid[0])
         if gaps:
             out[lang] = gaps
@@ -227,7 +227,7 @@ def wrong_placeholders(catalog: Catalog) -> list[str]:
     """
     problems = []
     for message in catalog:
-        if not message.id or not _translated(message.string):
+        if not message.id or not is_translated(message.string):
             continue
         if isinstance(message.id, tuple):
             wanted = placeholders(message.id[1])
@@ -251,6 +251,25 @@ def placeholder_problems(domain: Domain) -> dict[str, list[str]]:
     return out
 
 
+# Whether a native speaker has reviewed a catalog: a line of its header, kept by every update.
+REVIEW_LINE = re.compile(r"^# Native review: (.*)$", re.M)
+
+
+def review_of(catalog: Catalog) -> str:
+    found = REVIEW_LINE.search(catalog.header_comment or "")
+    return found.group(1).strip() if found else "no"
+
+
+def set_review(catalog: Catalog, text: str) -> None:
+    comment = (catalog.header_comment or "").strip("\n")
+    line = f"# Native review: {text}"
+    if REVIEW_LINE.search(comment):
+        comment = REVIEW_LINE.sub(line, comment)
+    else:
+        comment = comment.rstrip("#").rstrip("\n") + f"\n{line}\n#"
+    catalog.header_comment = comment
+
+
 # Babel writes the Arabic "many" (11-99) and "other" (100+) forms swapped (Babel issue 816).
 PLURAL_FORMS = {
     "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : "
@@ -266,6 +285,8 @@ def _headers(catalog: Catalog) -> None:
     catalog.last_translator = "The Seira contributors"
     catalog.language_team = f"{catalog.locale} <seira-translations>" if catalog.locale else ""
     lang = str(catalog.locale) if catalog.locale else ""
+    if lang and not REVIEW_LINE.search(catalog.header_comment or ""):
+        set_review(catalog, "no")
     if lang in PLURAL_FORMS:
         catalog.mime_headers = [(k, v) for k, v in catalog.mime_headers if k != "Plural-Forms"] + [
             ("Plural-Forms", PLURAL_FORMS[lang])
