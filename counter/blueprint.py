@@ -3,8 +3,8 @@
 from flask import Blueprint
 from werkzeug.exceptions import HTTPException
 
-from server.api.errors import for_pages
 from server.errors import Refused
+from server.web.errors import for_pages
 
 from . import actions, supervisor, views
 

@@ -309,7 +309,8 @@ def update(domain: Domain) -> list[Path]:
     written = [pot]
     for lang in languages_of(domain):
         catalog = read(domain.name, lang) or Catalog(locale=lang, domain=domain.name)
-        catalog.update(template, update_header_comment=False)
+        # no guesses from similar messages: a wrong guess reads as a translation
+        catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
         _headers(catalog)
         path = po_path(domain.name, lang)
         write(catalog, path)

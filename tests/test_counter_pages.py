@@ -286,3 +286,38 @@ def test_the_api_and_the_counter_pages_answer_an_action_alike(
     alike(on_ticket(999999, "start"), 404, "not_found")
     assert counts(db) == before
     alike(on_ticket(first, "recall"), 200)
+
+
+def test_error_pages_speak_the_staff_members_language(app: Flask, tokens: dict[str, str]) -> None:
+    """403, 404 and 500 pages are the catalogs', not the framework's English ones; the
+    workstation's fetch calls still get the JSON error."""
+    greek, _ = signed_in(app, "eleni")
+    forbidden = greek.get("/counter/thess-west")  # another centre
+    assert forbidden.status_code == 403
+    assert "Ο λογαριασμός σας δεν επιτρέπεται να ανοίξει αυτή τη σελίδα." in forbidden.get_data(
+        as_text=True
+    )
+    missing = greek.get("/counter/thess-east/desk-9")
+    assert missing.status_code == 404 and "Δεν βρέθηκε" in missing.get_data(as_text=True)
+    unknown = greek.get("/no/such/page")
+    assert unknown.status_code == 404 and "Forbidden" not in unknown.get_data(as_text=True)
+    assert "Δεν βρέθηκε" in unknown.get_data(as_text=True)
+    assert greek.get("/counter/thess-west/desk-1/state", headers=JSON).get_json()["error"]
+
+    english = app.test_client()
+    csrf = csrf_of(english.get("/signin").get_data(as_text=True))
+    english.post(
+        "/signin",
+        data={"username": "eleni", "password": PASSWORD, "csrf_token": csrf, "lang": "en"},
+    )
+    page = english.get("/counter/thess-west").get_data(as_text=True)
+    assert "Your account may not open this page." in page and 'lang="en"' in page
+
+    def broken() -> str:
+        raise RuntimeError("disk on fire")
+
+    app.view_functions["staff.home"] = broken
+    crashed = greek.get("/")
+    assert crashed.status_code == 500
+    text = crashed.get_data(as_text=True)
+    assert "Κάτι πήγε στραβά" in text and "disk" not in text
