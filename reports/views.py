@@ -26,6 +26,11 @@ def _(message: str, **variables: Any) -> str:
     return i18n_pages.gettext(message, **variables)
 
 
+def _explained(exc: ReportError | PeriodError) -> str:
+    """Why a report cannot be made, in the reader's language."""
+    return _(exc.template, **exc.params)
+
+
 def _site_ids(site: str) -> list[int]:
     """The sites of the page, or 403 when the signed-in person may not see their reports."""
     allowed = sites_where(Can.REPORTS)
@@ -83,11 +88,13 @@ def display(value: Any, type_: str) -> str:
 
 
 def _shown(table: Table) -> dict[str, Any]:
+    """A table as people read it: labels, never the codes beside them."""
+    columns = [c for c in table.columns if not c.code]
     return {
         "name": table.name,
         "title": _(table.title),
-        "columns": [{"label": _(c.label), "num": c.type != "text"} for c in table.columns],
-        "rows": [[display(row[c.key], c.type) for c in table.columns] for row in table.rows],
+        "columns": [{"label": _(c.label), "num": c.type != "text"} for c in columns],
+        "rows": [[display(row[c.key], c.type) for c in columns] for row in table.rows],
         "collapsed": len(table.rows) > COLLAPSE_ROWS,
     }
 
@@ -176,7 +183,7 @@ def overview(site: str) -> str | tuple[str, int]:
             site=site,
             tab=tab,
             tabs=TABS,
-            error=exc.message,
+            error=_explained(exc),
             first=request.args.get("from", ""),
             last=request.args.get("to", ""),
         )
@@ -193,7 +200,7 @@ def indicators(site: str) -> str | tuple[str, int]:
         first, last = parse_month(month)
     except PeriodError as exc:
         return _page("reports/indicators.html", None, site=site, month=month,
-                     error=str(exc)), 400  # fmt: skip
+                     error=_explained(exc)), 400  # fmt: skip
     report = _compute("indicators", site_ids, first, last)
     return _page("reports/indicators.html", report, site=site, month=month, error=None)
 
@@ -206,7 +213,7 @@ def staffing(site: str) -> str | tuple[str, int]:
         options = params.options(request.args)
         report = _compute("staffing", site_ids, first, last, **options)
     except ReportError as exc:
-        return _page("reports/staffing.html", None, site=site, error=exc.message, charts=[],
+        return _page("reports/staffing.html", None, site=site, error=_explained(exc), charts=[],
                      first="", last="", target=80, within=15), 400  # fmt: skip
     table = report.table("hours")
     site_charts = []
@@ -235,7 +242,7 @@ def download(site: str, kind: str, fmt: str) -> Response:
         options = params.options(request.args) if kind == "staffing" else {}
         report = _compute(kind, site_ids, first, last, **options)
     except ReportError as exc:
-        abort(400, description=exc.message)
+        abort(400, description=_explained(exc))
     body, mimetype, name = export.as_file(report, fmt, _)
     response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -65,6 +65,11 @@ def test_report_tabs_show_tables_and_charts(supervisor: FlaskClient) -> None:
 
 def test_pages_in_greek(supervisor: FlaskClient, tokens: dict[str, str]) -> None:
     sign_in(supervisor, tokens["supervisor"], "el")
+    bad = supervisor.get("/reports/thess-east?from=2025-02-30").get_data(as_text=True)
+    assert "δεν είναι υπαρκτή ημερομηνία" in bad and "not a real date" not in bad
+    html = supervisor.get(f"/reports/thess-east?tab=outcomes&{JULY}").get_data(as_text=True)
+    table = html.split("<table", 1)[1]
+    assert "referred_internal" not in table and "tax_office" not in table  # labels, not codes
     html = supervisor.get(f"/reports/thess-east?tab=reasons&{JULY}").get_data(as_text=True)
     assert "Επισκέψεις ανά ομάδα λόγων" in html and "Λήψη CSV" in html
     html = supervisor.get("/reports/thess-east/indicators?month=2025-07").get_data(as_text=True)

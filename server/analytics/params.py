@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from ..i18n import TIMEZONE
+from ..i18n import N_, TIMEZONE
 from ..models import utcnow
 from ..queue.rules import service_day
 from .periods import PeriodError, check_range, parse_day, parse_month
@@ -26,14 +26,21 @@ def yesterday(timezone: str = TIMEZONE) -> date:
 
 def kind(value: str) -> str:
     if value not in KINDS:
-        raise ReportError("bad_kind", f"no report '{value}': one of {', '.join(KINDS)}")
+        raise ReportError(
+            "bad_kind",
+            N_("no report '%(kind)s': one of %(kinds)s"),
+            kind=value,
+            kinds=", ".join(KINDS),
+        )
     return value
 
 
 def output_format(value: str | None) -> str:
     value = value or "json"
     if value not in FORMATS:
-        raise ReportError("bad_format", f"format must be one of {', '.join(FORMATS)}")
+        raise ReportError(
+            "bad_format", N_("format must be one of %(formats)s"), formats=", ".join(FORMATS)
+        )
     return value
 
 
@@ -48,7 +55,7 @@ def period(args: Mapping[str, str], default_days: int = DEFAULT_DAYS) -> tuple[d
         )
         check_range(first, last)
     except PeriodError as exc:
-        raise ReportError("bad_date", str(exc)) from None
+        raise ReportError("bad_date", exc.template, **exc.params) from None
     return first, last
 
 
@@ -58,7 +65,7 @@ def options(args: Mapping[str, str]) -> dict[str, Any]:
         target = float(args.get("target") or 0.8)
         within = float(args.get("within") or 15)
     except ValueError:
-        raise ReportError("bad_target", "target and within must be numbers") from None
+        raise ReportError("bad_target", N_("target and within must be numbers")) from None
     if not 0 < target < 1 or not 0 < within <= 24 * 60:
-        raise ReportError("bad_target", "target must be between 0 and 1, within in minutes")
+        raise ReportError("bad_target", N_("target must be between 0 and 1, within in minutes"))
     return {"target": target, "within_min": within}

@@ -13,32 +13,42 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from ..i18n import N_
+
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 MAX_DAYS = 3700  # about ten years: beyond it a request is a mistake, not a report
 
 
 class PeriodError(ValueError):
-    """A date or month that cannot be read, or a range that makes no sense."""
+    """A date or month that cannot be read, or a range that makes no sense.
+
+    `template` is the English message with its placeholders, so that pages can show it
+    in the reader's language: `gettext(template) % params`.
+    """
+
+    def __init__(self, template: str, **params: object) -> None:
+        super().__init__(template % params)
+        self.template, self.params = template, params
 
 
 def parse_day(text: str) -> date:
     """'2025-03-07' -> date; anything else is a PeriodError (no guessing of formats)."""
     if not _DAY.match(text or ""):
-        raise PeriodError(f"'{text}' is not a date of the form YYYY-MM-DD")
+        raise PeriodError(N_("'%(text)s' is not a date of the form YYYY-MM-DD"), text=text)
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise PeriodError(f"'{text}' is not a real date") from None
+        raise PeriodError(N_("'%(text)s' is not a real date"), text=text) from None
 
 
 def parse_month(text: str) -> tuple[date, date]:
     """'2025-03' -> (first day, last day) of that month."""
     if not _MONTH.match(text or ""):
-        raise PeriodError(f"'{text}' is not a month of the form YYYY-MM")
+        raise PeriodError(N_("'%(text)s' is not a month of the form YYYY-MM"), text=text)
     year, month = int(text[:4]), int(text[5:])
     if not 1 <= month <= 12 or year < 1:
-        raise PeriodError(f"'{text}' is not a real month")
+        raise PeriodError(N_("'%(text)s' is not a real month"), text=text)
     return month_bounds(date(year, month, 1))
 
 
@@ -51,9 +61,9 @@ def month_bounds(day: date) -> tuple[date, date]:
 
 def check_range(first: date, last: date) -> None:
     if last < first:
-        raise PeriodError("the range ends before it starts")
+        raise PeriodError(N_("the range ends before it starts"))
     if (last - first).days > MAX_DAYS:
-        raise PeriodError(f"a report covers at most {MAX_DAYS} days")
+        raise PeriodError(N_("a report covers at most %(days)s days"), days=MAX_DAYS)
 
 
 def day_bounds(first: date, last: date, timezone: str) -> tuple[datetime, datetime]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from ..i18n import N_
 from . import privacy
 from .builders import BUILDERS
 from .schema import KINDS, WEEKDAYS, Report, ReportError, Table
@@ -46,7 +47,12 @@ def compute(
 ) -> Report:
     """The report `kind` for the sites and local days [first, last], labelled in `lang`."""
     if kind not in BUILDERS:
-        raise ReportError("bad_kind", f"no report '{kind}': one of {', '.join(KINDS)}")
+        raise ReportError(
+            "bad_kind",
+            N_("no report '%(kind)s': one of %(kinds)s"),
+            kind=kind,
+            kinds=", ".join(KINDS),
+        )
     scope = make_scope(conn, site_ids, first, last)
     ctx = Ctx(conn, scope, Names.load(conn, lang), minimum, dict(options))
     tables = BUILDERS[kind](ctx)

@@ -63,11 +63,13 @@ PRIORITY_LABELS = {
 
 
 class ReportError(ValueError):
-    """A report that cannot be made as asked: the API answers 400 with `code`."""
+    """A report that cannot be made as asked: the API answers 400 with `code`. The message
+    is `template % params`, English; pages show `gettext(template) % params`."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
+    def __init__(self, code: str, template: str, **params: object) -> None:
+        self.message = template % params
+        super().__init__(self.message)
+        self.code, self.template, self.params = code, template, params
 
 
 # --- the shape of a report ----------------------------------------------------------------
@@ -78,6 +80,9 @@ class Column:
     key: str
     label: str  # English source text; translated by whoever shows it
     type: str  # text | date | count | number | seconds | rate
+    # a code beside its label ('referred_internal', 'tax_office'): exports keep it for
+    # the programs that read them, the pages show the label to people instead
+    code: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,13 +112,17 @@ def _c(key: str, label: str, type_: str) -> Column:
     return Column(key, label, type_)
 
 
+def _code(key: str, label: str, type_: str = "text") -> Column:
+    return Column(key, label, type_, code=True)
+
+
 _SITE = _c("site", N_("Centre"), "text")
 _SITE_LABEL = _c("site_label", N_("Centre name"), "text")
 _LABEL = _c("label", N_("Label"), "text")
 _VISITS = _c("visits", N_("Visits"), "count")
 _SHARE = _c("share", N_("Share"), "rate")
-_GROUP = _c("group", N_("Reason group"), "text")
-_LANG = _c("lang", N_("Language code"), "text")
+_GROUP = _code("group", N_("Reason group"))
+_LANG = _code("lang", N_("Language code"))
 _WAIT = (
     _c("called", N_("Called"), "count"),
     _c("wait_median_s", N_("Median wait (s)"), "seconds"),
@@ -126,8 +135,8 @@ _SERVICE_TIME = (
 )
 _WITHIN = _c("within_15_min", N_("Called within 15 min"), "rate")
 _REFERRAL = (
-    _c("kind", N_("Referral"), "text"),
-    _c("destination", N_("Destination"), "text"),
+    _code("kind", N_("Referral")),
+    _code("destination", N_("Destination")),
     _LABEL,
     _VISITS,
 )
@@ -139,7 +148,7 @@ SPECS: dict[str, tuple[tuple[str, str, tuple[Column, ...]], ...]] = {
         (
             "reasons",
             N_("Visits by reason"),
-            (_GROUP, _c("reason", N_("Reason"), "text"), _LABEL, _VISITS),
+            (_GROUP, _code("reason", N_("Reason")), _LABEL, _VISITS),
         ),
         (
             "groups_by_language",
@@ -156,12 +165,12 @@ SPECS: dict[str, tuple[tuple[str, str, tuple[Column, ...]], ...]] = {
         (
             "by_service",
             N_("Visits by service"),
-            (_SITE, _c("service", N_("Service"), "text"), _LABEL, _VISITS),
+            (_SITE, _code("service", N_("Service")), _LABEL, _VISITS),
         ),
         (
             "by_priority",
             N_("Visits by priority kind"),
-            (_c("priority", N_("Priority"), "text"), _LABEL, _VISITS, _SHARE),
+            (_code("priority", N_("Priority")), _LABEL, _VISITS, _SHARE),
         ),
         ("weekly", N_("Week by week"), (_c("week", N_("Week of"), "date"), _SITE, _VISITS)),
         ("monthly", N_("Month by month"), (_c("month", N_("Month"), "text"), _SITE, _VISITS)),
@@ -186,7 +195,7 @@ SPECS: dict[str, tuple[tuple[str, str, tuple[Column, ...]], ...]] = {
             "arrivals",
             N_("Arrivals by weekday and hour"),
             (
-                _c("weekday", N_("Weekday (0 = Monday)"), "number"),
+                _code("weekday", N_("Weekday (0 = Monday)"), "number"),
                 _c("day", N_("Weekday"), "text"),
                 _c("hour", N_("Hour"), "number"),
                 _VISITS,
@@ -197,7 +206,7 @@ SPECS: dict[str, tuple[tuple[str, str, tuple[Column, ...]], ...]] = {
         (
             "by_service",
             N_("Waiting and service times by service"),
-            (_SITE, _c("service", N_("Service"), "text"), _LABEL, *_WAIT, _WITHIN, *_SERVICE_TIME),
+            (_SITE, _code("service", N_("Service")), _LABEL, *_WAIT, _WITHIN, *_SERVICE_TIME),
         ),
         (
             "by_hour",
@@ -209,7 +218,7 @@ SPECS: dict[str, tuple[tuple[str, str, tuple[Column, ...]], ...]] = {
         (
             "endings",
             N_("How visits ended"),
-            (_c("ending", N_("Ending"), "text"), _LABEL, _VISITS, _SHARE),
+            (_code("ending", N_("Ending")), _LABEL, _VISITS, _SHARE),
         ),
         ("referrals", N_("Referrals by destination"), _REFERRAL),
         (
@@ -230,7 +239,7 @@ SPECS: dict[str, tuple[tuple[str, str, tuple[Column, ...]], ...]] = {
         (
             "figures",
             N_("Key figures"),
-            (_c("indicator", N_("Indicator"), "text"), _LABEL, _c("value", N_("Value"), "number")),
+            (_code("indicator", N_("Indicator")), _LABEL, _c("value", N_("Value"), "number")),
         ),
         (
             "people_by_group",
@@ -247,7 +256,7 @@ SPECS: dict[str, tuple[tuple[str, str, tuple[Column, ...]], ...]] = {
             N_("Counters needed and present, per hour of the week"),
             (
                 _SITE,
-                _c("weekday", N_("Weekday (0 = Monday)"), "number"),
+                _code("weekday", N_("Weekday (0 = Monday)"), "number"),
                 _c("day", N_("Weekday"), "text"),
                 _c("hour", N_("Hour"), "number"),
                 _c("arrivals_per_hour", N_("Arrivals per hour"), "number"),

@@ -13,6 +13,7 @@ from babel import Locale
 from sqlalchemy import Connection, select
 
 from .. import i18n
+from ..i18n import N_
 from ..models import Event, Reason, Service, Site, Ticket
 from ..queue.rules import EventType
 from .periods import PeriodError, check_range, day_bounds, offset_segments
@@ -47,17 +48,17 @@ def make_scope(conn: Connection, site_ids: list[int], first: date, last: date) -
     try:
         check_range(first, last)
     except PeriodError as exc:
-        raise ReportError("bad_range", str(exc)) from None
+        raise ReportError("bad_range", exc.template, **exc.params) from None
     sites = conn.execute(
         select(Site.id, Site.slug, Site.timezone).where(Site.id.in_(site_ids)).order_by(Site.slug)
     ).all()
     if not sites:
-        raise ReportError("no_sites", "no site to report on")
+        raise ReportError("no_sites", N_("no site to report on"))
     zones = {tz for _, _, tz in sites}
     if len(zones) > 1:
         raise ReportError(
             "mixed_timezones",
-            "these centres keep different time zones: report on them one at a time",
+            N_("these centres keep different time zones: report on them one at a time"),
         )
     timezone = zones.pop()
     service_ids = (
