@@ -1,27 +1,47 @@
-// Back to the language screen after a pause, with a visible countdown before it happens.
+// Back to the language screen after a pause, with a warning first: on screen, by sound
+// (`onWarn`), and a button that gives the visitor more time.
 
 const WARN_S = 15;
 
 export class IdleTimer {
-  constructor(seconds, box, counter, onTimeout) {
+  constructor(seconds, box, counter, onTimeout, onWarn = () => {}) {
+    this.base = seconds;
     this.seconds = seconds;
     this.box = box;
     this.counter = counter;
     this.onTimeout = onTimeout;
+    this.onWarn = onWarn;
     this.deadline = null;
     this.timer = null;
-    // Any touch anywhere (the countdown included) restarts the pause.
-    document.addEventListener("pointerdown", () => this.deadline && this.arm(), true);
+    this.warned = false;
+    // Any touch anywhere (the warning included) restarts the pause; the warning's own
+    // button stays in place until its click has done its work.
+    document.addEventListener(
+      "pointerdown",
+      (event) => {
+        if (!this.deadline || (this.box.contains(event.target) && event.target.closest("button"))) return;
+        this.arm();
+      },
+      true
+    );
   }
 
   arm() {
     this.deadline = Date.now() + this.seconds * 1000;
     this.box.hidden = true;
+    this.warned = false;
     if (!this.timer) this.timer = setInterval(() => this.tick(), 200);
+  }
+
+  // "I need more time": twice the pause, for as long as this visitor stays
+  more() {
+    this.seconds = this.base * 2;
+    this.arm();
   }
 
   disarm() {
     this.deadline = null;
+    this.seconds = this.base;
     this.box.hidden = true;
     clearInterval(this.timer);
     this.timer = null;
@@ -35,6 +55,10 @@ export class IdleTimer {
     } else if (left <= Math.min(WARN_S, this.seconds)) {
       this.counter.textContent = String(left);
       this.box.hidden = false;
+      if (!this.warned) {
+        this.warned = true;
+        this.onWarn();
+      }
     }
   }
 }

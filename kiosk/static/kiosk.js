@@ -1,6 +1,6 @@
 // The kiosk's flow: language -> reason group -> reason -> priority -> ticket -> language.
 
-import { Voice, takeToken } from "/static/web/seira.js";
+import { Voice, takeToken, tones } from "/static/web/seira.js";
 import { Api } from "./api.js";
 import { IdleTimer } from "./idle.js";
 import { loadAll, t, translatePage, use } from "./strings.js";
@@ -36,7 +36,9 @@ const state = {
 const token = takeToken(`seira.kiosk.token.${config.site}`);
 const api = new Api(token);
 const voice = new Voice($("voice"), { url: config.speech_url, token });
-const idle = new IdleTimer(config.idle_s, $("countdown"), $("countdown-seconds"), goIdle);
+// the time warning is heard too: three soft tones as it appears
+const warn = () => tones([784, 659.25, 523.25], { gap: 0.3, length: 0.35 });
+const idle = new IdleTimer(config.idle_s, $("countdown"), $("countdown-seconds"), goIdle, warn);
 
 function show(screen) {
   for (const section of document.querySelectorAll(".screen")) {
@@ -44,8 +46,10 @@ function show(screen) {
   }
   state.screen = screen;
   state.shownAt = Date.now();
-  $("bar").hidden = !["groups", "reasons", "priority", "ticket", "error"].includes(screen);
+  // the controls stay in the same place on every screen; only what cannot apply hides
+  $("bar").hidden = ["loading", "unset"].includes(screen);
   $("back").hidden = !["groups", "reasons", "priority"].includes(screen);
+  $("home").hidden = screen === "idle";
   voice.stop();
 }
 
@@ -72,8 +76,15 @@ function button(label, pictogram, onTap, extra = {}) {
   text.textContent = label;
   element.append(text);
   Object.assign(element.dataset, extra);
-  element.addEventListener("click", () => tapped() && onTap());
+  element.addEventListener("click", () => (tapped() ? onTap() : notYet(element)));
   return element;
+}
+
+// A tap the double-tap guard ignores is shown, so that it does not look like a dead screen.
+function notYet(element) {
+  element.classList.remove("not-yet");
+  void element.offsetWidth; // restart the animation
+  element.classList.add("not-yet");
 }
 
 // False for the second tap of a double tap and for taps while a ticket is being issued.
@@ -89,8 +100,11 @@ function forgetChoice() {
   for (const id of ["groups", "reasons", "priorities", "reasons-title"]) $(id).replaceChildren();
 }
 
-function goIdle() {
+// `keepAccess`: "Start again" keeps this visitor's accessibility mode; a timeout or "Done"
+// leaves the kiosk as the next visitor expects it.
+function goIdle(keepAccess = false) {
   idle.disarm();
+  if (!keepAccess) setAccess(false);
   forgetChoice();
   Object.assign(state, { lang: null, ticket: null, issuing: false });
   setLanguage(config.languages[0].code);
@@ -237,35 +251,63 @@ function back() {
   goIdle();
 }
 
-function visibleText() {
+// What "Read aloud" says, a part per thing on the screen: the title, then each tile in
+// turn (lit up while it is said), then whatever else the screen tells.
+function spokenParts() {
   const section = $(`screen-${state.screen}`);
   const parts = [];
-  for (const element of section.querySelectorAll("h1, p, dt, dd, .choice span")) {
+  for (const element of section.querySelectorAll("h1, p, dt, dd, .choice")) {
     if (element.closest("[hidden]") || !element.textContent.trim()) continue;
-    parts.push(element.id === "ticket-number" ? spokenNumber(element.textContent) : element.textContent);
+    const text = element.id === "ticket-number" ? spokenNumber(element.textContent) : element.textContent;
+    parts.push({ lang: state.lang, text: text.trim(), element });
   }
-  return parts.join(". ").replace(/([.!?؟۔])\./g, "$1");
+  return parts;
 }
 
 function readAloud() {
+  let parts;
   if (state.screen === "idle") {
-    voice.say(
-      config.languages
-        .filter((lang) => lang.voice)
-        .map((lang) => ({ lang: lang.code, text: t("Touch your language", lang.code) })),
-    );
+    parts = config.languages
+      .filter((lang) => lang.voice)
+      .map((lang) => ({
+        lang: lang.code,
+        text: t("Touch your language", lang.code),
+        element: document.querySelector(`#languages button[data-lang="${lang.code}"]`),
+      }));
   } else if (state.lang) {
-    voice.say([{ lang: state.lang, text: visibleText() }]);
+    parts = spokenParts();
+  } else {
+    return;
   }
+  const lit = (i) => {
+    for (const element of document.querySelectorAll(".speaking")) element.classList.remove("speaking");
+    if (i >= 0 && parts[i].element) parts[i].element.classList.add("speaking");
+  };
+  voice.say(parts, { onPart: lit });
 }
 
-const ACTIONS = { back, home: goIdle, speak: readAloud };
+function setAccess(on) {
+  document.body.classList.toggle("access", on);
+  $("access").setAttribute("aria-pressed", String(on));
+}
+
+const ACTIONS = {
+  back,
+  home: () => goIdle(true),
+  done: () => goIdle(),
+  speak: readAloud,
+  access: () => setAccess(!document.body.classList.contains("access")),
+  more: () => idle.more(),
+};
+// never guarded: these change nothing of the visit, and are pressed in a hurry
+const UNGUARDED = new Set(["speak", "access", "more"]);
 
 document.addEventListener("click", (event) => {
   const target = event.target.closest("[data-action]");
   if (!target) return;
-  if (target.dataset.action === "speak") return readAloud(); // never guarded: it only talks
-  if (tapped()) ACTIONS[target.dataset.action]();
+  const action = target.dataset.action;
+  if (UNGUARDED.has(action) || tapped()) ACTIONS[action]();
+  else notYet(target);
 });
 
 // --- start -----------------------------------------------------------------------------------

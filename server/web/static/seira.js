@@ -142,8 +142,9 @@ function chunks(text) {
 }
 
 // Speech from the server's offline engine (GET /speech, WAV), played on one <audio>
-// element. `say(parts)` speaks each {lang, text} in turn and resolves when done; a new
-// say() or stop() interrupts the one playing. `onSound(state)` hears "playing",
+// element. `say(parts, {onPart})` speaks each {lang, text} in turn, telling `onPart(i)`
+// as part i starts (and onPart(-1) at the end), and resolves when done; a new say() or
+// stop() interrupts the one playing. `onSound(state)` hears "playing",
 // "blocked" (autoplay refused: a tap is needed), "failed" (no voice, the engine failed)
 // or "offline", so the page can tell the person instead of staying silent.
 export class Voice {
@@ -155,10 +156,16 @@ export class Voice {
     this.run = 0;
   }
 
-  async say(parts) {
+  async say(parts, { onPart = () => {} } = {}) {
     this.stop();
     const run = this.run;
-    for (const { lang, text } of parts) {
+    const done = (result) => {
+      if (run === this.run) onPart(-1);
+      return result;
+    };
+    for (const [index, { lang, text }] of parts.entries()) {
+      if (run !== this.run) return false;
+      onPart(index);
       for (const piece of chunks(text)) {
         const query = new URLSearchParams({ lang, text: piece });
         const headers = this.token ? { Authorization: `Bearer ${this.token}` } : {};
@@ -167,7 +174,7 @@ export class Voice {
           response = await fetch(`${this.url}?${query}`, { headers, credentials: "same-origin" });
         } catch (err) {
           this.onSound("offline");
-          return false;
+          return done(false);
         }
         if (run !== this.run) return false;
         if (!response.ok) {
@@ -182,7 +189,7 @@ export class Voice {
         if (run !== this.run) return false;
       }
     }
-    return true;
+    return done(true);
   }
 
   play(src) {
