@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from server import i18n, translations
 from tests.glyphs import unserved_glyphs
-from tests.liveserver import LiveServer
+from tests.liveserver import PASSWORD, LiveServer
 
 SITE = "thess-east"
 TAP_GUARD_S = 0.45
@@ -148,4 +148,25 @@ def test_no_glyph_is_left_to_the_machine_on_the_display(
     page.evaluate("document.querySelectorAll('.info-message').forEach(m => m.hidden = false)")
     problems: dict[str, list[str]] = {}
     check(page, "display", problems)
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_no_glyph_is_left_to_the_machine_on_the_staff_pages(
+    browser: Browser, server: LiveServer
+) -> None:
+    server.add_staff("maria", SITE, role="supervisor")
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    page.goto(f"{server.url}/signin")
+    problems: dict[str, list[str]] = {}
+    check(page, "sign-in", problems)
+    page.fill("input[name=username]", "maria")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/")
+    pages = ["/", f"/counter/{SITE}", f"/counter/{SITE}/desk-1", f"/supervisor/{SITE}"]
+    pages += [f"/reports/{SITE}", f"/reports/{SITE}/indicators", f"/reports/{SITE}/staffing"]
+    for path in pages:
+        page.goto(server.url + path)
+        page.wait_for_load_state("networkidle")
+        check(page, path, problems)
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)

@@ -14,7 +14,7 @@ from typing import Any
 from markupsafe import Markup
 
 INK, ACCENT, SECOND, GRID = "#111", "#0b4f9c", "#b35900", "#c8c8c8"
-FONT = 'font-family="Noto Sans, DejaVu Sans, sans-serif" font-size="12"'
+FONT = 'font-family="Seira Sans, sans-serif" font-size="12"'  # the pages' served fonts
 
 
 def _number(value: Any) -> float | None:
