@@ -51,6 +51,7 @@ bench: $(STAMP) speech  ## performance figures (see docs/benchmarks.md)
 	$(PY) bench/issue_and_call.py
 	$(PY) bench/call_latency.py
 	$(PY) bench/ticket_render.py
+	$(PY) bench/kiosk_visitor.py
 
 bench-reports: $(STAMP)  ## reports on a million generated tickets (several minutes)
 	$(PY) bench/reports.py
