@@ -7,8 +7,8 @@ from typing import Any
 from babel.messages.pofile import read_po
 from flask import Response, abort, current_app, jsonify, render_template, request, url_for
 
-from server import catalog, i18n
-from server.extensions import db
+from server import catalog, i18n, recordings
+from server.extensions import db, speech
 
 IDLE_DEFAULT_S = 45
 IDLE_RANGE_S = (3, 600)
@@ -23,10 +23,15 @@ def _idle_seconds() -> int:
     return max(low, min(high, int(chosen)))
 
 
+def _has_voice(lang: str) -> bool:
+    """Read aloud is offered where the engine speaks the language or phrases are recorded."""
+    return speech().can_speak(lang) or bool(recordings.recorded(db(), lang))
+
+
 def page(site: str) -> str:
     catalog.current(db()).require_site(site)
     languages: list[dict[str, Any]] = [
-        {"code": lang.code, "native": lang.native, "dir": lang.dir, "voice": bool(lang.voice)}
+        {"code": lang.code, "native": lang.native, "dir": lang.dir, "voice": _has_voice(lang.code)}
         for lang in i18n.LANGUAGES.values()
     ]
     config = {

@@ -14,7 +14,7 @@ from sqlalchemy import make_url, select
 from printers import parse_printer_url, preview, print_now, ticket_bytes
 from printers.samples import sample_ticket
 
-from . import auth, i18n, migrate, siteconfig, translation_review, translations
+from . import auth, i18n, migrate, recordings, siteconfig, translation_review, translations
 from .db import Database
 from .errors import NotFound, Refused
 from .frontdesk import status_url
@@ -194,6 +194,30 @@ def i18n_import(lang: str, file: str, reviewer: str | None) -> None:
         raise click.ClickException(str(exc)) from None
     translation_review.write_status()
     click.echo(f"{changed} translations changed in {lang}")
+
+
+@main.group("recordings")
+def recordings_group() -> None:
+    """Phrases interpreters recorded for languages without an offline voice."""
+
+
+@recordings_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+def recordings_export(file: str) -> None:
+    """Write every recording to FILE (a zip), to move them with the configuration."""
+    Path(file).write_bytes(recordings.export_zip(_db()))
+    click.echo(f"wrote {file}")
+
+
+@recordings_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def recordings_import(file: str) -> None:
+    """Read recordings from FILE (from `recordings export`); all are checked first."""
+    try:
+        count = recordings.import_zip(_db(), Path(file).read_bytes())
+    except Refused as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"{count} recordings imported")
 
 
 @main.group()

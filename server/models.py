@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     TypeDecorator,
     UniqueConstraint,
@@ -276,3 +277,21 @@ class CounterEvent(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     type: Mapped[str] = mapped_column(String(16))  # opened | paused | resumed | closed
     at: Mapped[datetime]
+
+
+class Recording(Base):
+    """A phrase read aloud by an interpreter, for a language the speech engine cannot say.
+
+    `key` names the phrase, never the visitor: a kiosk prompt by its English source text,
+    a reason tile as `reason:<code>`, and the words of a call as `call:ticket`,
+    `call:counter`, `letter:<A>` and `number:<n>`. The audio is WAV, 16 kHz mono 16 bit,
+    so that recordings join into one announcement without converting anything.
+    """
+
+    __tablename__ = "recordings"
+
+    lang: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    audio: Mapped[bytes] = mapped_column(LargeBinary)
+    recorded_at: Mapped[datetime]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -40,7 +40,7 @@ from flask import Flask, request, session
 from flask_socketio import Namespace, SocketIO, emit, join_room
 from sqlalchemy import select
 
-from . import announce, auth, catalog, i18n
+from . import announce, auth, catalog, i18n, recordings
 from .auth import SESSION_KEY, Can, DeviceKind, Principal
 from .db import Database
 from .errors import NotFound
@@ -106,7 +106,13 @@ class Hub:
         counter = cat.counters.get(row.counter_id)
         service = cat.services.get(row.service_id)
         counter_labels = counter.labels if counter else {}
-        phrases = announce.phrases(row.code, counter_labels, row.lang, self.speech.can_speak)
+        phrases = announce.phrases(
+            row.code,
+            counter_labels,
+            row.lang,
+            self.speech.can_speak,
+            lambda lang, keys: recordings.has_all(self.db, lang, keys),
+        )
         return {
             "id": row.id,
             "type": row.type,
@@ -118,7 +124,10 @@ class Hub:
             },
             "lang": row.lang,
             "at": _iso(row.at),
-            "announce": [{"lang": p.lang, "text": p.text} for p in phrases],
+            "announce": [
+                {"lang": p.lang, "text": p.text, **({"key": "|".join(p.keys)} if p.keys else {})}
+                for p in phrases
+            ],
             "written": announce.written(counter_labels, row.lang),
         }
 

@@ -66,7 +66,10 @@ def _voice(lang: str) -> str:
     language = LANGUAGES[lang]
     if language.voice:
         return f"espeak-ng ({language.voice})"
-    return "none: the kiosk does not read aloud; calls are said in Greek and English"
+    return (
+        "none: only what an interpreter records (/recordings); without it the kiosk does not"
+        " read aloud and calls are said in Greek and English"
+    )
 
 
 def status() -> str:

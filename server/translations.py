@@ -78,7 +78,11 @@ VISITORS = tuple(code for code in LANGUAGES if code != "en")
 DOMAINS = {
     d.name: d
     for d in [
-        Domain("messages", (Source("server/web"), Source("staff"), Source("counter")), STAFF),
+        Domain(
+            "messages",
+            (Source("server/web"), Source("staff"), Source("counter"), Source("recordings")),
+            STAFF,
+        ),
         Domain("display", (Source("display"), Source("server/announce.py")), STAFF),
         Domain(
             "reports",
@@ -93,7 +97,7 @@ DOMAINS = {
         Domain(
             "visitors",
             (
-                Source("kiosk/static", (("*.js", "javascript"),), {"t": None}),
+                Source("kiosk/static", (("*.js", "javascript"),), {"t": None, "N_": None}),
                 Source("kiosk/templates", (("**.html", extract_data_t),), {"_": None}),
                 Source("status/templates", (("**.html", "jinja2"),), {"_": None}),
             ),

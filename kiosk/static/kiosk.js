@@ -13,13 +13,17 @@ const PICTOGRAMS = config.pictograms;
 const TAP_GUARD_MS = 400; // a second tap of a double tap must not act on the next screen
 const PROMPT_EVERY_MS = 2500;
 
+// Marks a message for the catalogs where it is defined; t() translates it where shown.
+const N_ = (message) => message;
+
+// `key`: the English source, which also names the answer's recorded phrase
 const PRIORITIES = [
-  { value: "disability", pictogram: "wheelchair", label: () => t("I have a disability") },
-  { value: "elderly", pictogram: "old", label: () => t("I am an older person") },
-  { value: "pregnancy", pictogram: "woman", label: () => t("I am pregnant") },
-  { value: "with_infant", pictogram: "baby-carriage", label: () => t("I am with a baby") },
-  { value: "none", pictogram: "walk", label: () => t("No") },
-];
+  { value: "disability", pictogram: "wheelchair", key: N_("I have a disability") },
+  { value: "elderly", pictogram: "old", key: N_("I am an older person") },
+  { value: "pregnancy", pictogram: "woman", key: N_("I am pregnant") },
+  { value: "with_infant", pictogram: "baby-carriage", key: N_("I am with a baby") },
+  { value: "none", pictogram: "walk", key: N_("No") },
+].map((p) => ({ ...p, label: () => t(p.key) }));
 
 const state = {
   screen: null,
@@ -172,7 +176,10 @@ function groupsOf(services) {
 function renderGroups() {
   $("groups").replaceChildren(
     ...state.groups.map((group) =>
-      button(group.label, group.pictogram, () => chooseGroup(group), { reason: group.code }),
+      button(group.label, group.pictogram, () => chooseGroup(group), {
+        reason: group.code,
+        key: `reason:${group.code}`,
+      }),
     ),
   );
 }
@@ -181,9 +188,13 @@ function chooseGroup(group) {
   state.group = group;
   if (!group.children.length) return chooseReason(group);
   $("reasons-title").textContent = group.label;
+  $("reasons-title").dataset.key = `reason:${group.code}`;
   $("reasons").replaceChildren(
     ...group.children.map((reason) =>
-      button(reason.label, reason.pictogram, () => chooseReason(reason), { reason: reason.code }),
+      button(reason.label, reason.pictogram, () => chooseReason(reason), {
+        reason: reason.code,
+        key: `reason:${reason.code}`,
+      }),
     ),
   );
   show("reasons");
@@ -193,7 +204,7 @@ function chooseReason(reason) {
   state.choice = { service: state.group.service, reason: reason.code };
   $("priorities").replaceChildren(
     ...PRIORITIES.map((p) =>
-      button(p.label(), p.pictogram, () => issue(p.value), { priority: p.value }),
+      button(p.label(), p.pictogram, () => issue(p.value), { priority: p.value, key: p.key }),
     ),
   );
   show("priority");
@@ -259,7 +270,9 @@ function spokenParts() {
   for (const element of section.querySelectorAll("h1, p, dt, dd, .choice")) {
     if (element.closest("[hidden]") || !element.textContent.trim()) continue;
     const text = element.id === "ticket-number" ? spokenNumber(element.textContent) : element.textContent;
-    parts.push({ lang: state.lang, text: text.trim(), element });
+    // the English source names the phrase an interpreter may have recorded for it
+    const key = element.dataset.t || element.dataset.key;
+    parts.push({ lang: state.lang, text: text.trim(), element, key });
   }
   return parts;
 }
@@ -272,6 +285,7 @@ function readAloud() {
       .map((lang) => ({
         lang: lang.code,
         text: t("Touch your language", lang.code),
+        key: "Touch your language",
         element: document.querySelector(`#languages button[data-lang="${lang.code}"]`),
       }));
   } else if (state.lang) {

@@ -1,4 +1,6 @@
-"""`GET /speech?lang=xx&text=...`: an announcement or a kiosk screen read aloud, as WAV.
+"""`GET /speech?lang=xx&text=...[&key=k1|k2]`: an announcement or a kiosk screen read aloud,
+as WAV: by the speech engine, or, for a language it has no voice for, by joining the
+recorded phrases the keys name (server/recordings.py).
 
 Only devices and staff may ask (a bearer token in the Authorization header, or a staff
 session), so the server's speech engine is not a public service. Pages fetch the audio
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request
 
-from .. import auth, extensions
+from .. import auth, extensions, recordings
 from ..errors import error_body
 from ..speech import MAX_TEXT, Speech, SpeechError
 from .session import current_staff
@@ -34,7 +36,14 @@ def speech() -> Response | tuple[Response, int]:
         return _error(400, "bad_text", f"text must be 1 to {MAX_TEXT} characters")
     engine: Speech = extensions.speech()
     if not engine.can_speak(lang):
-        return _error(404, "no_voice", f"no voice for language '{lang}'")
+        # a language the engine has no voice for: the phrases an interpreter recorded
+        keys = [k for k in request.args.get("key", "").split("|") if k]
+        audio = recordings.assemble(extensions.db(), lang, keys)
+        if audio is None:
+            return _error(404, "no_voice", f"no voice and no recording for '{lang}'")
+        response = Response(audio, mimetype="audio/wav")
+        response.headers["Cache-Control"] = "no-store"  # a phrase may be recorded again
+        return response
     try:
         audio = engine.wav(text, lang)
     except SpeechError as exc:

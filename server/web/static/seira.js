@@ -142,7 +142,7 @@ function chunks(text) {
 }
 
 // Speech from the server's offline engine (GET /speech, WAV), played on one <audio>
-// element. `say(parts, {onPart})` speaks each {lang, text} in turn, telling `onPart(i)`
+// element. `say(parts, {onPart})` speaks each {lang, text, key?} in turn, telling `onPart(i)`
 // as part i starts (and onPart(-1) at the end), and resolves when done; a new say() or
 // stop() interrupts the one playing. `onSound(state)` hears "playing",
 // "blocked" (autoplay refused: a tap is needed), "failed" (no voice, the engine failed)
@@ -163,11 +163,13 @@ export class Voice {
       if (run === this.run) onPart(-1);
       return result;
     };
-    for (const [index, { lang, text }] of parts.entries()) {
+    for (const [index, { lang, text, key }] of parts.entries()) {
       if (run !== this.run) return false;
       onPart(index);
-      for (const piece of chunks(text)) {
+      // a part with a `key` may be said from an interpreter's recording: one request, whole
+      for (const piece of key ? [text.slice(0, MAX_TEXT)] : chunks(text)) {
         const query = new URLSearchParams({ lang, text: piece });
+        if (key) query.set("key", key);
         const headers = this.token ? { Authorization: `Bearer ${this.token}` } : {};
         let response;
         try {
