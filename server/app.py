@@ -15,7 +15,7 @@ from counter.blueprint import bp as counter_bp
 from counter.blueprint import supervisor_bp
 from display.blueprint import bp as display_bp
 from kiosk.blueprint import bp as kiosk_bp
-from recordings.blueprint import bp as recordings_bp
+from languages.blueprint import bp as languages_bp
 from reports.blueprint import bp as reports_bp
 from staff.blueprint import VIEWS as STAFF_VIEWS
 from staff.blueprint import bp as staff_bp
@@ -80,7 +80,7 @@ def create_app(database: Database | str | None = None, **config: Any) -> Flask:
     app.register_blueprint(counter_bp)
     app.register_blueprint(supervisor_bp)
     app.register_blueprint(reports_bp)
-    app.register_blueprint(recordings_bp)
+    app.register_blueprint(languages_bp)
     app.extensions["seira.speech"] = Speech(
         EspeakEngine(), cache_dir=Path(app.instance_path) / "speech-cache"
     )

@@ -2,7 +2,7 @@
 
 An interpreter or mediator reads each kiosk prompt, each visit-reason tile and the words a
 call needs ("ticket", "counter", the letters of the services, the numbers) into the
-recording page (`recordings/`); the browser turns the microphone's audio into WAV (16 kHz,
+recording page (`languages/`); the browser turns the microphone's audio into WAV (16 kHz,
 mono, 16-bit) before it is saved, so that announcements are assembled here by joining
 recordings one after another, with nothing to convert. Keys name phrases, never visitors
 (see models.Recording). They travel with the configuration: `seira recordings export` and

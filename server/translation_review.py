@@ -51,7 +51,24 @@ def _share(domain: translations.Domain, lang: str, wanted: Catalog) -> str:
     return f"{done} / {len(needed)}{extra}"
 
 
-def _reviewed(lang: str) -> str:
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def translated_share(lang: str) -> str:
+    """'97 / 97': the messages translated, of those the language must have, all domains."""
+    done = needed = 0
+    for domain in translations.DOMAINS.values():
+        wanted = translations.extract(domain)
+        catalog = translations.read(domain.name, lang)
+        for msgid in translations.required(domain, lang, wanted):
+            needed += 1
+            found = catalog.get(msgid) if catalog is not None else None
+            if found is not None and not found.fuzzy:
+                done += translations.is_translated(found.string)
+    return f"{done} / {needed}"
+
+
+def review(lang: str) -> str:
     if lang == "en":
         return "source"
     seen = {
@@ -67,7 +84,7 @@ def _voice(lang: str) -> str:
     if language.voice:
         return f"espeak-ng ({language.voice})"
     return (
-        "none: only what an interpreter records (/recordings); without it the kiosk does not"
+        "none: only what an interpreter records (/languages); without it the kiosk does not"
         " read aloud and calls are said in Greek and English"
     )
 
@@ -90,7 +107,7 @@ def status() -> str:
     for lang, language in LANGUAGES.items():
         cells = [f"{language.english} (`{lang}`)"]
         cells += [_share(d, lang, wanted[d.name]) for d in domains]
-        cells += [_reviewed(lang), _voice(lang)]
+        cells += [review(lang), _voice(lang)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -80,7 +80,7 @@ DOMAINS = {
     for d in [
         Domain(
             "messages",
-            (Source("server/web"), Source("staff"), Source("counter"), Source("recordings")),
+            (Source("server/web"), Source("staff"), Source("counter"), Source("languages")),
             STAFF,
         ),
         Domain("display", (Source("display"), Source("server/announce.py")), STAFF),

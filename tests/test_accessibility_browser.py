@@ -126,8 +126,8 @@ def test_the_staff_pages_and_the_display_pass_the_audit(
         (f"/reports/{SITE}", "reports"),
         (f"/reports/{SITE}/indicators", "indicators"),
         (f"/reports/{SITE}/staffing", "staffing forecast"),
-        ("/recordings/", "recorded phrases"),
-        ("/recordings/ti", "recording Tigrinya phrases"),
+        ("/languages/", "recorded phrases"),
+        ("/languages/ti/phrases", "recording Tigrinya phrases"),
     ]:
         page.goto(server.url + path)
         page.wait_for_load_state("networkidle")

@@ -165,7 +165,7 @@ def test_no_glyph_is_left_to_the_machine_on_the_staff_pages(
     page.wait_for_url(f"{server.url}/")
     pages = ["/", f"/counter/{SITE}", f"/counter/{SITE}/desk-1", f"/supervisor/{SITE}"]
     pages += [f"/reports/{SITE}", f"/reports/{SITE}/indicators", f"/reports/{SITE}/staffing"]
-    pages += ["/recordings/", "/recordings/ti", "/recordings/ur"]  # the phrases in their script
+    pages += ["/languages/", "/languages/ti/phrases", "/languages/ur/phrases"]  # own scripts
     for path in pages:
         page.goto(server.url + path)
         page.wait_for_load_state("networkidle")

@@ -131,16 +131,16 @@ def test_the_speech_url_says_recorded_phrases(app: Flask, db: Database, tokens) 
 def test_staff_record_through_the_page(app: Flask, db: Database) -> None:
     page, csrf = signed_in(app, "eleni")
     headers = {**JSON, "X-CSRF-Token": csrf, "Content-Type": "audio/wav"}
-    saved = page.post("/recordings/ti/phrase?key=call:ticket", data=tone(), headers=headers)
+    saved = page.post("/languages/ti/phrase?key=call:ticket", data=tone(), headers=headers)
     assert saved.status_code == 204
     assert "call:ticket" in recordings.recorded(db, "ti")
-    assert page.get("/recordings/ti/phrase?key=call:ticket").data == tone()
-    bad = page.post("/recordings/ti/phrase?key=call:ticket", data=b"x", headers=headers)
+    assert page.get("/languages/ti/phrase?key=call:ticket").data == tone()
+    bad = page.post("/languages/ti/phrase?key=call:ticket", data=b"x", headers=headers)
     assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "bad_audio"
-    listed = page.get("/recordings/").get_data(as_text=True)
+    listed = page.get("/languages/").get_data(as_text=True)
     assert "Tigrinya" in listed and "Ηχογραφημένες φράσεις" in listed
     stranger = app.test_client()
-    refused = stranger.post("/recordings/ti/phrase?key=call:ticket", data=tone(), headers=JSON)
+    refused = stranger.post("/languages/ti/phrase?key=call:ticket", data=tone(), headers=JSON)
     assert refused.status_code == 400  # no CSRF token: nothing of the page's session
-    deleted = page.post("/recordings/ti/phrase/delete?key=call:ticket", headers=headers)
+    deleted = page.post("/languages/ti/phrase/delete?key=call:ticket", headers=headers)
     assert deleted.status_code == 204 and recordings.recorded(db, "ti") == frozenset()

@@ -114,7 +114,7 @@ def test_the_recording_page_records_from_the_microphone_and_saves(
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{server.url}/")
-        page.goto(f"{server.url}/recordings/so")
+        page.goto(f"{server.url}/languages/so/phrases")
         page.wait_for_function("document.getElementById('recorder').dataset.ready === '1'")
         row = page.locator("tr.phrase[data-key='Done']")
         row.locator("[data-do=record]").click()

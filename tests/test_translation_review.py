@@ -89,3 +89,33 @@ def _xlsx(rows: list[dict]) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def test_the_languages_page_exports_and_admins_take_reviews_back(
+    app, db, locales: Path  # type: ignore[no-untyped-def]
+) -> None:
+    from server import auth
+    from tests.test_counter_pages import csrf_of, signed_in
+
+    staff, _ = signed_in(app, "eleni")
+    page = staff.get("/languages/").get_data(as_text=True)
+    assert 'data-lang="ti"' in page and "Take back" not in page  # staff: no import form
+    exported = staff.get("/languages/ti/strings.xlsx")
+    assert exported.status_code == 200 and exported.data[:2] == b"PK"
+    rows = review.read_rows(exported.data, "xlsx")
+    row = next(r for r in rows if r["english"] == "Done")
+    row["translation"] = "ተወዲኡ (reviewed)"
+    upload = {"file": (io.BytesIO(_xlsx(rows)), "ti.xlsx"), "reviewer": "C"}
+    csrf = csrf_of(staff.get("/languages/").get_data(as_text=True))
+    refused = staff.post("/languages/ti/strings", data={**upload, "csrf_token": csrf})
+    assert refused.status_code == 403
+
+    auth.add_user(db, "anna", "correct-horse", "admin", "thess-east")
+    admin, _ = signed_in(app, "anna")
+    csrf = csrf_of(admin.get("/languages/").get_data(as_text=True))
+    upload = {"file": (io.BytesIO(_xlsx(rows)), "ti.xlsx"), "reviewer": "C"}
+    taken = admin.post("/languages/ti/strings", data={**upload, "csrf_token": csrf})
+    assert taken.status_code == 302
+    catalog = translations.read("visitors", "ti")
+    assert catalog.get("Done").string == "ተወዲኡ (reviewed)"
+    assert translations.review_of(catalog).endswith("by C")

@@ -1,4 +1,4 @@
-"""Every URL of the recording pages: the languages, one language's phrases, each phrase."""
+"""Every URL of the language pages: the overview, a language's strings, its phrases."""
 
 from flask import Blueprint
 from werkzeug.exceptions import HTTPException
@@ -9,9 +9,9 @@ from server.web.errors import for_pages
 from . import views
 
 bp = Blueprint(
-    "recordings",
+    "languages",
     __name__,
-    url_prefix="/recordings",
+    url_prefix="/languages",
     template_folder="templates",
     static_folder="static",
     static_url_path="/static",
@@ -19,7 +19,11 @@ bp = Blueprint(
 
 _RULES = [
     ("/", views.index, ["GET"]),
-    ("/<lang>", views.language, ["GET"]),
+    # the translations, for interpreters to review, and back (admins)
+    ("/<lang>/strings.<fmt>", views.export_strings, ["GET"]),
+    ("/<lang>/strings", views.import_strings, ["POST"]),
+    # recorded phrases, for a language the speech engine cannot say
+    ("/<lang>/phrases", views.phrases, ["GET"]),
     ("/<lang>/phrase", views.play, ["GET"]),  # ?key=...
     ("/<lang>/phrase", views.save, ["POST"]),  # ?key=..., the WAV as the body
     ("/<lang>/phrase/delete", views.remove, ["POST"]),  # ?key=...

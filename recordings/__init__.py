@@ -1,1 +1,0 @@
-"""Recording phrases: interpreters give a voice to the languages the speech engine lacks."""
