@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from babel.numbers import format_decimal, format_percent
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
@@ -70,20 +71,24 @@ def _compute(kind: str, site_ids: list[int], first: date, last: date, **options:
 
 
 def display(value: Any, type_: str) -> str:
-    """A cell as people read it: minutes and seconds, percentages, "–" for nothing."""
+    """A cell as people read it, in the reader's locale: minutes and seconds, percentages,
+    decimals with the locale's separator (12,5 in Greek), "–" for nothing."""
     if value is None:
         return "–"
     if isinstance(value, str):
         return value
+    locale = i18n_pages.lang()
     if type_ == "seconds":
         seconds = round(value)
         return f"{seconds // 60}:{seconds % 60:02d}"
     if type_ == "rate":
-        return f"{value * 100:.1f} %"
+        return format_percent(value, "#,##0.0 %", locale=locale)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float):
-        return f"{value:.2f}".rstrip("0").rstrip(".")
+        return format_decimal(value, "#,##0.##", locale=locale)
+    if isinstance(value, int):
+        return format_decimal(value, "#,##0", locale=locale)
     return str(value)
 
 

@@ -4,6 +4,7 @@ by a real headless Chromium signed in through the real sign-in form."""
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections.abc import Iterator
 
@@ -70,6 +71,7 @@ def test_pages_in_greek(supervisor: FlaskClient, tokens: dict[str, str]) -> None
     html = supervisor.get(f"/reports/thess-east?tab=outcomes&{JULY}").get_data(as_text=True)
     table = html.split("<table", 1)[1]
     assert "referred_internal" not in table and "tax_office" not in table  # labels, not codes
+    assert re.search(r"\d,\d %", table) and not re.search(r"\d\.\d %", table)  # 12,5 %
     html = supervisor.get(f"/reports/thess-east?tab=reasons&{JULY}").get_data(as_text=True)
     assert "Επισκέψεις ανά ομάδα λόγων" in html and "Λήψη CSV" in html
     html = supervisor.get("/reports/thess-east/indicators?month=2025-07").get_data(as_text=True)
