@@ -17,7 +17,7 @@ from functools import cache
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import catalog
+from . import audit, catalog
 from .cache import TTLCache
 from .db import Database
 from .errors import NotFound
@@ -111,7 +111,14 @@ def _site_id(db: Database, slug: str) -> int:
         raise AuthError(exc.message) from None
 
 
-def add_user(db: Database, username: str, password: str, role: str, site: str) -> int:
+def add_user(
+    db: Database,
+    username: str,
+    password: str,
+    role: str,
+    site: str,
+    actor: audit.Actor = audit.COMMAND_LINE,
+) -> int:
     """Create the user, or set the password and add the role if the username exists."""
     if role not in set(Role):
         raise AuthError(f"unknown role '{role}': one of {', '.join(Role)}")
@@ -120,37 +127,56 @@ def add_user(db: Database, username: str, password: str, role: str, site: str) -
     with db.write() as s:
         site_id = _site_id(db, site)
         user = s.scalar(select(User).where(User.username == username))
+        target = f"users/{username}"
         if user is None:
             user = User(username=username, password_hash="")
             s.add(user)
+            audit.record(s, actor, "user.added", target, site_id=site_id)
+        else:
+            audit.record(s, actor, "user.password_set", target, site_id=site_id)
         user.password_hash = generate_password_hash(password)
         user.active = True
         s.flush()
         membership = s.get(Membership, (user.id, site_id))
         if membership is None:
             s.add(Membership(user_id=user.id, site_id=site_id, role=role))
-        else:
+            audit.record(s, actor, "role.changed", target, None, {"role": role}, site_id)
+        elif membership.role != role:
+            before = {"role": membership.role}
             membership.role = role
+            audit.record(s, actor, "role.changed", target, before, {"role": role}, site_id)
         return user.id
 
 
-def add_device(db: Database, site: str, kind: str, name: str, settings: dict | None = None) -> str:
+def add_device(
+    db: Database,
+    site: str,
+    kind: str,
+    name: str,
+    settings: dict | None = None,
+    actor: audit.Actor = audit.COMMAND_LINE,
+) -> str:
     """Register a kiosk or display and return its token; only the token's hash is kept."""
     token = new_token()
     with db.write() as s:
+        site_id = _site_id(db, site)
         s.add(
             Device(
-                site_id=_site_id(db, site),
+                site_id=site_id,
                 kind=DeviceKind(kind),
                 name=name,
                 token_hash=token_hash(token),
                 settings=settings or {},
             )
         )
+        after = {"kind": str(kind), "name": name, **({"settings": settings} if settings else {})}
+        audit.record(s, actor, "device.added", f"{site}/devices/{name}", None, after, site_id)
     return token
 
 
-def revoke_devices(db: Database, site: str, name: str) -> int:
+def revoke_devices(
+    db: Database, site: str, name: str, actor: audit.Actor = audit.COMMAND_LINE
+) -> int:
     """Revoke every live device of that name at the site (re-registering replaces a token)."""
     now = utcnow()
     with db.write() as s:
@@ -162,6 +188,15 @@ def revoke_devices(db: Database, site: str, name: str) -> int:
         ).all()
         for device in devices:
             device.revoked_at = now
+            audit.record(
+                s,
+                actor,
+                "device.revoked",
+                f"{site}/devices/{name}",
+                {"kind": device.kind},
+                None,
+                site_id,
+            )
     forget_tokens()
     return len(devices)
 
@@ -172,19 +207,27 @@ def sign_in(db: Database, username: str, password: str) -> tuple[str, datetime, 
         user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
     if user is None:
         check_password_hash(_dummy_hash(), password)
+    if user is None or not check_password_hash(user.password_hash, password):
+        with db.write() as s:
+            who = audit.Actor(username, user.id if user else None)
+            audit.record(s, who, "signin.failed", f"users/{username}"[:200])
         raise AuthError("wrong username or password")
-    if not check_password_hash(user.password_hash, password):
-        raise AuthError("wrong username or password")
-    token, expires = grant_token(db, user.id)
+    token, expires = grant_token(db, user.id, audit.Actor(user.username, user.id))
     return token, expires, _staff_principal(db, user)
 
 
-def grant_token(db: Database, user_id: int) -> tuple[str, datetime]:
-    """A new bearer token for a user whose identity is already established."""
+def grant_token(
+    db: Database, user_id: int, signed_in: audit.Actor | None = None
+) -> tuple[str, datetime]:
+    """A new bearer token for a user whose identity is already established.
+
+    With `signed_in`, the sign-in it is for is logged in the same transaction."""
     token = new_token()
     expires = utcnow() + STAFF_TOKEN_LIFETIME
     with db.write() as s:
         s.add(StaffToken(token_hash=token_hash(token), user_id=user_id, expires_at=expires))
+        if signed_in is not None:
+            audit.record(s, signed_in, "signin", f"users/{signed_in.name}")
     return token, expires
 
 

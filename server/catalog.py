@@ -12,6 +12,7 @@ a language.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,10 +147,23 @@ def _load(db: Database) -> Catalog:
         if counter_id in counter_ids and service_id in service_ids:
             weights[counter_id][service_id] = weight
             serving[service_id] += 1
-    covered: dict[int, set[str]] = {sid: set() for sid in service_ids}
+    children: dict[str, set[str]] = {}
+    for r in reasons:
+        if r.parent_code:
+            children.setdefault(r.parent_code, set()).add(r.code)
+
+    def expand(codes: Iterable[str]) -> set[str]:
+        """A group stands for itself and its active children."""
+        found = {code for code in codes if code in reason_codes}
+        return found.union(*(children.get(code, set()) for code in found))
+
+    off = {site.id: expand(site.reasons_off or []) for site in sites}
+    written: dict[int, list[str]] = {sid: [] for sid in service_ids}
     for service_id, code in covers:
-        if service_id in service_ids and code in reason_codes:
-            covered[service_id].add(code)
+        if service_id in service_ids:
+            written[service_id].append(code)
+    site_of = {svc.id: svc.site_id for svc in services}
+    covered = {sid: expand(codes) - off[site_of[sid]] for sid, codes in written.items()}
     return Catalog(
         sites={
             site.slug: SiteInfo(

@@ -70,6 +70,18 @@ def config_load(file: str) -> None:
     click.echo("loaded " + ", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
+@config.command("export")
+@click.argument("sites", nargs=-1)
+def config_export(sites: tuple[str, ...]) -> None:
+    """Write the configuration of SITES (all sites if none) as TOML to standard output.
+
+    The file holds the whole reason taxonomy and loads back to the same configuration."""
+    try:
+        click.echo(siteconfig.dumps(siteconfig.export(_db(), *sites)), nl=False)
+    except NotFound as exc:
+        raise click.ClickException(exc.message) from None
+
+
 @main.group()
 def user() -> None:
     """Staff accounts."""

@@ -61,6 +61,8 @@ class Site(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     hours: Mapped[dict[str, Any]]
     priority_max_in_row: Mapped[int] = mapped_column(Integer, default=2)
+    # reasons (groups or single items) this site does not offer, whatever its services cover
+    reasons_off: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     services: Mapped[list[Service]] = relationship(
@@ -277,6 +279,32 @@ class CounterEvent(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     type: Mapped[str] = mapped_column(String(16))  # opened | paused | resumed | closed
     at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """One change to configuration, accounts or devices, or a sign-in: who, what, when.
+
+    Append-only like `events`. `action` is a code ("service.changed", "signin.failed"),
+    `target` names what changed by its stable slugs ("thess-east/services/general"), and
+    `before`/`after` hold the old and new values as the configuration document writes
+    them. Never a visitor's data: the log is about staff and configuration.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_site_at", "site_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200))
+    before: Mapped[Any | None] = mapped_column(JSON)
+    after: Mapped[Any | None] = mapped_column(JSON)
 
 
 class Recording(Base):

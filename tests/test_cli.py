@@ -129,6 +129,25 @@ def test_config_load_prints_counts(url: str, tmp_path: Path) -> None:
     )
 
 
+def test_config_export_writes_a_file_that_loads_back(
+    url: str, fresh_url: str, db: Database, tmp_path: Path
+) -> None:
+    exported = seira(url, tmp_path, "config", "export", "thess-west")
+    assert exported.returncode == 0, exported.stderr
+    path = tmp_path / "west.toml"
+    path.write_text(exported.stdout, encoding="utf-8")
+    assert siteconfig.parse(path) == siteconfig.export(db, "thess-west")
+    assert seira(fresh_url, tmp_path, "init").returncode == 0
+    loaded = seira(fresh_url, tmp_path, "config", "load", str(path))
+    assert loaded.returncode == 0, loaded.stderr
+    assert "loaded 1 sites, 4 services" in loaded.stdout
+    with opened(fresh_url) as fresh:
+        assert siteconfig.export(fresh, "thess-west") == siteconfig.export(db, "thess-west")
+    unknown = seira(url, tmp_path, "config", "export", "nowhere")
+    assert unknown.returncode != 0 and "no site 'nowhere'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+
+
 def test_config_load_refuses_an_invalid_file(url: str, db: Database, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(
@@ -146,7 +165,7 @@ def test_config_load_refuses_an_invalid_file(url: str, db: Database, tmp_path: P
     )
     assert invalid[0] != 0
     assert "invalid configuration" in invalid[2]
-    assert "(benefits): prefix must be one capital Latin letter" in invalid[2]
+    assert "(benefits) prefix: must be one capital Latin letter" in invalid[2]
     assert "Traceback" not in invalid[2]
     assert syntax[0] != 0 and "broken.toml" in syntax[2] and "Traceback" not in syntax[2]
     assert missing[0] != 0 and "does not exist" in missing[2]

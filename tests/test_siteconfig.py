@@ -2,14 +2,12 @@
 
 The shipped file is checked through the database tables it produces, not through the
 parsed TOML, so what is tested is what the kiosks and counters will read. Modified copies
-of the file are written with a tiny TOML writer below (the standard library reads TOML
-but does not write it).
+of the file are written with the writer `seira config export` uses.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +18,7 @@ from sqlalchemy import select
 
 from server import catalog, migrate, siteconfig
 from server.db import Database
-from server.errors import Refused
+from server.errors import NotFound, Refused
 from server.models import (
     Base,
     Counter,
@@ -39,40 +37,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a valid TOML basic string
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        items = ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items())
-        return "{ " + items + " }" if items else "{}"
-    raise TypeError(f"cannot write {value!r} as TOML")
-
-
-def _is_table_array(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _toml_table(path: list[str], table: dict[str, Any]) -> list[str]:
-    lines = [f"{k} = {_toml_value(v)}" for k, v in table.items() if not _is_table_array(v)]
-    for key, value in table.items():
-        if _is_table_array(value):
-            for item in value:
-                lines += ["", "[[" + ".".join(path + [key]) + "]]"]
-                lines += _toml_table(path + [key], item)
-    return lines
-
-
-def to_toml(data: dict[str, Any]) -> str:
-    """Enough of a TOML writer for configuration files: tables, arrays of tables, scalars."""
-    return "\n".join(_toml_table([], data)) + "\n"
-
-
 def shipped() -> dict[str, Any]:
     with open(CONFIG, "rb") as fh:
         return tomllib.load(fh)
@@ -80,7 +44,7 @@ def shipped() -> dict[str, Any]:
 
 def write(tmp_path: Path, data: dict[str, Any] | str, name: str = "sites.toml") -> Path:
     path = tmp_path / name
-    path.write_text(data if isinstance(data, str) else to_toml(data), encoding="utf-8")
+    path.write_text(data if isinstance(data, str) else siteconfig.dumps(data), encoding="utf-8")
     return path
 
 
@@ -150,18 +114,12 @@ def test_shipped_file_covers_every_reason_at_every_site(db: Database) -> None:
             s.scalars(select(Reason.code).where(Reason.parent_code.is_(None), Reason.active))
         )
         all_codes = set(s.scalars(select(Reason.code).where(Reason.active)))
-        assert len(groups) >= 10
-        for site in s.scalars(select(Site)).all():
-            covered = set(
-                s.scalars(
-                    select(ServiceReason.reason_code)
-                    .join(Service, Service.id == ServiceReason.service_id)
-                    .where(Service.site_id == site.id, Service.active)
-                )
-            )
-            assert groups - covered == set(), site.slug
-            # groups are expanded to their children at load time
-            assert all_codes - covered == set(), site.slug
+    assert len(groups) >= 10
+    cat = catalog.current(db)
+    for site in cat.sites.values():
+        covered = set().union(*(svc.reasons for svc in cat.services_of(site.id)))
+        # the file names groups; the catalog offers each group with its children
+        assert all_codes - covered == set(), site.slug
 
 
 def test_shipped_file_routes_each_group_to_one_service_per_site(db: Database) -> None:
@@ -219,15 +177,8 @@ def test_west_has_the_migrant_integration_centre(db: Database) -> None:
         (site, slug, p) for site, slug, labels, p in rows if "Migrant Integration" in labels["en"]
     ]
     assert kem == [("thess-west", "integration", "K")]
-    with db.read() as s:
-        covered = set(
-            s.scalars(
-                select(ServiceReason.reason_code)
-                .join(Service, Service.id == ServiceReason.service_id)
-                .join(Site, Site.id == Service.site_id)
-                .where(Site.slug == "thess-west", Service.slug == "integration")
-            )
-        )
+    cat = catalog.current(db)
+    covered = cat.service(cat.sites["thess-west"].id, "integration").reasons
     assert {"integration", "integration.greek_classes", "legal", "legal.asylum"} <= covered
 
 
@@ -277,6 +228,150 @@ def test_a_round_trip_through_the_toml_writer_changes_nothing(db: Database, tmp_
     before = snapshot(db)
     siteconfig.load(db, path)
     assert snapshot(db) == before
+
+
+def _configuration(db: Database) -> dict[str, Any]:
+    """The configuration by stable codes and slugs, without row ids."""
+    with db.read() as s:
+        site_slug = dict(s.execute(select(Site.id, Site.slug)).all())
+        service_slug = dict(s.execute(select(Service.id, Service.slug)).all())
+        return {
+            "sites": sorted(
+                (
+                    r.slug,
+                    repr(r.name),
+                    repr(r.address),
+                    r.timezone,
+                    repr(r.hours),
+                    r.priority_max_in_row,
+                    repr(r.reasons_off),
+                    r.active,
+                )
+                for r in s.scalars(select(Site))
+            ),
+            "reasons": sorted(
+                (
+                    r.code,
+                    r.parent_code,
+                    r.pictogram,
+                    r.sensitive,
+                    repr(r.labels),
+                    r.position,
+                    r.active,
+                )
+                for r in s.scalars(select(Reason))
+            ),
+            "services": sorted(
+                (
+                    site_slug[r.site_id],
+                    r.slug,
+                    r.prefix,
+                    repr(r.labels),
+                    r.max_wait_min,
+                    r.default_service_min,
+                    r.position,
+                    r.active,
+                )
+                for r in s.scalars(select(Service))
+            ),
+            "covers": sorted(
+                (service_slug[r.service_id], r.reason_code)
+                for r in s.scalars(select(ServiceReason))
+            ),
+            "counters": sorted(
+                (
+                    site_slug[r.site_id],
+                    r.slug,
+                    repr(r.labels),
+                    r.position,
+                    r.active,
+                    sorted((service_slug[k.service_id], k.weight) for k in r.service_links),
+                )
+                for r in s.scalars(select(Counter))
+            ),
+        }
+
+
+def test_each_site_exported_and_loaded_again_is_the_same(
+    db: Database, empty_db: Database, tmp_path: Path
+) -> None:
+    for slug in ("thess-east", "thess-west"):
+        text = siteconfig.dumps(siteconfig.export(db, slug))
+        assert text.startswith("# Seira site configuration")
+        siteconfig.load(empty_db, write(tmp_path, text, f"{slug}.toml"))
+        assert siteconfig.export(empty_db, slug) == siteconfig.export(db, slug)
+    assert _configuration(empty_db) == _configuration(db)
+    # and loading the export where it came from changes nothing at all
+    before = snapshot(db)
+    siteconfig.load(db, write(tmp_path, siteconfig.dumps(siteconfig.export(db))))
+    assert snapshot(db) == before
+
+
+def test_the_export_of_the_shipped_file_says_what_the_file_says(db: Database) -> None:
+    exported = siteconfig.export(db)
+    data = shipped()
+    assert exported["reasons"] == [{"sensitive": False, **r} for r in data["reasons"]]
+    order = [r["code"] for r in data["reasons"]]
+    for site in data["sites"]:
+        again = site_of(exported, site["slug"])
+        # a service's reasons come out in the taxonomy's order, which the kiosk shows
+        assert again["services"] == [
+            {
+                **siteconfig.tables.SERVICE_DEFAULTS,
+                **svc,
+                "reasons": sorted(svc["reasons"], key=order.index),
+            }
+            for svc in site["services"]
+        ]
+        assert again["counters"] == site["counters"]
+        assert {k: v for k, v in again.items() if k not in ("services", "counters")} == {
+            k: v for k, v in site.items() if k not in ("services", "counters")
+        }
+
+
+def test_a_site_switches_a_reason_off_and_its_services_stop_offering_it(
+    db: Database, tmp_path: Path
+) -> None:
+    data = siteconfig.export(db, "thess-east")
+    site_of(data, "thess-east")["reasons_off"] = ["legal.asylum", "housing"]
+    siteconfig.load(db, write(tmp_path, data))
+    cat = catalog.current(db)
+    east, west = cat.sites["thess-east"].id, cat.sites["thess-west"].id
+    offered = set().union(*(svc.reasons for svc in cat.services_of(east)))
+    assert "legal.asylum" not in offered and "legal.residence" in offered
+    assert not {code for code in offered if code.split(".")[0] == "housing"}
+    assert "legal.asylum" in set().union(*(svc.reasons for svc in cat.services_of(west)))
+    with pytest.raises(Refused):
+        transactions.issue_ticket(
+            db, site="thess-east", service="social-work", reason="legal.asylum", lang="el"
+        )
+    assert siteconfig.export(db, "thess-east")["sites"][0]["reasons_off"] == [
+        "legal.asylum",
+        "housing",
+    ]
+
+
+def test_a_reason_added_to_a_group_is_offered_where_the_group_is(
+    db: Database, tmp_path: Path
+) -> None:
+    data = siteconfig.export(db)
+    data["reasons"].append(
+        {
+            "code": "legal.citizenship",
+            "parent": "legal",
+            "pictogram": "id",
+            "labels": {"el": "Ιθαγένεια", "en": "Citizenship", "ar": "الجنسية"},
+        }
+    )
+    siteconfig.load(db, write(tmp_path, data))
+    cat = catalog.current(db)
+    assert "legal.citizenship" in cat.service(cat.sites["thess-east"].id, "social-work").reasons
+    assert "legal.citizenship" in cat.service(cat.sites["thess-west"].id, "integration").reasons
+
+
+def test_an_unknown_site_is_not_exported(db: Database) -> None:
+    with pytest.raises(NotFound):
+        siteconfig.export(db, "nowhere")
 
 
 def test_dropping_a_service_deactivates_it_and_unlinks_its_counters(
@@ -383,14 +478,13 @@ def test_dropping_a_reason_deactivates_it(db: Database, tmp_path: Path) -> None:
         )
 
 
-def test_dropping_a_site_deactivates_it(db: Database, tmp_path: Path) -> None:
+def test_a_file_of_one_site_leaves_the_others_alone(db: Database, tmp_path: Path) -> None:
     data = shipped()
     data["sites"] = [site_of(data, "thess-east")]
+    before = snapshot(db)
     siteconfig.load(db, write(tmp_path, data))
-    with db.read() as s:
-        active = dict(s.execute(select(Site.slug, Site.active)).all())
-    assert active == {"thess-east": True, "thess-west": False}
-    assert set(catalog.current(db).sites) == {"thess-east"}
+    assert snapshot(db) == before
+    assert set(catalog.current(db).sites) == {"thess-east", "thess-west"}
 
 
 # --- invalid files ---------------------------------------------------------------------------
@@ -474,20 +568,28 @@ def _no_sites(d: dict) -> None:
 
 INVALID: list[tuple[str, Mutation, str]] = [
     ("unknown reason", _unknown_reason, "unknown reason 'no_such_reason'"),
-    ("duplicate prefix", _duplicate_prefix, "(benefits): prefix must be one capital"),
-    ("lowercase prefix", _lowercase_prefix, "(integration): prefix must be one capital"),
-    ("two-letter prefix", _two_letter_prefix, "(integration): prefix must be one capital"),
-    ("greek prefix", _greek_prefix, "(integration): prefix must be one capital"),
+    ("duplicate prefix", _duplicate_prefix, "(benefits) prefix: must be one capital"),
+    ("lowercase prefix", _lowercase_prefix, "(integration) prefix: must be one capital"),
+    ("two-letter prefix", _two_letter_prefix, "(integration) prefix: must be one capital"),
+    ("greek prefix", _greek_prefix, "(integration) prefix: must be one capital"),
     ("counter unknown service", _counter_unknown_service, "unknown service 'integration'"),
-    ("weight 0", _weight_zero, "(desk-1) services.general: 0 is less than the minimum of 1"),
-    ("missing en label on a reason", _missing_en_reason, "(legal.asylum): labels lack en"),
-    ("missing en label on a service", _missing_en_service, "(social-work): labels lack en"),
+    ("weight 0", _weight_zero, "(desk-1) services.general: must be 1 or more"),
+    (
+        "missing en label on a reason",
+        _missing_en_reason,
+        "(legal.asylum) labels.en: a label in en is required",
+    ),
+    (
+        "missing en label on a service",
+        _missing_en_service,
+        "(social-work) labels.en: a label in en is required",
+    ),
     ("bad timezone", _bad_timezone, "unknown timezone 'Europe/Thessaloniki'"),
     ("malformed hours", _malformed_hours, "hours entry mon = '8-15'"),
     ("unknown day", _unknown_day, "hours entry monday"),
     ("missing parent", _missing_parent, "parent 'pets' is not a group"),
     ("parent is a child", _parent_is_a_child, "parent 'benefits.min_income' is not a group"),
-    ("no sites", _no_sites, "sites: [] should be non-empty"),
+    ("no sites", _no_sites, "sites: needs at least one entry"),
 ]
 
 
@@ -565,7 +667,7 @@ MORE_INVALID = [
     ),
     pytest.param(
         _weight_true,
-        "(desk-1) services.general: True is not of type 'integer'",
+        "(desk-1) services.general: must be a whole number",
         id="weight true",
     ),
     pytest.param(
@@ -675,9 +777,9 @@ def test_several_problems_are_all_listed(db: Database, tmp_path: Path) -> None:
     problems = info.value.problems
     for expected in (
         "unknown reason 'no_such_reason'",
-        "(benefits): prefix must be one capital",
+        "(benefits) prefix: must be one capital",
         "unknown service 'integration'",
-        "(legal.asylum): labels lack en",
+        "(legal.asylum) labels.en: a label in en is required",
         "unknown timezone 'Europe/Thessaloniki'",
         "hours entry mon = '8-15'",
         "parent 'pets' is not a group",

@@ -71,9 +71,7 @@ def staffing_report(ctx: Ctx) -> list[Table]:
     target = float(ctx.options.get("target", 0.8))
     within_s = float(ctx.options.get("within_min", 15)) * 60
     if not 0 < target < 1 or within_s <= 0:
-        raise ReportError(
-            "bad_target", N_("target must be between 0 and 1, within_min above 0")
-        )
+        raise ReportError("bad_target", N_("target must be between 0 and 1, within_min above 0"))
     names, tr, scope = ctx.names, ctx.names.tr, ctx.scope
     rows = []
     for site_id in scope.site_ids:

@@ -1,0 +1,310 @@
+"""What makes a configuration valid: the one set of rules for the TOML files and the admin forms.
+
+A configuration is a document (the parsed TOML: reasons, and sites with their services and
+counters). `check` returns every problem with the document at once, each with the path of
+the value it is about, so the command line can print them all and an admin form can show
+each next to its field, in the reader's language. The shape (tables, lists, types) is
+checked first against a schema; the meaning (references, uniqueness, formats) only once
+the shape is right.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from ..i18n import N_
+
+REQUIRED_LANGS = ("el", "en")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
+HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+PREFIX = re.compile(r"[A-Z]")
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a document: where, and a message to translate.
+
+    `message` is English source text with %(name)s placeholders (the `messages` catalog
+    translates it); `where` names the place for someone reading the file, slugs included.
+    """
+
+    path: Path
+    where: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, gettext: Any = None) -> str:
+        """The message alone, translated by `gettext` if given: what a form shows."""
+        template = gettext(self.message) if gettext else self.message
+        return template % self.params if self.params else template
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.text()}"
+
+
+class ConfigError(ValueError):
+    """The document is not a valid configuration; `problems` lists why, as text."""
+
+    def __init__(self, found: list[Problem]) -> None:
+        self.found = found
+        self.problems = [str(p) for p in found]
+        super().__init__("invalid configuration:\n  - " + "\n  - ".join(self.problems))
+
+
+_TEXT = {"type": "string", "minLength": 1}
+_LABELS = {"type": "object", "additionalProperties": _TEXT}
+_MINUTES = {"type": "integer", "minimum": 1}
+_CODES = {"type": "array", "items": _TEXT}
+SERVICE_SCHEMA = {
+    "type": "object",
+    "required": ["slug", "prefix", "labels", "reasons"],
+    "properties": {
+        "slug": _TEXT,
+        "prefix": _TEXT,
+        "labels": _LABELS,
+        "reasons": {**_CODES, "minItems": 1},
+        "max_wait_min": _MINUTES,
+        "default_service_min": _MINUTES,
+    },
+    "additionalProperties": False,
+}
+COUNTER_SCHEMA = {
+    "type": "object",
+    "required": ["slug", "labels", "services"],
+    "properties": {
+        "slug": _TEXT,
+        "labels": _LABELS,
+        "services": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {"type": "integer", "minimum": 1},
+        },
+    },
+    "additionalProperties": False,
+}
+REASON_SCHEMA = {
+    "type": "object",
+    "required": ["code", "pictogram", "labels"],
+    "properties": {
+        "code": _TEXT,
+        "parent": _TEXT,
+        "pictogram": _TEXT,
+        "sensitive": {"type": "boolean"},
+        "labels": _LABELS,
+    },
+    "additionalProperties": False,
+}
+SITE_SCHEMA = {
+    "type": "object",
+    "required": ["slug", "name", "address", "timezone", "services"],
+    "properties": {
+        "slug": _TEXT,
+        "name": _LABELS,
+        "address": _LABELS,
+        "timezone": _TEXT,
+        "hours": {"type": "object", "additionalProperties": _TEXT},
+        "priority_max_in_row": {"type": "integer", "minimum": 0},
+        "reasons_off": _CODES,
+        "services": {"type": "array", "minItems": 1, "items": SERVICE_SCHEMA},
+        "counters": {"type": "array", "items": COUNTER_SCHEMA},
+    },
+    "additionalProperties": False,
+}
+STRUCTURE = {
+    "type": "object",
+    "properties": {
+        "reasons": {"type": "array", "items": REASON_SCHEMA},
+        "sites": {"type": "array", "minItems": 1, "items": SITE_SCHEMA},
+    },
+    "required": ["sites"],
+    "additionalProperties": False,
+}
+
+_TYPE_MESSAGES = {
+    "integer": N_("must be a whole number"),
+    "string": N_("must be text"),
+    "boolean": N_("must be true or false"),
+    "array": N_("must be a list"),
+    "object": N_("must be a table of names and values"),
+}
+
+
+def where(data: Any, path: Path) -> str:
+    """'sites[0] (thess-east) counters[2] (desk-3).services' for an error location."""
+    out, node = "", data
+    for key in path:
+        if isinstance(key, int):
+            out += f"[{key}]"
+            node = node[key] if isinstance(node, list) and key < len(node) else None
+            name = node.get("slug") or node.get("code") if isinstance(node, dict) else None
+            if isinstance(name, str):
+                out += f" ({name})"
+        else:
+            out += f"{'.' if out and not out.endswith(')') else ' ' if out else ''}{key}"
+            node = node.get(key) if isinstance(node, dict) else None
+    return out or "the file"
+
+
+def _schema_problem(data: Any, error: ValidationError) -> Problem:
+    """A schema error in words a coordinator reads, for the value it is about."""
+    path: Path = tuple(error.absolute_path)
+    kind, value = error.validator, error.validator_value
+    message, params = error.message, {}
+    if kind == "required":
+        missing = next(name for name in value if name not in error.instance)
+        path, message = (*path, missing), N_("is required")
+    elif kind == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        message, params = N_("has unknown entries: %(names)s"), {"names": ", ".join(extra)}
+    elif kind == "type" and value in _TYPE_MESSAGES:
+        message = _TYPE_MESSAGES[value]
+    elif kind == "minimum":
+        message, params = N_("must be %(minimum)s or more"), {"minimum": value}
+    elif kind in ("minItems", "minProperties"):
+        message = N_("needs at least one entry")
+    elif kind == "minLength":
+        message = N_("must not be empty")
+    return Problem(path, where(data, path), message, params)
+
+
+class _Checker:
+    """Collects the problems of one document; each rule is one method."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.found: list[Problem] = []
+
+    def add(self, path: Path, message: str, **params: Any) -> None:
+        self.found.append(Problem(path, where(self.data, path), message, params))
+
+    def labels(self, path: Path, value: dict[str, str]) -> None:
+        for lang in REQUIRED_LANGS:
+            if lang not in value:
+                self.add((*path, lang), N_("a label in %(lang)s is required"), lang=lang)
+
+    def reasons(self) -> dict[str, dict]:
+        by_code: dict[str, dict] = {}
+        for i, r in enumerate(self.data.get("reasons", [])):
+            code = r["code"]
+            if not CODE.match(code):
+                self.add(("reasons", i, "code"), N_("a code looks like 'group' or 'group.item'"))
+                continue
+            if code in by_code:
+                self.add(("reasons", i, "code"), N_("this code is used twice"))
+            by_code[code] = r
+            self.labels(("reasons", i, "labels"), r["labels"])
+        for i, r in enumerate(self.data.get("reasons", [])):
+            parent, code = r.get("parent"), r["code"]
+            if parent is None or code not in by_code:
+                continue
+            if parent not in by_code or by_code[parent].get("parent") is not None:
+                self.add(
+                    ("reasons", i, "parent"),
+                    N_("parent '%(parent)s' is not a group of this file"),
+                    parent=parent,
+                )
+            elif not code.startswith(parent + "."):
+                self.add(("reasons", i, "code"), N_("a child's code starts with its group's code"))
+        return by_code
+
+    def hours(self, path: Path, hours: dict[str, str]) -> None:
+        for day, span in hours.items():
+            if day not in DAYS or not HOURS.match(span):
+                self.add(
+                    (*path, day),
+                    N_("hours entry %(day)s = '%(span)s' is not like mon = '08:00-15:00'"),
+                    day=day,
+                    span=span,
+                )
+            elif span[:5] >= span[6:]:
+                self.add(
+                    (*path, day),
+                    N_("hours entry %(day)s = '%(span)s' closes before it opens"),
+                    day=day,
+                    span=span,
+                )
+
+    def site(self, i: int, site: dict, reasons: dict[str, dict]) -> None:
+        at: Path = ("sites", i)
+        if not SLUG.match(site["slug"]):
+            self.add((*at, "slug"), N_("use lowercase letters, digits and dashes"))
+        self.labels((*at, "name"), site["name"])
+        self.labels((*at, "address"), site["address"])
+        try:
+            ZoneInfo(site["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            self.add((*at, "timezone"), N_("unknown timezone '%(zone)s'"), zone=site["timezone"])
+        self.hours((*at, "hours"), site.get("hours", {}))
+        for j, code in enumerate(site.get("reasons_off", [])):
+            if code not in reasons:
+                self.add((*at, "reasons_off", j), N_("unknown reason '%(code)s'"), code=code)
+
+        slugs: set[str] = set()
+        prefixes: set[str] = set()
+        for j, svc in enumerate(site["services"]):
+            sp: Path = (*at, "services", j)
+            if not SLUG.match(svc["slug"]) or svc["slug"] in slugs:
+                self.add((*sp, "slug"), N_("malformed, or used twice"))
+            slugs.add(svc["slug"])
+            if not PREFIX.fullmatch(svc["prefix"]) or svc["prefix"] in prefixes:
+                self.add(
+                    (*sp, "prefix"), N_("must be one capital Latin letter, unique in the site")
+                )
+            prefixes.add(svc["prefix"])
+            self.labels((*sp, "labels"), svc["labels"])
+            for k, code in enumerate(svc["reasons"]):
+                if code not in reasons:
+                    self.add((*sp, "reasons", k), N_("unknown reason '%(code)s'"), code=code)
+
+        counter_slugs: set[str] = set()
+        for j, ctr in enumerate(site.get("counters", [])):
+            cp: Path = (*at, "counters", j)
+            if not SLUG.match(ctr["slug"]) or ctr["slug"] in counter_slugs:
+                self.add((*cp, "slug"), N_("malformed, or used twice"))
+            counter_slugs.add(ctr["slug"])
+            self.labels((*cp, "labels"), ctr["labels"])
+            for svc_slug in ctr["services"]:
+                if svc_slug not in slugs:
+                    self.add(
+                        (*cp, "services", svc_slug),
+                        N_("unknown service '%(service)s'"),
+                        service=svc_slug,
+                    )
+
+    def run(self) -> list[Problem]:
+        reasons = self.reasons()
+        seen: set[str] = set()
+        for i, site in enumerate(self.data["sites"]):
+            if site["slug"] in seen:
+                self.add(("sites", i, "slug"), N_("another site has this slug"))
+            seen.add(site["slug"])
+            self.site(i, site, reasons)
+        return self.found
+
+
+def check(data: Any) -> list[Problem]:
+    """Every problem with a configuration document; an empty list means it is valid."""
+    errors = Draft202012Validator(STRUCTURE).iter_errors(data)
+    shape = [
+        _schema_problem(data, e)
+        for e in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
+    ]
+    return shape or _Checker(data).run()
+
+
+def require_valid(data: Any) -> dict[str, Any]:
+    """The document itself, or ConfigError listing everything wrong with it."""
+    found = check(data)
+    if found:
+        raise ConfigError(found)
+    return data
