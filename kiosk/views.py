@@ -40,7 +40,7 @@ def page(site: str) -> str:
         "languages": languages,
         "strings_url": url_for("kiosk.strings", lang="LANG"),
         "speech_url": url_for("web.speech"),
-        "pictograms": url_for("kiosk.static", filename="pictograms/NAME.svg"),
+        "pictograms": url_for("web.static", filename="pictograms/NAME.svg"),
     }
     return render_template("kiosk/kiosk.html", config=config)
 

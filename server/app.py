@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
+from admin.blueprint import bp as admin_bp
 from counter.blueprint import bp as counter_bp
 from counter.blueprint import supervisor_bp
 from display.blueprint import bp as display_bp
@@ -81,6 +82,7 @@ def create_app(database: Database | str | None = None, **config: Any) -> Flask:
     app.register_blueprint(supervisor_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(languages_bp)
+    app.register_blueprint(admin_bp)
     app.extensions["seira.speech"] = Speech(
         EspeakEngine(), cache_dir=Path(app.instance_path) / "speech-cache"
     )

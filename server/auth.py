@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -59,14 +60,15 @@ class Can(StrEnum):
     READ_QUEUE = "read_queue"  # waiting counts and who is served where
     OPERATE = "operate"  # call next and act on tickets
     REPORTS = "reports"
-    MANAGE = "manage"
+    CONFIGURE = "configure"  # the site's own hours, services, counters, devices and staff
+    MANAGE = "manage"  # what every site shares: the reason taxonomy, new sites, the audit log
 
 
 _STAFF = {Can.READ_SERVICES, Can.ISSUE, Can.READ_COUNTERS, Can.READ_QUEUE, Can.OPERATE}
 ROLE_CAPABILITIES: dict[str, frozenset[Can]] = {
     Role.STAFF: frozenset(_STAFF),
-    Role.SUPERVISOR: frozenset(_STAFF | {Can.REPORTS}),
-    Role.ADMIN: frozenset(_STAFF | {Can.REPORTS, Can.MANAGE}),
+    Role.SUPERVISOR: frozenset(_STAFF | {Can.REPORTS, Can.CONFIGURE}),
+    Role.ADMIN: frozenset(_STAFF | {Can.REPORTS, Can.CONFIGURE, Can.MANAGE}),
 }
 DEVICE_CAPABILITIES: dict[str, frozenset[Can]] = {
     DeviceKind.KIOSK: frozenset({Can.READ_SERVICES, Can.ISSUE}),
@@ -90,6 +92,17 @@ class Principal:
     @property
     def site_ids(self) -> list[int]:
         return sorted(self.capabilities)
+
+    def can_everywhere(self, capability: Can, site_ids: Iterable[int]) -> bool:
+        """Whether it holds `capability` at every one of these sites (and there are some):
+        what a change that every site shares needs."""
+        ids = list(site_ids)
+        return bool(ids) and all(self.can(capability, site_id) for site_id in ids)
+
+    @property
+    def actor(self) -> audit.Actor:
+        """Who this is, as the audit log names them."""
+        return audit.Actor(self.name, self.user_id)
 
 
 class AuthError(ValueError):
@@ -176,8 +189,9 @@ def add_device(
 
 def revoke_devices(
     db: Database, site: str, name: str, actor: audit.Actor = audit.COMMAND_LINE
-) -> int:
-    """Revoke every live device of that name at the site (re-registering replaces a token)."""
+) -> list[int]:
+    """Revoke every live device of that name at the site (re-registering replaces a token);
+    returns their ids."""
     now = utcnow()
     with db.write() as s:
         site_id = _site_id(db, site)
@@ -198,7 +212,7 @@ def revoke_devices(
                 site_id,
             )
     forget_tokens()
-    return len(devices)
+    return [device.id for device in devices]
 
 
 def sign_in(db: Database, username: str, password: str) -> tuple[str, datetime, Principal]:

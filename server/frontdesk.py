@@ -19,14 +19,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import catalog
+from . import auth, catalog, siteconfig
 from .auth import Can, Principal
 from .catalog import SiteInfo
 from .db import Database
 from .errors import Conflict, Forbidden, NotFound, Unauthenticated
 from .printing import Printing, PrintStatus, ticket_device
 from .queue import news, reads, screens, transactions
-from .queue.news import News, Publish, QueueChanged
+from .queue.news import ConfigChanged, DeviceRevoked, News, Publish, QueueChanged
 from .queue.reads import TicketView
 from .queue.rules import Action, CounterEventType
 
@@ -234,3 +234,49 @@ class FrontDesk:
             {"id": f.ticket_id, "number": f.number, "at": f.at, "error": f.error}
             for f in self.printing.failures(site.id, screens.day_start(site))
         ]
+
+    # --- administration ---------------------------------------------------------------------
+
+    def configure(self, who: Principal | None, data: dict[str, Any]) -> dict[str, int]:
+        """Apply a configuration document (see `server.siteconfig`) on behalf of `who`.
+
+        The sites it names must be theirs to configure; a new site, or a change to the
+        reasons every site shares, needs an administrator of every site. The document is
+        checked, written and logged in one transaction (ConfigError lists its problems),
+        then every open kiosk, display and counter page of the sites it touched is told.
+        """
+        if who is None:
+            raise Unauthenticated("this needs a signed-in staff member")
+        siteconfig.require_valid(data)
+        cat = catalog.current(self.db)
+        every_site = [site.id for site in cat.sites.values()]
+        administrator = who.can_everywhere(Can.MANAGE, every_site)
+        for entry in data["sites"]:
+            found = cat.site(entry["slug"])
+            if found is None and not administrator:
+                raise Forbidden("only an administrator of every site may add a site")
+            if found is not None:
+                self._require(who, Can.CONFIGURE, found.id)
+        shared = "reasons" in data and _reasons(data) != _reasons(siteconfig.export(self.db))
+        if shared and not administrator:
+            raise Forbidden("only an administrator of every site may change the visit reasons")
+        counts = siteconfig.load_data(self.db, data, who.actor)
+        cat = catalog.current(self.db)
+        touched = every_site if shared else [cat.require_site(e["slug"]).id for e in data["sites"]]
+        self.publish(ConfigChanged(tuple(sorted(set(touched)))))
+        return counts
+
+    def revoke_device(self, who: Principal | None, site: str, name: str) -> int:
+        """Take a kiosk's or display's token back: its next request is refused and its open
+        connections are closed at once."""
+        found = self.site(who, site, Can.CONFIGURE)
+        assert who is not None
+        device_ids = auth.revoke_devices(self.db, found.slug, name, who.actor)
+        for device_id in device_ids:
+            self.publish(DeviceRevoked(device_id))
+        return len(device_ids)
+
+
+def _reasons(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The taxonomy as the tables keep it, for comparing two documents."""
+    return [{"sensitive": False, **reason} for reason in data.get("reasons", [])]

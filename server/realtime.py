@@ -2,10 +2,11 @@
 
 Who connects where (a missing or wrong credential is refused at connect):
 
-    /display  auth={"token": <display device token>}          rooms site:<id>, display:<id>
+    /display  auth={"token": <display device token>}          rooms site:<id>, device:<id>
     /counter  the staff session cookie, or auth={"token": <staff bearer token>},
               and auth={"site": <site slug>}                   room  site:<id>
     /status   auth={"ticket": <public token>}                  rooms ticket:<token>, site:<id>
+    /kiosk    auth={"token": <kiosk device token>}            rooms site:<id>, device:<id>
 
 What each namespace receives:
 
@@ -15,6 +16,10 @@ What each namespace receives:
     /counter  queue     waiting count and longest wait per service, what each counter does
     /status   status    the ticket's own state (number, status, people ahead, wait, counter)
               moved     the queue of the site moved: fetch the status again
+    /display, /counter, /kiosk
+              config    the site's configuration changed: read it again
+    /display, /kiosk
+              revoked   this device's token was taken back; the connection is then closed
 
 Events of /display and /counter carry `seq`, counted per namespace and site, and `epoch`,
 which changes when the server restarts: a client that sees a gap or a new epoch asks
@@ -46,7 +51,7 @@ from .db import Database
 from .errors import NotFound
 from .models import Event, Ticket, utcnow
 from .queue import reads, rules
-from .queue.news import Called, News, QueueChanged, TicketChanged
+from .queue.news import Called, ConfigChanged, DeviceRevoked, News, QueueChanged, TicketChanged
 from .queue.reads import TicketView
 from .queue.rules import EventType
 from .speech import Speech
@@ -56,10 +61,16 @@ log = logging.getLogger(__name__)
 CALLS_SHOWN = 7  # the current call and the six before it
 FLUSH_INTERVAL_S = 0.25  # queue summaries are coalesced: at most four a second per site
 CALL_TYPES = (EventType.CALLED.value, EventType.RECALLED.value)
+CONFIGURED = ("/display", "/counter", "/kiosk")  # the pages that show the configuration
+DEVICE_NAMESPACES = ("/display", "/kiosk")
 
 
 def site_room(site_id: int) -> str:
     return f"site:{site_id}"
+
+
+def device_room(device_id: int) -> str:
+    return f"device:{device_id}"
 
 
 class Hub:
@@ -193,6 +204,26 @@ class Hub:
                 self._tasks.put((self._publish_status, (ticket, site_id)))
             case QueueChanged(site_id):
                 self._tasks.put((self._mark_due, (site_id,)))
+            case ConfigChanged(site_ids):
+                self._tasks.put((self._publish_config, (site_ids,)))
+            case DeviceRevoked(device_id):
+                self._tasks.put((self._disconnect_device, (device_id,)))
+
+    def _publish_config(self, site_ids: tuple[int, ...]) -> None:
+        """Tell every open page of these sites to read its configuration again."""
+        for site_id in site_ids:
+            for namespace in CONFIGURED:
+                self.socketio.emit("config", {}, namespace=namespace, to=site_room(site_id))
+            self._mark_due(site_id)  # services may have come or gone from the summaries
+
+    def _disconnect_device(self, device_id: int) -> None:
+        """Close a revoked device's connections; the page then shows its pairing screen."""
+        room = device_room(device_id)
+        for namespace in DEVICE_NAMESPACES:
+            self.socketio.emit("revoked", {}, namespace=namespace, to=room)
+            participants = self.socketio.server.manager.get_participants(namespace, room)
+            for sid, _eio_sid in list(participants):
+                self.socketio.server.disconnect(sid, namespace=namespace)
 
     def _mark_due(self, site_id: int) -> None:
         # looked up when the task runs: _flush swaps in a new set, and a set bound when
@@ -332,8 +363,20 @@ class DisplayNamespace(_SiteNamespace):
             raise _refuse("a display device token is needed")
         (site_id,) = principal.site_ids
         self._joined(site_id)
-        join_room(f"display:{principal.device_id}")
+        join_room(device_room(principal.device_id))
         self.on_snapshot()
+
+
+class KioskNamespace(_HubNamespace):
+    """A kiosk listens for changes of its configuration, and for its own revocation."""
+
+    def on_connect(self, auth_data: Any = None) -> None:
+        principal = self.principal(_field(auth_data, "token"))
+        if principal is None or principal.kind != DeviceKind.KIOSK:
+            raise _refuse("a kiosk device token is needed")
+        (site_id,) = principal.site_ids
+        join_room(site_room(site_id))
+        join_room(device_room(principal.device_id))
 
 
 class CounterNamespace(_SiteNamespace):
@@ -400,5 +443,6 @@ def init_app(app: Flask, speech: Speech) -> Hub:
     socketio.on_namespace(DisplayNamespace("/display", hub, "snapshot", Hub.display_snapshot))
     socketio.on_namespace(CounterNamespace("/counter", hub, "queue", Hub.counter_summary))
     socketio.on_namespace(StatusNamespace("/status", hub))
+    socketio.on_namespace(KioskNamespace("/kiosk", hub))
     hub.start()
     return hub

@@ -2,7 +2,8 @@
 
 One workflow for every domain (`seira i18n update`, `seira i18n check`, `make i18n`):
 
-    messages  staff pages                   server/web, staff/, counter/      Greek
+    messages  staff pages                   server/web, staff/, counter/,     Greek
+                                            languages/, admin/, server/siteconfig/
     display   the wall display, its calls   display/, server/announce.py      Greek (*)
     reports   report pages and exports      reports/, server/analytics/       Greek
     printers  the printed ticket            printers/                         all 16
@@ -16,6 +17,7 @@ sources and merges it into every `<lang>/LC_MESSAGES/<domain>.po`; `missing` and
 
 from __future__ import annotations
 
+import io
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -80,7 +82,14 @@ DOMAINS = {
     for d in [
         Domain(
             "messages",
-            (Source("server/web"), Source("staff"), Source("counter"), Source("languages")),
+            (
+                Source("server/web"),
+                Source("staff"),
+                Source("counter"),
+                Source("languages"),
+                Source("admin"),
+                Source("server/siteconfig"),  # the configuration's rules, for admin forms
+            ),
             STAFF,
         ),
         Domain("display", (Source("display"), Source("server/announce.py")), STAFF),
@@ -297,28 +306,44 @@ def _headers(catalog: Catalog) -> None:
         ]
 
 
-def write(catalog: Catalog, path: Path) -> None:
+_CREATED = re.compile(rb'^"POT-Creation-Date: .*\\n"\n', re.MULTILINE)
+
+
+def _store(path: Path, text: bytes) -> bool:
+    """Write a catalog unless only its creation date would change: an update that finds
+    nothing new leaves every file as it was, and a commit shows only real changes."""
+    if path.exists() and _CREATED.sub(b"", path.read_bytes()) == _CREATED.sub(b"", text):
+        return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        write_po(out, catalog, width=100, ignore_obsolete=True, include_previous=False)
+    path.write_bytes(text)
+    return True
+
+
+def _rendered(catalog: Catalog, **options: Any) -> bytes:
+    out = io.BytesIO()
+    write_po(out, catalog, width=100, **options)
+    return out.getvalue()
+
+
+def write(catalog: Catalog, path: Path) -> bool:
+    return _store(path, _rendered(catalog, ignore_obsolete=True, include_previous=False))
 
 
 def update(domain: Domain) -> list[Path]:
-    """Write the template and merge it into every catalog the domain has or needs."""
+    """Write the template and merge it into every catalog the domain has or needs;
+    returns the files that changed."""
     template = extract(domain)
     _headers(template)
     pot = LOCALES_DIR / f"{domain.name}.pot"
-    with pot.open("wb") as out:
-        write_po(out, template, omit_header=False, width=100)
-    written = [pot]
+    written = [pot] if _store(pot, _rendered(template, omit_header=False)) else []
     for lang in languages_of(domain):
         catalog = read(domain.name, lang) or Catalog(locale=lang, domain=domain.name)
         # no guesses from similar messages: a wrong guess reads as a translation
         catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
         _headers(catalog)
         path = po_path(domain.name, lang)
-        write(catalog, path)
-        written.append(path)
+        if write(catalog, path):
+            written.append(path)
     return written
 
 

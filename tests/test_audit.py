@@ -54,7 +54,7 @@ def test_each_kind_of_configuration_change_leaves_one_row_with_old_and_new(db: D
     east["counters"] = [c for c in east["counters"] if c["slug"] != "desk-3"]
     next(r for r in data["reasons"] if r["code"] == "legal.asylum")["labels"]["ar"] = "اللجوء"
     data["reasons"].append(
-        {"code": "pets", "pictogram": "paw", "labels": {"el": "Κατοικίδια", "en": "Pets"}}
+        {"code": "pets", "pictogram": "home", "labels": {"el": "Κατοικίδια", "en": "Pets"}}
     )
     mark = _last_id(db)
     siteconfig.load_data(db, data, ADMIN)
@@ -74,7 +74,7 @@ def test_each_kind_of_configuration_change_leaves_one_row_with_old_and_new(db: D
                 None,
                 {
                     "code": "pets",
-                    "pictogram": "paw",
+                    "pictogram": "home",
                     "sensitive": False,
                     "labels": {"el": "Κατοικίδια", "en": "Pets"},
                 },

@@ -545,7 +545,7 @@ def _missing_parent(d: dict) -> None:
         {
             "code": "pets.vet",
             "parent": "pets",
-            "pictogram": "paw",
+            "pictogram": "id",
             "labels": {"el": "Κτηνίατρος", "en": "Vet"},
         }
     )
@@ -556,10 +556,14 @@ def _parent_is_a_child(d: dict) -> None:
         {
             "code": "extra.item",
             "parent": "benefits.min_income",
-            "pictogram": "paw",
+            "pictogram": "id",
             "labels": {"el": "x", "en": "x"},
         }
     )
+
+
+def _unknown_pictogram(d: dict) -> None:
+    next(r for r in d["reasons"] if r["code"] == "legal")["pictogram"] = "unicorn"
 
 
 def _no_sites(d: dict) -> None:
@@ -589,6 +593,7 @@ INVALID: list[tuple[str, Mutation, str]] = [
     ("unknown day", _unknown_day, "hours entry monday"),
     ("missing parent", _missing_parent, "parent 'pets' is not a group"),
     ("parent is a child", _parent_is_a_child, "parent 'benefits.min_income' is not a group"),
+    ("unknown pictogram", _unknown_pictogram, "(legal) pictogram: no pictogram 'unicorn'"),
     ("no sites", _no_sites, "sites: needs at least one entry"),
 ]
 

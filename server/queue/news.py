@@ -1,4 +1,5 @@
-"""What a change to the queue announces once it is committed, and to whom it matters.
+"""What a change to the queue (or to the configuration and devices it runs on) announces
+once it is committed, and to whom it matters.
 
 A transaction's result becomes one piece of news; the front desk hands it to a publisher
 (the realtime hub, in the server) only after the commit, so nobody hears of a change that
@@ -40,7 +41,22 @@ class QueueChanged:
     site_id: int
 
 
-News = Called | TicketChanged | QueueChanged
+@dataclass(frozen=True)
+class ConfigChanged:
+    """Services, reasons, labels, hours or messages of these sites changed: every open
+    kiosk, display and counter page of them reads its configuration again."""
+
+    site_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class DeviceRevoked:
+    """A kiosk or display may no longer connect: its open connections are closed."""
+
+    device_id: int
+
+
+News = Called | TicketChanged | QueueChanged | ConfigChanged | DeviceRevoked
 Publish = Callable[[News], None]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,8 +27,11 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 PREFIX = re.compile(r"[A-Z]")
+# the pictograms the server ships (and the kiosk and the admin pages show), by name
+PICTOGRAM_DIR = Path(__file__).resolve().parents[1] / "web" / "static" / "pictograms"
+PICTOGRAMS = frozenset(p.stem for p in PICTOGRAM_DIR.glob("*.svg"))
 
-Path = tuple[str | int, ...]
+Where = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class Problem:
     translates it); `where` names the place for someone reading the file, slugs included.
     """
 
-    path: Path
+    path: Where
     where: str
     message: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -139,7 +143,7 @@ _TYPE_MESSAGES = {
 }
 
 
-def where(data: Any, path: Path) -> str:
+def where(data: Any, path: Where) -> str:
     """'sites[0] (thess-east) counters[2] (desk-3).services' for an error location."""
     out, node = "", data
     for key in path:
@@ -157,7 +161,7 @@ def where(data: Any, path: Path) -> str:
 
 def _schema_problem(data: Any, error: ValidationError) -> Problem:
     """A schema error in words a coordinator reads, for the value it is about."""
-    path: Path = tuple(error.absolute_path)
+    path: Where = tuple(error.absolute_path)
     kind, value = error.validator, error.validator_value
     message, params = error.message, {}
     if kind == "required":
@@ -184,10 +188,10 @@ class _Checker:
         self.data = data
         self.found: list[Problem] = []
 
-    def add(self, path: Path, message: str, **params: Any) -> None:
+    def add(self, path: Where, message: str, **params: Any) -> None:
         self.found.append(Problem(path, where(self.data, path), message, params))
 
-    def labels(self, path: Path, value: dict[str, str]) -> None:
+    def labels(self, path: Where, value: dict[str, str]) -> None:
         for lang in REQUIRED_LANGS:
             if lang not in value:
                 self.add((*path, lang), N_("a label in %(lang)s is required"), lang=lang)
@@ -203,6 +207,12 @@ class _Checker:
                 self.add(("reasons", i, "code"), N_("this code is used twice"))
             by_code[code] = r
             self.labels(("reasons", i, "labels"), r["labels"])
+            if r["pictogram"] not in PICTOGRAMS:
+                self.add(
+                    ("reasons", i, "pictogram"),
+                    N_("no pictogram '%(name)s' is shipped"),
+                    name=r["pictogram"],
+                )
         for i, r in enumerate(self.data.get("reasons", [])):
             parent, code = r.get("parent"), r["code"]
             if parent is None or code not in by_code:
@@ -217,7 +227,7 @@ class _Checker:
                 self.add(("reasons", i, "code"), N_("a child's code starts with its group's code"))
         return by_code
 
-    def hours(self, path: Path, hours: dict[str, str]) -> None:
+    def hours(self, path: Where, hours: dict[str, str]) -> None:
         for day, span in hours.items():
             if day not in DAYS or not HOURS.match(span):
                 self.add(
@@ -235,7 +245,7 @@ class _Checker:
                 )
 
     def site(self, i: int, site: dict, reasons: dict[str, dict]) -> None:
-        at: Path = ("sites", i)
+        at: Where = ("sites", i)
         if not SLUG.match(site["slug"]):
             self.add((*at, "slug"), N_("use lowercase letters, digits and dashes"))
         self.labels((*at, "name"), site["name"])
@@ -252,7 +262,7 @@ class _Checker:
         slugs: set[str] = set()
         prefixes: set[str] = set()
         for j, svc in enumerate(site["services"]):
-            sp: Path = (*at, "services", j)
+            sp: Where = (*at, "services", j)
             if not SLUG.match(svc["slug"]) or svc["slug"] in slugs:
                 self.add((*sp, "slug"), N_("malformed, or used twice"))
             slugs.add(svc["slug"])
@@ -268,7 +278,7 @@ class _Checker:
 
         counter_slugs: set[str] = set()
         for j, ctr in enumerate(site.get("counters", [])):
-            cp: Path = (*at, "counters", j)
+            cp: Where = (*at, "counters", j)
             if not SLUG.match(ctr["slug"]) or ctr["slug"] in counter_slugs:
                 self.add((*cp, "slug"), N_("malformed, or used twice"))
             counter_slugs.add(ctr["slug"])

@@ -1,0 +1,350 @@
+"""The admin pages of a site: its settings, services and counters, and its TOML file.
+
+Each page shows the item as the configuration document holds it, and each save edits that
+document and hands it to the front desk (see `forms`). Supervisors configure their own
+sites; what every site shares (the reasons, new sites, the audit log) is for
+administrators of every site (`reasons.py`, `audit_log.py`).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask import Response, flash, redirect, render_template, request, url_for
+
+from server import catalog, i18n, siteconfig
+from server.auth import Can, Principal
+from server.catalog import SiteInfo
+from server.errors import BadRequest, NotFound
+from server.extensions import db, desk
+from server.siteconfig.rules import DAYS, Where
+from server.web import current_staff, i18n_pages, staff_required
+from server.web.session import sites_where
+
+from . import forms
+
+Page = str | Response | tuple[str, int]
+TIMEZONES = sorted(z for z in available_timezones() if z.startswith(("Europe/", "Asia/", "UTC")))
+
+
+def who() -> Principal:
+    staff = current_staff()
+    assert staff is not None  # @staff_required
+    return staff
+
+
+def administrator() -> bool:
+    """An administrator of every site: may change what all sites share."""
+    every_site = [site.id for site in catalog.current(db()).sites.values()]
+    return who().can_everywhere(Can.MANAGE, every_site)
+
+
+def configurable(slug: str) -> SiteInfo:
+    """The site, once the signed-in person may configure it (else 403, or 404)."""
+    return desk().site(who(), slug, Can.CONFIGURE)
+
+
+def document(slug: str) -> dict[str, Any]:
+    return siteconfig.export(db(), slug)
+
+
+def _apply(data: dict[str, Any], item: Where, back: str) -> forms.Errors | Response:
+    """Check the edited document against the item; apply it whole, or say what is wrong."""
+    errors = forms.check_item(data, item, i18n_pages.gettext)
+    if errors:
+        return errors
+    desk().configure(who(), data)
+    flash(i18n_pages.gettext("Saved. Open kiosks, displays and counters show it now."))
+    return redirect(back)
+
+
+def _names(labels: dict[str, str]) -> dict[str, str]:
+    """What visitors see in each language now: a translated English label where no label
+    of the language is set (the placeholder of an empty field)."""
+    return {lang: i18n.label(labels, lang) for lang in forms.LANGS} if labels else {}
+
+
+# --- the admin home --------------------------------------------------------------------------
+
+
+@staff_required
+def index() -> Page:
+    cat = catalog.current(db())
+    lang = i18n_pages.lang()
+    ids = set(sites_where(Can.CONFIGURE))
+    sites = [
+        {"slug": s.slug, "name": i18n.label(s.name, lang)}
+        for s in sorted(cat.sites.values(), key=lambda s: s.slug)
+        if s.id in ids
+    ]
+    if not sites:
+        return render_template("admin/index.html", sites=[], administrator=False), 403
+    return render_template("admin/index.html", sites=sites, administrator=administrator())
+
+
+# --- a site's settings -----------------------------------------------------------------------
+
+
+def _site_item(form: Any, before: dict[str, Any]) -> dict[str, Any]:
+    hours = {}
+    for day in DAYS:
+        opens, closes = form.get(f"hours.{day}.opens", ""), form.get(f"hours.{day}.closes", "")
+        if opens or closes:
+            hours[day] = f"{opens}-{closes}"
+    item = {
+        **before,
+        "name": forms.labels(form, "name"),
+        "address": forms.labels(form, "address"),
+        "timezone": form.get("timezone", ""),
+        "hours": hours,
+        "priority_max_in_row": forms.number(form, "priority_max_in_row"),
+        # the checkboxes say which are on; every reason listed and not ticked is off
+        "reasons_off": [
+            c for c in form.getlist("reasons_all") if c not in form.getlist("reasons_on")
+        ],
+    }
+    if not item["reasons_off"]:
+        item.pop("reasons_off")
+    return forms.without_empty(item)
+
+
+@staff_required
+def site(site: str) -> Page:
+    found = configurable(site)
+    data = document(found.slug)
+    entry = data["sites"][0]
+    errors = forms.Errors()
+    if request.method == "POST":
+        entry = _site_item(request.form, entry)
+        data["sites"][0] = entry
+        outcome = _apply(data, ("sites", 0), url_for("admin.site", site=found.slug))
+        if isinstance(outcome, Response):
+            return outcome
+        errors = outcome
+    return _site_page(found, data, entry, errors)
+
+
+def _site_page(found: SiteInfo, data: dict, entry: dict, errors: forms.Errors) -> Page:
+    lang = i18n_pages.lang()
+    groups = [r for r in data["reasons"] if "parent" not in r]
+    page = render_template(
+        "admin/site.html",
+        site=found,
+        site_name=i18n.label(found.name, lang),
+        entry=entry,
+        services=[
+            {**svc, "label": i18n.label(svc["labels"], lang)}
+            for svc in data["sites"][0]["services"]
+        ],
+        counters=[
+            {**ctr, "label": i18n.label(ctr["labels"], lang)}
+            for ctr in data["sites"][0]["counters"]
+        ],
+        reasons=[
+            {
+                **group,
+                "label": i18n.label(group["labels"], lang),
+                "children": [
+                    {**r, "label": i18n.label(r["labels"], lang)}
+                    for r in data["reasons"]
+                    if r.get("parent") == group["code"]
+                ],
+            }
+            for group in groups
+        ],
+        days=DAYS,
+        timezones=TIMEZONES,
+        langs=forms.LANGS,
+        languages=i18n.LANGUAGES,
+        errors=errors,
+        administrator=administrator(),
+    )
+    return (page, 422) if errors else page
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+def _service_item(form: Any, before: dict[str, Any] | None) -> dict[str, Any]:
+    return forms.without_empty(
+        {
+            "slug": before["slug"] if before else form.get("slug", "").strip(),
+            "prefix": form.get("prefix", "").strip(),
+            "labels": forms.labels(form),
+            "reasons": form.getlist("reasons"),
+            "max_wait_min": forms.number(form, "max_wait_min"),
+            "default_service_min": forms.number(form, "default_service_min"),
+        }
+    )
+
+
+def _position(items: list[dict], slug: str | None) -> int | None:
+    if slug is None:
+        return None
+    found = next((i for i, item in enumerate(items) if item["slug"] == slug), None)
+    if found is None:
+        raise NotFound(f"no '{slug}' here")
+    return found
+
+
+@staff_required
+def service(site: str, slug: str | None = None) -> Page:
+    found = configurable(site)
+    data = document(found.slug)
+    services = data["sites"][0]["services"]
+    at = _position(services, slug)
+    item = services[at] if at is not None else {"reasons": []}
+    errors = forms.Errors()
+    if request.method == "POST":
+        item = _service_item(request.form, services[at] if at is not None else None)
+        if at is None:
+            services.append(item)
+            at = len(services) - 1
+        else:
+            services[at] = item
+        outcome = _apply(data, ("sites", 0, "services", at), url_for("admin.site", site=found.slug))
+        if isinstance(outcome, Response):
+            return outcome
+        errors = outcome
+    lang = i18n_pages.lang()
+    groups = [
+        {**r, "label": i18n.label(r["labels"], lang)} for r in data["reasons"] if "parent" not in r
+    ]
+    page = render_template(
+        "admin/service.html",
+        site=found,
+        site_name=i18n.label(found.name, lang),
+        item=item,
+        new=slug is None,
+        shown=_names(item.get("labels", {})),
+        groups=groups,
+        langs=forms.LANGS,
+        languages=i18n.LANGUAGES,
+        errors=errors,
+    )
+    return (page, 422) if errors else page
+
+
+@staff_required
+def retire_service(site: str, slug: str) -> Page:
+    """Stop offering a service: its counters stop calling from it; its tickets stay."""
+    found = configurable(site)
+    data = document(found.slug)
+    entry = data["sites"][0]
+    at = _position(entry["services"], slug)
+    assert at is not None
+    entry["services"].pop(at)
+    for counter in entry["counters"]:
+        counter["services"].pop(slug, None)
+    errors = forms.sort_out(siteconfig.check(data), (), i18n_pages.gettext)
+    if errors:
+        raise BadRequest("; ".join(errors.general), "not_retired")
+    desk().configure(who(), data)
+    flash(i18n_pages.gettext("The service is no longer offered."))
+    return redirect(url_for("admin.site", site=found.slug))
+
+
+# --- counters --------------------------------------------------------------------------------
+
+
+def _counter_item(form: Any, before: dict[str, Any] | None, services: list[dict]) -> dict:
+    weights = {}
+    for svc in services:
+        weight = forms.number(form, f"services.{svc['slug']}")
+        if weight is not None:
+            weights[svc["slug"]] = weight
+    return {
+        "slug": before["slug"] if before else form.get("slug", "").strip(),
+        "labels": forms.labels(form),
+        "services": weights,
+    }
+
+
+@staff_required
+def counter(site: str, slug: str | None = None) -> Page:
+    found = configurable(site)
+    data = document(found.slug)
+    entry = data["sites"][0]
+    counters = entry["counters"]
+    at = _position(counters, slug)
+    item = counters[at] if at is not None else {"services": {}}
+    errors = forms.Errors()
+    if request.method == "POST":
+        item = _counter_item(
+            request.form, counters[at] if at is not None else None, entry["services"]
+        )
+        if at is None:
+            counters.append(item)
+            at = len(counters) - 1
+        else:
+            counters[at] = item
+        outcome = _apply(data, ("sites", 0, "counters", at), url_for("admin.site", site=found.slug))
+        if isinstance(outcome, Response):
+            return outcome
+        errors = outcome
+    lang = i18n_pages.lang()
+    page = render_template(
+        "admin/counter.html",
+        site=found,
+        site_name=i18n.label(found.name, lang),
+        item=item,
+        new=slug is None,
+        shown=_names(item.get("labels", {})),
+        services=[{**svc, "label": i18n.label(svc["labels"], lang)} for svc in entry["services"]],
+        langs=forms.LANGS,
+        languages=i18n.LANGUAGES,
+        errors=errors,
+    )
+    return (page, 422) if errors else page
+
+
+@staff_required
+def retire_counter(site: str, slug: str) -> Page:
+    found = configurable(site)
+    data = document(found.slug)
+    counters = data["sites"][0]["counters"]
+    at = _position(counters, slug)
+    assert at is not None
+    counters.pop(at)
+    desk().configure(who(), data)
+    flash(i18n_pages.gettext("The counter is no longer in use."))
+    return redirect(url_for("admin.site", site=found.slug))
+
+
+# --- the site's file -------------------------------------------------------------------------
+
+
+@staff_required
+def export_file(site: str) -> Response:
+    found = configurable(site)
+    response = Response(siteconfig.dumps(document(found.slug)), content_type="application/toml")
+    response.headers["Content-Disposition"] = f'attachment; filename="seira-{found.slug}.toml"'
+    return response
+
+
+@staff_required
+def import_file(site: str) -> Page:
+    """A site's TOML file back: checked whole, applied whole, or refused with every problem."""
+    found = configurable(site)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadRequest(i18n_pages.gettext("Choose a configuration file."), "missing_file")
+    try:
+        data = tomllib.loads(upload.read().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest(str(exc), "bad_file") from None
+    problems = siteconfig.check(data)
+    if not problems and [s["slug"] for s in data["sites"]] != [found.slug]:
+        raise BadRequest(
+            i18n_pages.gettext("The file must describe this site, and only this site."),
+            "other_site",
+        )
+    if problems:
+        errors = forms.sort_out(problems, ("nowhere",), i18n_pages.gettext)
+        current = document(found.slug)
+        return _site_page(found, current, current["sites"][0], errors)
+    desk().configure(who(), data)
+    flash(i18n_pages.gettext("The file was loaded."))
+    return redirect(url_for("admin.site", site=found.slug))

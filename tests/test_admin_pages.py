@@ -1,0 +1,286 @@
+"""The admin area through its pages: forms edit the configuration by the loader's rules,
+errors land next to their fields in the reader's language, nothing half-applies, and each
+person configures only what is theirs."""
+
+from __future__ import annotations
+
+import tomllib
+from io import BytesIO
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from server import auth, catalog, siteconfig
+from server.db import Database
+from server.models import AuditEntry
+from tests.conftest import PASSWORD
+from tests.test_counter_pages import csrf_of, signed_in
+
+NEW_SERVICE = {
+    "slug": "appointments",
+    "prefix": "D",
+    "labels.el": "Ραντεβού",
+    "labels.en": "Appointments",
+    "labels.ar": "المواعيد",
+    "reasons": ["other", "legal"],
+    "max_wait_min": "30",
+}
+
+
+@pytest.fixture
+def admin(app: Flask, db: Database) -> tuple[FlaskClient, str]:
+    auth.add_user(db, "sofia", PASSWORD, "admin", "thess-east")
+    auth.add_user(db, "sofia", PASSWORD, "admin", "thess-west")
+    return signed_in(app, "sofia")
+
+
+def _greek(client: FlaskClient) -> None:
+    with client.session_transaction() as session:
+        session["lang"] = "el"
+
+
+def _snapshot(db: Database) -> str:
+    return siteconfig.dumps(siteconfig.export(db))
+
+
+def test_an_admin_adds_a_service_with_labels_in_three_languages(
+    admin: tuple[FlaskClient, str], db: Database
+) -> None:
+    client, csrf = admin
+    page = client.get("/admin/thess-east/services/new")
+    assert page.status_code == 200
+    response = client.post(
+        "/admin/thess-east/services/new", data={**NEW_SERVICE, "csrf_token": csrf}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    cat = catalog.current(db)
+    east = cat.sites["thess-east"]
+    svc = cat.service(east.id, "appointments")
+    assert svc is not None and svc.prefix == "D" and svc.max_wait_min == 30
+    assert svc.labels == {"el": "Ραντεβού", "en": "Appointments", "ar": "المواعيد"}
+    assert "legal.asylum" in svc.reasons  # the group brings its children
+    listed = catalog.services_in(cat, east.id, "ar")
+    assert any(s["label"] == "المواعيد" for s in listed)
+    with db.read() as s:
+        row = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (row.action, row.target, row.actor) == (
+        "service.added",
+        "thess-east/services/appointments",
+        "sofia",
+    )
+    assert "Αποθηκεύτηκε" in client.get("/admin/thess-east/").get_data(as_text=True)
+
+
+def test_a_refused_form_shows_each_error_by_its_field_in_greek_and_changes_nothing(
+    admin: tuple[FlaskClient, str], db: Database
+) -> None:
+    client, csrf = admin
+    _greek(client)
+    before = _snapshot(db)
+    bad = {**NEW_SERVICE, "prefix": "A", "labels.en": "", "csrf_token": csrf}  # A: general's
+    response = client.post("/admin/thess-east/services/new", data=bad)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="err-prefix">πρέπει να είναι ένα κεφαλαίο λατινικό γράμμα' in page
+    assert 'id="err-labels-en">χρειάζεται ετικέτα στα en' in page
+    assert 'value="Ραντεβού"' in page  # what was typed stays in the form
+    assert "Δεν άλλαξε τίποτα" in page
+    # the shape is checked before the meaning, as for a file
+    soon = {**NEW_SERVICE, "max_wait_min": "soon", "csrf_token": csrf}
+    page = client.post("/admin/thess-east/services/new", data=soon).get_data(as_text=True)
+    assert 'id="err-max_wait_min">πρέπει να είναι ακέραιος αριθμός' in page
+    assert _snapshot(db) == before
+
+
+def test_an_existing_service_is_changed_and_its_prefix_clash_lands_on_it(
+    admin: tuple[FlaskClient, str], db: Database
+) -> None:
+    client, csrf = admin
+    form = {
+        "prefix": "C",  # social-work's letter, and social-work comes later in the file
+        "labels.el": "Υποδοχή",
+        "labels.en": "Reception",
+        "reasons": ["other"],
+        "csrf_token": csrf,
+    }
+    refused = client.post("/admin/thess-east/services/general", data=form)
+    assert refused.status_code == 422
+    assert 'id="err-prefix"' in refused.get_data(as_text=True)
+    form["prefix"] = "A"
+    assert client.post("/admin/thess-east/services/general", data=form).status_code == 302
+    svc = catalog.current(db).service(catalog.current(db).sites["thess-east"].id, "general")
+    assert svc.labels == {"el": "Υποδοχή", "en": "Reception"}
+    assert svc.max_wait_min == 45  # emptied: back to the default
+
+
+def test_a_counter_and_a_site_are_changed(admin: tuple[FlaskClient, str], db: Database) -> None:
+    client, csrf = admin
+    added = client.post(
+        "/admin/thess-west/counters/new",
+        data={
+            "slug": "desk-9",
+            "labels.el": "Γκισέ 9",
+            "labels.en": "Desk 9",
+            "services.general": "2",
+            "services.integration": "1",
+            "csrf_token": csrf,
+        },
+    )
+    assert added.status_code == 302, added.get_data(as_text=True)
+    cat = catalog.current(db)
+    west = cat.sites["thess-west"]
+    desk9 = cat.counter(west.id, "desk-9")
+    assert {cat.services[sid].slug: w for sid, w in desk9.weights.items()} == {
+        "general": 2,
+        "integration": 1,
+    }
+    none = client.post(
+        "/admin/thess-west/counters/new",
+        data={"slug": "desk-10", "labels.el": "10", "labels.en": "10", "csrf_token": csrf},
+    )
+    assert none.status_code == 422 and 'class="field-error"' in none.get_data(as_text=True)
+
+    page = client.get("/admin/thess-west/").get_data(as_text=True)
+    assert 'name="hours.mon.opens" value="08:00"' in page
+    form = {
+        "name.el": "Δυτικό Κέντρο",
+        "name.en": "West Centre",
+        "address.el": "Οδός 1",
+        "address.en": "Street 1",
+        "timezone": "Europe/Athens",
+        "hours.mon.opens": "09:00",
+        "hours.mon.closes": "17:00",
+        "hours.sat.opens": "10:00",
+        "hours.sat.closes": "13:00",
+        "priority_max_in_row": "3",
+        "reasons_all": ["legal", "legal.asylum", "housing"],
+        "reasons_on": ["legal", "housing"],
+        "csrf_token": csrf,
+    }
+    assert client.post("/admin/thess-west/", data=form).status_code == 302
+    site = catalog.current(db).sites["thess-west"]
+    assert site.hours == {"mon": "09:00-17:00", "sat": "10:00-13:00"}
+    assert site.priority_max_in_row == 3 and site.name["en"] == "West Centre"
+    offered = set().union(*(s.reasons for s in catalog.current(db).services_of(site.id)))
+    assert "legal.asylum" not in offered and "legal.residence" in offered
+
+    form["hours.sat.closes"] = "09:00"
+    refused = client.post("/admin/thess-west/", data=form)
+    assert refused.status_code == 422
+    assert "κλείνει πριν ανοίξει" in refused.get_data(as_text=True)  # Greek: the default
+
+
+def test_reasons_are_for_administrators_of_every_site(
+    app: Flask, admin: tuple[FlaskClient, str], db: Database
+) -> None:
+    client, csrf = admin
+    added = client.post(
+        "/admin/reasons/new",
+        data={
+            "parent": "legal",
+            "code": "legal.citizenship",
+            "pictogram": "id",
+            "labels.el": "Ιθαγένεια",
+            "labels.en": "Citizenship",
+            "labels.ar": "الجنسية",
+            "csrf_token": csrf,
+        },
+    )
+    assert added.status_code == 302, added.get_data(as_text=True)
+    cat = catalog.current(db)
+    assert cat.reasons["legal.citizenship"].labels["ar"] == "الجنسية"
+    assert "legal.citizenship" in cat.service(cat.sites["thess-east"].id, "social-work").reasons
+    bad_picture = client.post(
+        "/admin/reasons/legal.citizenship",
+        data={"pictogram": "unicorn", "labels.el": "x", "labels.en": "x", "csrf_token": csrf},
+    )
+    assert bad_picture.status_code == 422
+    assert "δεν υπάρχει εικονόγραμμα &#39;unicorn&#39;" in bad_picture.get_data(as_text=True)
+
+    supervisor, supervisor_csrf = signed_in(app, "maria")  # supervisor of thess-east only
+    assert supervisor.get("/admin/reasons/").status_code == 403
+    assert supervisor.get("/admin/audit").status_code == 403
+    assert (
+        supervisor.post(
+            "/admin/reasons/legal.citizenship",
+            data={
+                "pictogram": "id",
+                "labels.el": "x",
+                "labels.en": "x",
+                "csrf_token": supervisor_csrf,
+            },
+        ).status_code
+        == 403
+    )
+
+
+def test_a_supervisor_configures_their_own_site_and_no_other(app: Flask, db: Database) -> None:
+    client, csrf = signed_in(app, "maria")  # supervisor of thess-east
+    assert client.get("/admin/thess-east/").status_code == 200
+    index = client.get("/admin/").get_data(as_text=True)
+    assert "/admin/thess-east/" in index and "/admin/thess-west/" not in index
+    before = _snapshot(db)
+    assert client.get("/admin/thess-west/").status_code == 403
+    assert client.get("/admin/thess-west/config.toml").status_code == 403
+    refused = client.post(
+        "/admin/thess-west/services/new", data={**NEW_SERVICE, "csrf_token": csrf}
+    )
+    assert refused.status_code == 403
+    assert _snapshot(db) == before
+    staff, _ = signed_in(app, "eleni")  # staff: no admin area at all
+    assert staff.get("/admin/").status_code == 403
+    assert staff.get("/admin/thess-east/").status_code == 403
+
+
+def test_the_site_file_downloads_and_loads_back(
+    admin: tuple[FlaskClient, str], db: Database
+) -> None:
+    client, csrf = admin
+    response = client.get("/admin/thess-east/config.toml")
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert tomllib.loads(text) == siteconfig.export(db, "thess-east")
+    edited = text.replace("max_wait_min = 60", "max_wait_min = 50", 1)
+    loaded = client.post(
+        "/admin/thess-east/config",
+        data={"file": (BytesIO(edited.encode()), "east.toml"), "csrf_token": csrf},
+        content_type="multipart/form-data",
+    )
+    assert loaded.status_code == 302, loaded.get_data(as_text=True)
+    assert siteconfig.export(db, "thess-east") == tomllib.loads(edited)
+
+    before = _snapshot(db)
+    broken = edited.replace('prefix = "B"', 'prefix = "b"')
+    refused = client.post(
+        "/admin/thess-east/config",
+        data={"file": (BytesIO(broken.encode()), "east.toml"), "csrf_token": csrf},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422
+    assert "(benefits) prefix" in refused.get_data(as_text=True)
+    other = client.post(
+        "/admin/thess-east/config",
+        data={
+            "file": (BytesIO(client.get("/admin/thess-west/config.toml").data), "w.toml"),
+            "csrf_token": csrf,
+        },
+        content_type="multipart/form-data",
+    )
+    assert other.status_code == 400
+    assert _snapshot(db) == before
+
+
+def test_the_audit_log_page_filters_and_exports(
+    admin: tuple[FlaskClient, str], db: Database
+) -> None:
+    client, csrf = admin
+    client.post("/admin/thess-east/services/new", data={**NEW_SERVICE, "csrf_token": csrf})
+    page = client.get("/admin/audit?action=service&site=thess-east").get_data(as_text=True)
+    assert "thess-east/services/appointments" in page and "reasons/legal" not in page
+    exported = client.get("/admin/audit?action=service&format=csv")
+    assert exported.content_type.startswith("text/csv")
+    assert "service.added,thess-east/services/appointments" in exported.get_data(as_text=True)
+    assert client.get("/admin/audit?since=yesterday").status_code == 400
+    assert csrf_of(page)
