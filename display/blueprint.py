@@ -16,3 +16,4 @@ bp = Blueprint(
 # The page is a shell: it authenticates with the display token from the URL fragment
 # (`/display/<site>#token=...`, never sent to the server) over Socket.IO.
 bp.add_url_rule("/<site>", view_func=views.board, methods=["GET"])
+bp.add_url_rule("/<site>/board.json", view_func=views.configuration, methods=["GET"])

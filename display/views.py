@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import g, render_template
+from typing import Any
+
+from flask import Response, g, jsonify, render_template
 
 from server import catalog, i18n
 from server.extensions import db
@@ -27,21 +29,32 @@ def _rotating(message: str) -> list[dict[str, str]]:
     ]
 
 
-def board(site: str) -> str:
+def _board(site: str) -> dict[str, Any]:
+    """What the board shows of the configuration: the centre, its services, the messages."""
     cat = catalog.current(db())
     found = cat.require_site(site)
+    return {
+        "site": found,
+        "site_name": label(found.name, "el"),
+        "site_name_en": label(found.name, "en"),
+        "messages": [shown for message in INFO_MESSAGES for shown in _rotating(message)],
+        "services": [
+            {"slug": s.slug, "prefix": s.prefix, "el": label(s.labels, "el")}
+            for s in cat.services_of(found.id)
+        ],
+    }
+
+
+def board(site: str) -> str:
     g.lang = "el"
-    messages = [shown for message in INFO_MESSAGES for shown in _rotating(message)]
-    services = [
-        {"slug": s.slug, "prefix": s.prefix, "el": label(s.labels, "el")}
-        for s in cat.services_of(found.id)
-    ]
-    return render_template(
-        "display/board.html",
-        site=found,
-        site_name=label(found.name, "el"),
-        site_name_en=label(found.name, "en"),
-        messages=messages,
-        services=services,
-        t_en=lambda message: _in("en", message),
-    )
+    return render_template("display/board.html", **_board(site), t_en=lambda m: _in("en", m))
+
+
+def configuration(site: str) -> Response:
+    """The same, for a board already open to redraw after a change (nothing secret: the
+    page itself shows it to the waiting room)."""
+    shown = _board(site)
+    shown.pop("site")
+    response = jsonify(shown)
+    response.headers["Cache-Control"] = "no-store"
+    return response

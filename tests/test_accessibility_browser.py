@@ -28,6 +28,8 @@ def server() -> Iterator[LiveServer]:
             "display": live.add_device(SITE, "display", "audit"),
             "staff": live.add_staff("maria", SITE, role="supervisor"),
         }
+        for site in ("thess-east", "thess-west"):
+            live.add_staff("sofia", site, role="admin")
         yield live
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "accessibility.txt").write_text("\n".join(COVERED) + "\n")
@@ -87,10 +89,10 @@ def test_the_visitors_pages_pass_the_audit(browser: Browser, server: LiveServer,
     assert not problems, problems
 
 
-def sign_in(browser: Browser, server: LiveServer, lang: str) -> Page:
+def sign_in(browser: Browser, server: LiveServer, lang: str, username: str = "maria") -> Page:
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     page.goto(f"{server.url}/signin")
-    page.fill("input[name=username]", "maria")
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.select_option("select[name=lang]", lang)
     page.click("button[type=submit]")
@@ -137,4 +139,29 @@ def test_the_staff_pages_and_the_display_pass_the_audit(
     display.goto(f"{server.url}/display/{SITE}#token={server.tokens['display']}")  # type: ignore[attr-defined]
     display.wait_for_function("document.getElementById('board').dataset.current !== ''")
     scanned(display, "display (el, en and the ticket's language)", problems)
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("lang", ["el", "en"])
+def test_the_admin_pages_pass_the_audit(browser: Browser, server: LiveServer, lang: str) -> None:
+    problems: dict[str, list[str]] = {}
+    page = sign_in(browser, server, lang, "sofia")
+    for path, name in [
+        ("/admin/", "admin home"),
+        (f"/admin/{SITE}/", "admin: a centre"),
+        (f"/admin/{SITE}/services/general", "admin: a service"),
+        (f"/admin/{SITE}/services/new", "admin: a new service"),
+        (f"/admin/{SITE}/counters/desk-1", "admin: a counter"),
+        ("/admin/reasons/", "admin: visit reasons"),
+        ("/admin/reasons/legal.asylum", "admin: a visit reason"),
+        ("/admin/reasons/new", "admin: a new visit reason"),
+        ("/admin/audit", "admin: audit log"),
+    ]:
+        page.goto(server.url + path)
+        scanned(page, f"{name} {lang}", problems)
+    page.goto(f"{server.url}/admin/{SITE}/services/new")
+    page.fill("input[name=prefix]", "A")
+    page.click("button.primary")
+    expect(page.locator(".field-error").first).to_be_visible()
+    scanned(page, f"admin: a refused form {lang}", problems)
     assert not problems, problems

@@ -251,7 +251,7 @@ document.addEventListener("keydown", (event) => {
 // --- live updates --------------------------------------------------------------------------
 live("/counter", {
   auth: { site: root.dataset.site },
-  events: { queue: refreshSoon },
+  events: { queue: refreshSoon, config: refreshSoon }, // config: services or labels changed
   onState(state) {
     $("reconnecting").hidden = state === "online";
     if (state === "online") refreshSoon();

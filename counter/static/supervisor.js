@@ -78,7 +78,7 @@ async function refresh() {
 const soon = debounce(refresh, 100);
 live("/counter", {
   auth: { site: root.dataset.site },
-  events: { queue: soon },
+  events: { queue: soon, config: soon }, // config: services or labels changed
   onState(state) {
     $("reconnecting").hidden = state === "online";
     if (state === "online") soon();

@@ -144,7 +144,51 @@ function run() {
     board.dataset.snapshots = String(snapshots);
   }
 
-  live("/display", {
+  // the centre's name, services or messages changed in the admin area: redraw them
+  async function reconfigure() {
+    let found;
+    try {
+      const response = await fetch(`${location.pathname}/board.json`, { cache: "no-store" });
+      if (!response.ok) return;
+      found = await response.json();
+    } catch {
+      return; // offline: the next change, or a reload, brings it
+    }
+    $("site-el").textContent = found.site_name;
+    $("site-en").textContent = found.site_name_en;
+    const counts = new Map(
+      Array.from(document.querySelectorAll(".waiting-item"), (el) => [
+        el.dataset.service,
+        el.querySelector("[data-count]").textContent,
+      ])
+    );
+    $("waiting").replaceChildren(...found.services.map((s) => waitingItem(s, counts.get(s.slug))));
+    $("info").replaceChildren(
+      ...found.messages.map((m, i) =>
+        Object.assign(document.createElement("p"), {
+          className: "info-message",
+          lang: m.lang.replace("_", "-"),
+          dir: m.dir,
+          textContent: m.text,
+          hidden: i > 0,
+        })
+      )
+    );
+    board.dataset.configured = String(Number(board.dataset.configured || 0) + 1);
+  }
+
+  function waitingItem(service, count) {
+    const item = document.createElement("span");
+    item.className = "waiting-item";
+    item.dataset.service = service.slug;
+    const part = (name, text) => Object.assign(document.createElement("span"), { className: name, textContent: text });
+    const number = part("waiting-count", count || "0");
+    number.dataset.count = "";
+    item.append(part("waiting-prefix", service.prefix), part("waiting-label", service.el), number, part("waiting-unit", board.dataset.waitingWord));
+    return item;
+  }
+
+  const socket = live("/display", {
     auth: { token },
     snapshot: { event: "snapshot", handler: snapshot },
     events: {
@@ -157,15 +201,21 @@ function run() {
       if (state === "refused") $("not-set-up").hidden = false;
     },
   });
+  // not numbered like the calls: a change of configuration is read again whole
+  socket.on("config", reconfigure);
+  socket.on("revoked", () => {
+    localStorage.removeItem("seira.display.token");
+    $("not-set-up").hidden = false;
+  });
 }
 
 function rotateMessages() {
-  const messages = Array.from(document.querySelectorAll(".info-message"));
-  let shown = 0;
   setInterval(() => {
+    // read each time: a change of configuration replaces the messages
+    const messages = Array.from(document.querySelectorAll(".info-message"));
     if (messages.length < 2) return;
+    const shown = Math.max(0, messages.findIndex((m) => !m.hidden));
     messages[shown].hidden = true;
-    shown = (shown + 1) % messages.length;
-    messages[shown].hidden = false;
+    messages[(shown + 1) % messages.length].hidden = false;
   }, 7000);
 }

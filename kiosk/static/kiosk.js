@@ -1,6 +1,6 @@
 // The kiosk's flow: language -> reason group -> reason -> priority -> ticket -> language.
 
-import { Voice, takeToken, tones } from "/static/web/seira.js";
+import { Voice, live, takeToken, tones } from "/static/web/seira.js";
 import { Api } from "./api.js";
 import { IdleTimer } from "./idle.js";
 import { loadAll, t, translatePage, use } from "./strings.js";
@@ -35,6 +35,7 @@ const state = {
   issuing: false,
   ticket: null,
   promptTimer: null,
+  stale: false, // the configuration changed while a visitor was past the reason groups
 };
 
 const token = takeToken(`seira.kiosk.token.${config.site}`);
@@ -150,13 +151,29 @@ async function chooseLanguage(code) {
   state.lang = code;
   setLanguage(code);
   idle.arm();
-  try {
-    state.groups = groupsOf(await api.services(config.site, code));
-  } catch (error) {
-    return failed(error);
-  }
-  renderGroups();
+  if (!(await loadGroups())) return;
   show("groups");
+}
+
+// The services and reasons in the visitor's language, drawn as the group tiles.
+async function loadGroups() {
+  try {
+    state.groups = groupsOf(await api.services(config.site, state.lang));
+  } catch (error) {
+    failed(error);
+    return false;
+  }
+  state.stale = false;
+  renderGroups();
+  return true;
+}
+
+// An admin changed services, reasons or labels: the groups on screen are drawn again at
+// once; a visitor further on keeps their choice, and sees the new groups if they go back.
+async function reconfigure() {
+  document.body.dataset.configured = String(Number(document.body.dataset.configured || 0) + 1);
+  if (state.screen === "groups" && state.lang) await loadGroups();
+  else state.stale = true;
 }
 
 // --- reasons ---------------------------------------------------------------------------------
@@ -258,7 +275,11 @@ function notSetUp() {
 
 function back() {
   if (state.screen === "priority" && state.group.children.length) return show("reasons");
-  if (state.screen === "priority" || state.screen === "reasons") return show("groups");
+  if (state.screen === "priority" || state.screen === "reasons") {
+    show("groups");
+    if (state.stale) loadGroups();
+    return;
+  }
   goIdle();
 }
 
@@ -336,6 +357,18 @@ async function start() {
   }
   renderLanguages();
   goIdle();
+  live("/kiosk", {
+    auth: { token },
+    events: {
+      config: reconfigure,
+      // taken back in the admin area: forget the token, show that it must be set up again
+      revoked: () => {
+        localStorage.removeItem(`seira.kiosk.token.${config.site}`);
+        notSetUp();
+      },
+    },
+    onState: (s) => s === "refused" && notSetUp(),
+  });
 }
 
 start();
