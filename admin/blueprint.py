@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 from server.errors import Refused
 from server.web.errors import for_pages
 
-from . import audit_log, reasons, views
+from . import audit_log, devices, reasons, views
 
 bp = Blueprint(
     "admin",
@@ -27,6 +27,8 @@ _RULES = [
     ("/<site>/", views.site, ["GET", "POST"]),
     ("/<site>/config.toml", views.export_file, ["GET"]),
     ("/<site>/config", views.import_file, ["POST"]),
+    ("/<site>/devices", devices.devices, ["GET", "POST"]),  # ?code= from a device's QR code
+    ("/<site>/devices/revoke", devices.revoke, ["POST"]),
     ("/<site>/services/new", views.service, ["GET", "POST"]),
     ("/<site>/services/<slug>", views.service, ["GET", "POST"]),
     ("/<site>/services/<slug>/retire", views.retire_service, ["POST"]),

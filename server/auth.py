@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
+from typing import Any
 
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -213,6 +214,26 @@ def revoke_devices(
             )
     forget_tokens()
     return [device.id for device in devices]
+
+
+def devices_of(db: Database, site_id: int) -> list[dict[str, Any]]:
+    """A site's devices in service, newest first: name, kind, printer, since when."""
+    with db.read() as s:
+        rows = s.scalars(
+            select(Device)
+            .where(Device.site_id == site_id, Device.revoked_at.is_(None))
+            .order_by(Device.created_at.desc(), Device.id.desc())
+        ).all()
+    return [
+        {
+            "id": d.id,
+            "name": d.name,
+            "kind": d.kind,
+            "printer": (d.settings or {}).get("printer"),
+            "created_at": d.created_at,
+        }
+        for d in rows
+    ]
 
 
 def sign_in(db: Database, username: str, password: str) -> tuple[str, datetime, Principal]:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import auth, catalog, siteconfig
+from . import auth, catalog, pairing, siteconfig
 from .auth import Can, Principal
 from .catalog import SiteInfo
 from .db import Database
@@ -275,6 +275,21 @@ class FrontDesk:
         for device_id in device_ids:
             self.publish(DeviceRevoked(device_id))
         return len(device_ids)
+
+    def request_pairing(self, kind: str, site: str, secret: str) -> pairing.State:
+        """A page without a token asks to be paired (or how its request stands)."""
+        return pairing.request(self.db, kind, site, secret)
+
+    def pair_device(self, who: Principal | None, site: str, code: str, kind: str, name: str) -> int:
+        """Approve the kiosk or display showing `code` as a device of `site`."""
+        found = self.site(who, site, Can.CONFIGURE)
+        assert who is not None
+        return pairing.approve(self.db, code, found.slug, kind, name, who.actor)
+
+    def devices(self, who: Principal | None, site: str) -> list[dict[str, Any]]:
+        """The site's kiosks and displays still in service, and those waiting to be paired."""
+        found = self.site(who, site, Can.CONFIGURE)
+        return auth.devices_of(self.db, found.id)
 
 
 def _reasons(data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -192,6 +192,20 @@ class Device(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class Pairing(Base):
+    """A kiosk or display waiting to be approved: the code on its screen and the hash of the
+    secret it made for itself, which becomes its device token once approved."""
+
+    __tablename__ = "pairings"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))  # where the page asked from
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
 class TicketNumber(Base):
     """The last number given per service and local day: the row that makes numbers gap-free."""
 

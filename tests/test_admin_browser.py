@@ -3,10 +3,12 @@ displays and counters at once, and each person sees only what is theirs."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
 import pytest
+import requests
 from playwright.sync_api import Browser, Page, expect
 
 from server import auth
@@ -136,3 +138,62 @@ def test_a_supervisor_sees_and_changes_only_their_own_centre(
     page.click("form.admin-form button.primary")
     expect(page.locator(".saved")).to_be_visible()
     expect(page.locator("input[name='hours.sat.opens']")).to_have_value("09:00")
+
+
+def test_a_display_is_paired_by_code_keeps_working_and_is_shut_out_when_revoked(
+    browser: Browser, server: LiveServer
+) -> None:
+    display = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+    display.goto(f"{server.url}/display/{SITE}")
+    code = display.locator("#pairing-code")
+    expect(code).to_have_text(re.compile(r"^[A-Z0-9]{3}-[A-Z0-9]{3}$"), timeout=10000)
+    expect(display.locator("#pairing-qr svg")).to_be_attached()
+    shown = code.inner_text()
+    screenshot(display, "display-pairing")
+
+    admin = signed_in(browser, server, "sofia")
+    admin.goto(f"{server.url}/admin/{SITE}/devices")
+    expect(admin.locator("#waiting")).to_contain_text(shown)
+    admin.fill("#pair-form input[name=code]", shown.lower())
+    admin.select_option("#pair-form select[name=kind]", "display")
+    admin.fill("#pair-form input[name=name]", "lobby")
+    screenshot(admin, "admin-devices")
+    admin.click("#pair-form button.primary")
+    expect(admin.locator(".saved")).to_be_visible()
+
+    started = "document.getElementById('board').dataset.snapshots >= '1'"
+    display.wait_for_function(started, timeout=10000)
+    expect(display.locator("#not-set-up")).to_be_hidden()
+    token = display.evaluate("localStorage.getItem('seira.display.token')")
+    assert token and len(token) >= 32
+
+    display.reload()  # the device restarts
+    display.wait_for_function(started, timeout=10000)
+    server.stop()  # the server restarts
+    server.start()
+    display.wait_for_function(
+        "Number(document.getElementById('board').dataset.snapshots) >= 2", timeout=15000
+    )
+    expect(display.locator("#reconnecting")).to_be_hidden()
+    assert (
+        requests.get(
+            f"{server.url}/api/v1/sites/{SITE}/queue",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        ).status_code
+        == 200
+    )
+
+    admin.goto(f"{server.url}/admin/{SITE}/devices")
+    admin.click("tr[data-device=lobby] button")
+    expect(admin.locator(".saved")).to_be_visible()
+    expect(display.locator("#not-set-up")).to_be_visible(timeout=3000)
+    expect(code).not_to_have_text(shown, timeout=10000)  # a new request, a new code
+    assert (
+        requests.get(
+            f"{server.url}/api/v1/sites/{SITE}/queue",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        ).status_code
+        == 401
+    )

@@ -244,3 +244,84 @@ def test_a_status_page_hears_only_its_own_ticket(server: LiveServer) -> None:
     finally:
         me.close()
         them.close()
+
+
+def _admin_session(server: LiveServer) -> tuple[requests.Session, str]:
+    """A signed-in browser-like session of an admin of both sites, and its CSRF token."""
+    import re
+
+    from server import auth
+    from tests.liveserver import PASSWORD
+
+    for site in ("thess-east", "thess-west"):
+        auth.add_user(server.db, "sofia", PASSWORD, "admin", site)
+    session = requests.Session()
+    csrf = re.compile(r'name="csrf_token" value="([^"]+)"')
+    page = session.get(f"{server.url}/signin", timeout=5).text
+    session.post(
+        f"{server.url}/signin",
+        data={"username": "sofia", "password": PASSWORD, "csrf_token": csrf.findall(page)[0]},
+        timeout=10,
+    )
+    page = session.get(f"{server.url}/admin/", timeout=5).text
+    return session, csrf.findall(page)[0]
+
+
+def test_a_change_of_configuration_reaches_kiosks_displays_and_counters_of_its_site(
+    server: LiveServer,
+) -> None:
+    kiosk = Listener(server, "/kiosk", {"token": token(server, "east_kiosk")})
+    display = Listener(server, "/display", {"token": token(server, "east_display")})
+    counter = Listener(
+        server, "/counter", {"token": token(server, "east_staff"), "site": "thess-east"}
+    )
+    other = Listener(server, "/kiosk", {"token": token(server, "west_kiosk")})
+    assert refused(server, "/kiosk", {"token": token(server, "east_display")})  # a display
+    session, csrf = _admin_session(server)
+    response = session.post(
+        f"{server.url}/admin/thess-east/services/benefits",
+        data={
+            "prefix": "B",
+            "labels.el": "Επιδόματα",
+            "labels.en": "Allowances",
+            "reasons": ["benefits", "disability"],
+            "csrf_token": csrf,
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302, response.text
+    for listener in (kiosk, display, counter):
+        listener.wait_for(lambda got: any(event == "config" for event, _ in got))
+    time.sleep(0.5)
+    assert other.events("config") == []  # another site's kiosk hears nothing
+    for listener in (kiosk, display, counter, other):
+        listener.close()
+
+
+def test_revoking_a_device_closes_its_connection_at_once(server: LiveServer) -> None:
+    display_token = server.add_device("thess-east", "display", "to-revoke")
+    display = Listener(server, "/display", {"token": display_token})
+    display.wait_for(lambda got: any(event == "snapshot" for event, _ in got))
+    session, csrf = _admin_session(server)
+    response = session.post(
+        f"{server.url}/admin/thess-east/devices/revoke",
+        data={"name": "to-revoke", "csrf_token": csrf},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302
+    display.wait_for(lambda got: any(event == "revoked" for event, _ in got))
+    deadline = time.monotonic() + 3
+    while display.client.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not display.client.connected  # closed by the server, not by this client
+    assert refused(server, "/display", {"token": display_token})
+    assert (
+        requests.get(
+            f"{server.url}/api/v1/sites/thess-east/queue",
+            headers={"Authorization": f"Bearer {display_token}"},
+            timeout=5,
+        ).status_code
+        == 401
+    )

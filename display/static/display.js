@@ -5,17 +5,49 @@
 // away are announced once it is back. What goes wrong is shown on the screen: no token,
 // no connection, sound blocked, speech failing.
 
-import { Voice, live, startClock, takeToken, tones, unlockSound } from "/static/web/seira.js";
+import { Voice, live, pairDevice, startClock, takeToken, tones, unlockSound } from "/static/web/seira.js";
 
 const board = document.getElementById("board");
 const $ = (id) => document.getElementById(id);
 const SHOWN = 7; // the current call and the six before it
 
-const token = takeToken("seira.display.token");
+const TOKEN_KEY = "seira.display.token";
+const token = takeToken(TOKEN_KEY);
+let pairing = false; // asking to be paired already
 if (!token) {
-  $("not-set-up").hidden = false;
+  notSetUp();
 } else {
   run();
+}
+
+// No token, or one taken back: show a code for staff to pair this display in the admin
+// area, with a QR code of that page; start as soon as they have.
+function notSetUp(socket = null) {
+  if (socket) socket.disconnect();
+  localStorage.removeItem(TOKEN_KEY);
+  $("not-set-up").hidden = false;
+  if (pairing) return;
+  pairing = true;
+  pairDevice({
+    kind: "display",
+    site: board.dataset.site,
+    key: TOKEN_KEY,
+    onCode(code, approveUrl) {
+      $("pairing-code").textContent = code;
+      const qr = window.qrcode(0, "M");
+      qr.addData(approveUrl);
+      qr.make();
+      $("pairing-qr").innerHTML = qr.createSvgTag({ cellSize: 4, margin: 4, scalable: true });
+    },
+  }).then((device) => {
+    const path = `/${device.kind}/${device.site}`;
+    if (path === location.pathname) {
+      localStorage.setItem(TOKEN_KEY, device.token);
+      location.reload();
+    } else {
+      location.replace(`${path}#token=${encodeURIComponent(device.token)}`);
+    }
+  });
 }
 
 function run() {
@@ -198,15 +230,12 @@ function run() {
     },
     onState(state) {
       $("reconnecting").hidden = state === "online";
-      if (state === "refused") $("not-set-up").hidden = false;
+      if (state === "refused") notSetUp(socket);
     },
   });
   // not numbered like the calls: a change of configuration is read again whole
   socket.on("config", reconfigure);
-  socket.on("revoked", () => {
-    localStorage.removeItem("seira.display.token");
-    $("not-set-up").hidden = false;
-  });
+  socket.on("revoked", () => notSetUp(socket));
 }
 
 function rotateMessages() {

@@ -1,10 +1,10 @@
 // The kiosk's flow: language -> reason group -> reason -> priority -> ticket -> language.
 
-import { Voice, live, takeToken, tones } from "/static/web/seira.js";
+import { Voice, live, pairDevice, takeToken, tones } from "/static/web/seira.js";
 import { Api } from "./api.js";
 import { IdleTimer } from "./idle.js";
 import { loadAll, t, translatePage, use } from "./strings.js";
-import { followPrinting, showTicket, spokenNumber } from "./ticket.js";
+import { followPrinting, qrSvg, showTicket, spokenNumber } from "./ticket.js";
 
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($("kiosk-config").textContent);
@@ -38,7 +38,8 @@ const state = {
   stale: false, // the configuration changed while a visitor was past the reason groups
 };
 
-const token = takeToken(`seira.kiosk.token.${config.site}`);
+const TOKEN_KEY = `seira.kiosk.token.${config.site}`;
+const token = takeToken(TOKEN_KEY);
 const api = new Api(token);
 const voice = new Voice($("voice"), { url: config.speech_url, token });
 // the time warning is heard too: three soft tones as it appears
@@ -254,8 +255,15 @@ function failed(error) {
   show("error");
 }
 
+// No token, or one taken back: the kiosk shows a code for staff to pair it in the admin
+// area (and a QR code of that page), and starts as soon as they have.
+let pairing = false;
+let socket = null;
 function notSetUp() {
+  if (socket) socket.disconnect(); // its token is refused: stop asking with it
   idle.disarm();
+  clearInterval(state.promptTimer);
+  localStorage.removeItem(TOKEN_KEY);
   const box = $("unset-text");
   box.replaceChildren();
   for (const code of ["el", "en"]) {
@@ -268,7 +276,33 @@ function notSetUp() {
     part.append(title, help);
     box.append(part);
   }
+  const shown = document.createElement("div");
+  shown.className = "pairing";
+  const code = Object.assign(document.createElement("p"), { id: "pairing-code", className: "pairing-code" });
+  const qr = Object.assign(document.createElement("div"), { className: "pairing-qr" });
+  shown.append(code, qr);
+  box.append(shown);
   show("unset");
+  if (pairing) return;
+  pairing = true;
+  pairDevice({
+    kind: "kiosk",
+    site: config.site,
+    key: TOKEN_KEY,
+    onCode(text, approveUrl) {
+      code.textContent = text;
+      qr.innerHTML = qrSvg(approveUrl);
+    },
+  }).then((device) => {
+    const path = `/${device.kind}/${device.site}`;
+    if (path === location.pathname) {
+      localStorage.setItem(TOKEN_KEY, device.token);
+      location.reload();
+    } else {
+      // paired as another site's kiosk, or as a display: that page takes the token
+      location.replace(`${path}#token=${encodeURIComponent(device.token)}`);
+    }
+  });
 }
 
 // --- controls: back, start again, read aloud -------------------------------------------------
@@ -357,15 +391,12 @@ async function start() {
   }
   renderLanguages();
   goIdle();
-  live("/kiosk", {
+  socket = live("/kiosk", {
     auth: { token },
     events: {
       config: reconfigure,
       // taken back in the admin area: forget the token, show that it must be set up again
-      revoked: () => {
-        localStorage.removeItem(`seira.kiosk.token.${config.site}`);
-        notSetUp();
-      },
+      revoked: notSetUp,
     },
     onState: (s) => s === "refused" && notSetUp(),
   });

@@ -5,7 +5,7 @@ import { t } from "./strings.js";
 const POLL_MS = 1000;
 const POLL_FOR_MS = 10000;
 
-function qrSvg(text) {
+export function qrSvg(text) {
   const code = window.qrcode(0, "M");
   code.addData(text);
   code.make();

@@ -13,6 +13,7 @@ _RULES = [
     ("/health", h.health, ["GET"]),
     ("/openapi.json", h.openapi_document, ["GET"]),
     ("/auth/token", h.sign_in, ["POST"]),
+    ("/pairings", h.request_pairing, ["POST"]),  # a kiosk or display waiting for an admin
     ("/sites", h.list_sites, ["GET"]),
     ("/tickets/status/<token>", h.ticket_status, ["GET"]),
     # kiosks, displays and staff of a site

@@ -85,6 +85,17 @@ def sign_in() -> Response:
     )
 
 
+def request_pairing() -> Response:
+    data = json_body("PairingRequest")
+    state = desk().request_pairing(data["kind"], data["site"], data["secret"])
+    body: dict[str, Any] = {"status": state.status}
+    if state.code:
+        body.update(code=state.code, expires_at=state.expires_at)
+    if state.device:
+        body["device"] = state.device
+    return jsonify(body)
+
+
 def list_sites() -> Response:
     return jsonify(desk().sites(lang()))
 

@@ -41,6 +41,34 @@ _TIME = {"type": "string", "format": "date-time"}
 _SLUG = {"type": "string", "pattern": r"^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 64}
 
 SCHEMAS: dict[str, Any] = {
+    "PairingRequest": {
+        "type": "object",
+        "required": ["kind", "site", "secret"],
+        "properties": {
+            "kind": {"enum": ["kiosk", "display"]},
+            "site": _SLUG,
+            "secret": {"type": "string", "minLength": 32, "maxLength": 128},
+        },
+        "additionalProperties": False,
+    },
+    "PairingState": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {
+            "status": {"enum": ["pending", "approved"]},
+            "code": {"type": "string"},
+            "expires_at": _TIME,
+            "device": {
+                "type": "object",
+                "required": ["kind", "site", "name"],
+                "properties": {
+                    "kind": {"enum": ["kiosk", "display"]},
+                    "site": {"type": "string"},
+                    "name": {"type": "string"},
+                },
+            },
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error"],
@@ -395,6 +423,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         404: "No such site, service, counter or ticket",
         409: "Not allowed in the ticket's or counter's current state",
         422: "Well-formed but refers to something invalid",
+        429: "Too many requests waiting; try again later",
         500: "Unexpected failure of the server",
     }
     return {str(s): {"description": text[s], **_json(ref("Error"))} for s in (*statuses, 500)}
@@ -493,6 +522,19 @@ DOCUMENT: dict[str, Any] = {
                 "Exchange a staff username and password for a bearer token",
                 {**_ok("Signed in", ref("Token")), **_errors(400, 401)},
                 requestBody={"required": True, **_json(ref("SignIn"))},
+            )
+        },
+        "/pairings": {
+            "post": _op(
+                "requestPairing",
+                "A kiosk or display without a token asks to be paired, with a secret it made "
+                "itself; asking again with the same secret says how it stands. Once an admin "
+                "approves the code shown, the secret is the device's bearer token.",
+                {
+                    **_ok("Waiting, with the code to show, or paired", ref("PairingState")),
+                    **_errors(400, 404, 409, 429),
+                },
+                requestBody={"required": True, **_json(ref("PairingRequest"))},
             )
         },
         "/sites": {

@@ -1,5 +1,8 @@
 """URLs every page shares: speech, fonts and the common static files."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, Flask
 
 from . import csrf, fonts_view, i18n_pages, speech_view
@@ -22,8 +25,17 @@ for rule, view, methods in _RULES:
     bp.add_url_rule(rule, view_func=view, methods=methods)
 
 
+SHOWN_ZONE = ZoneInfo("Europe/Athens")
+
+
+def athens(moment: datetime | None) -> str:
+    """A stored UTC time as staff read it: Athens time, 24-hour clock."""
+    return "" if moment is None else moment.astimezone(SHOWN_ZONE).strftime("%Y-%m-%d %H:%M")
+
+
 def init_app(app: Flask) -> None:
     """Session cookie settings, CSRF on every form post, `_()` in every template."""
+    app.jinja_env.filters["athens"] = athens
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.session_interface = SessionInterface()

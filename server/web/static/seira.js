@@ -17,6 +17,57 @@ export function takeToken(key) {
   return localStorage.getItem(key);
 }
 
+// --- pairing a device without a token ---------------------------------------------------
+
+const PAIRING_POLL_MS = 3000;
+
+function newSecret() {
+  const bytes = crypto.getRandomValues(new Uint8Array(32)); // works on plain http too
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+// A kiosk or display opened without a token asks to be paired with a secret it makes
+// itself, kept under `key + ".pending"` so that a reload keeps the same code. `onCode(code,
+// approveUrl)` shows the code (and a QR code of the admin page that approves it) until an
+// admin approves; the secret then is the device's token, and the paired device
+// ({kind, site, name}) is returned. Until then it asks again every few seconds.
+export async function pairDevice({ kind, site, key, onCode }) {
+  const pendingKey = `${key}.pending`;
+  let secret = localStorage.getItem(pendingKey);
+  if (!secret) {
+    secret = newSecret();
+    localStorage.setItem(pendingKey, secret);
+  }
+  for (;;) {
+    let state = null;
+    try {
+      const response = await fetch("/api/v1/pairings", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ kind, site, secret }),
+        cache: "no-store",
+      });
+      if (response.status === 409) {
+        secret = newSecret(); // the secret of a revoked device: start afresh
+        localStorage.setItem(pendingKey, secret);
+        continue;
+      }
+      if (response.ok) state = await response.json();
+    } catch {
+      state = null; // offline: the code on the screen stays, we ask again
+    }
+    if (state && state.status === "approved") {
+      localStorage.removeItem(pendingKey);
+      return { ...state.device, token: secret };
+    }
+    if (state && state.code) {
+      const approve = `${location.origin}/admin/${site}/devices?code=${encodeURIComponent(state.code)}&kind=${kind}`;
+      onCode(state.code, approve);
+    }
+    await new Promise((resolve) => setTimeout(resolve, PAIRING_POLL_MS));
+  }
+}
+
 // --- live updates ----------------------------------------------------------------------
 
 // Connect to a Socket.IO namespace. `events` maps event names to handler(data, inOrder).
