@@ -1,5 +1,5 @@
-"""Every URL of the admin area: a site's settings, services, counters and file; the
-reasons all sites share; the audit log."""
+"""Every URL of the admin area: a site's settings, services, counters and file, its
+devices and people; the reasons all sites share; the audit log."""
 
 from flask import Blueprint
 from werkzeug.exceptions import HTTPException
@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 from server.errors import Refused
 from server.web.errors import for_pages
 
-from . import audit_log, devices, reasons, views
+from . import audit_log, devices, reasons, staff, views
 
 bp = Blueprint(
     "admin",
@@ -29,6 +29,10 @@ _RULES = [
     ("/<site>/config", views.import_file, ["POST"]),
     ("/<site>/devices", devices.devices, ["GET", "POST"]),  # ?code= from a device's QR code
     ("/<site>/devices/revoke", devices.revoke, ["POST"]),
+    ("/<site>/staff", staff.staff, ["GET", "POST"]),
+    ("/<site>/staff/<int:user_id>/role", staff.role, ["POST"]),
+    ("/<site>/staff/<int:user_id>/reset", staff.reset, ["POST"]),
+    ("/<site>/staff/<int:user_id>/active", staff.active, ["POST"]),
     ("/<site>/services/new", views.service, ["GET", "POST"]),
     ("/<site>/services/<slug>", views.service, ["GET", "POST"]),
     ("/<site>/services/<slug>/retire", views.retire_service, ["POST"]),

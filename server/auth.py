@@ -86,6 +86,7 @@ class Principal:
     user_id: int | None = None
     device_id: int | None = None
     capabilities: dict[int, frozenset[Can]] = field(default_factory=dict)
+    must_change_password: bool = False  # a staff member who may do nothing else yet
 
     def can(self, capability: Can, site_id: int) -> bool:
         return capability in self.capabilities.get(site_id, frozenset())
@@ -275,7 +276,11 @@ def _staff_principal(db: Database, user: User) -> Principal:
         kind="staff",
         name=user.username,
         user_id=user.id,
-        capabilities={site_id: ROLE_CAPABILITIES[role] for site_id, role in memberships},
+        # until it has chosen its own password, an account may do nothing at all
+        capabilities={}
+        if user.must_change_password
+        else {site_id: ROLE_CAPABILITIES[role] for site_id, role in memberships},
+        must_change_password=user.must_change_password,
     )
 
 

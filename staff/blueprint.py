@@ -1,4 +1,4 @@
-"""Every URL of the staff shell: the home page, sign-in and sign-out."""
+"""Every URL of the staff shell: the home page, sign-in and sign-out, one's own password."""
 
 from flask import Blueprint
 
@@ -10,6 +10,7 @@ _RULES = [
     ("/", views.home, ["GET"]),
     ("/signin", views.sign_in, ["GET", "POST"]),
     ("/signout", views.sign_out, ["POST"]),
+    ("/password", views.password, ["GET", "POST"]),
 ]
 
 for rule, view, methods in _RULES:
@@ -20,4 +21,5 @@ VIEWS = {
     "SIGN_IN_VIEW": "staff.sign_in",
     "HOME_VIEW": "staff.home",
     "SIGN_OUT_VIEW": "staff.sign_out",
+    "PASSWORD_VIEW": "staff.password",
 }

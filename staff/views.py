@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from server import auth, catalog, i18n
+from server import accounts, auth, catalog, i18n
 from server.auth import SESSION_KEY, Can
 from server.extensions import db
+from server.i18n import N_
 from server.web import current_staff, i18n_pages, staff_required
 from server.web.session import safe_next, sites_where
 
@@ -54,4 +55,48 @@ def home() -> str:
         for site in sorted(catalog.current(db()).sites.values(), key=lambda s: s.slug)
         if site.id in staff.site_ids
     ]
-    return render_template("staff/home.html", sites=sites, staff=staff)
+    configures = bool(sites_where(Can.CONFIGURE))
+    return render_template("staff/home.html", sites=sites, staff=staff, configures=configures)
+
+
+# what the account rules say, in the staff member's language
+PASSWORD_PROBLEMS = {
+    "the current password is not right": N_("The current password is not right."),
+    "a password needs at least 8 characters": N_("A password needs at least 8 characters."),
+    "a password cannot be only spaces": N_("A password cannot be only spaces."),
+    "a password cannot contain the username": N_("A password cannot contain your username."),
+    "choose a password other than the one you have": N_(
+        "Choose a password other than the one you have."
+    ),
+}
+
+
+@staff_required
+def password() -> str | Response | tuple[str, int]:
+    """Choose one's own password: required after an admin made or reset the account."""
+    staff = current_staff()
+    assert staff is not None and staff.user_id is not None
+    forced = staff.must_change_password
+    if request.method == "GET":
+        return render_template("staff/password.html", forced=forced, errors={})
+    form = request.form
+    errors: dict[str, str] = {}
+    if form.get("new", "") != form.get("repeat", ""):
+        errors["repeat"] = i18n_pages.gettext("The two new passwords are not the same.")
+    else:
+        try:
+            accounts.change_own_password(
+                db(), staff.user_id, form.get("current", ""), form.get("new", "")
+            )
+        except auth.AuthError as exc:
+            field = "current" if "current" in str(exc) else "new"
+            message = PASSWORD_PROBLEMS.get(str(exc), N_("That did not work."))
+            errors[field] = i18n_pages.gettext(message)
+    if errors:
+        page = render_template("staff/password.html", forced=forced, errors=errors)
+        return page, 422
+    # the old session's token was ended with the change: sign in anew, with the new password
+    session.pop(SESSION_KEY, None)
+    token, _expires, _principal = auth.sign_in(db(), staff.name, form["new"])
+    session[SESSION_KEY] = token
+    return redirect(safe_next(request.args.get("next")))

@@ -197,3 +197,30 @@ def test_a_display_is_paired_by_code_keeps_working_and_is_shut_out_when_revoked(
         ).status_code
         == 401
     )
+
+
+def test_a_new_person_is_made_to_choose_a_password_at_first_sign_in(
+    browser: Browser, server: LiveServer
+) -> None:
+    admin = signed_in(browser, server, "sofia")
+    admin.goto(f"{server.url}/admin/{SITE}/staff")
+    admin.fill("#add-form input[name=username]", "giorgos")
+    admin.select_option("#add-form select[name=role]", "staff")
+    admin.click("#add-form button.primary")
+    temporary = admin.locator(".temporary-password code").inner_text()
+    screenshot(admin, "admin-staff")
+
+    person = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    person.goto(f"{server.url}/signin")
+    person.fill("input[name=username]", "giorgos")
+    person.fill("input[name=password]", temporary)
+    person.click("button[type=submit]")
+    person.wait_for_url(re.compile(r"/password"))
+    person.goto(f"{server.url}/counter/{SITE}")
+    person.wait_for_url(re.compile(r"/password"))  # nothing else until then
+    person.fill("input[name=current]", temporary)
+    person.fill("input[name=new]", "my-own-secret-words")
+    person.fill("input[name=repeat]", "my-own-secret-words")
+    person.click("button.primary")
+    person.wait_for_url(f"{server.url}/counter/{SITE}")
+    expect(person.locator("button[data-counter=desk-1]")).to_be_visible()

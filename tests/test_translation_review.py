@@ -92,7 +92,9 @@ def _xlsx(rows: list[dict]) -> bytes:
 
 
 def test_the_languages_page_exports_and_admins_take_reviews_back(
-    app, db, locales: Path  # type: ignore[no-untyped-def]
+    app,
+    db,
+    locales: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     from server import auth
     from tests.test_counter_pages import csrf_of, signed_in

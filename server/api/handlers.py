@@ -13,7 +13,7 @@ from flask import Response, g, jsonify, request
 from sqlalchemy import text
 
 from .. import auth
-from ..errors import NotFound, Unauthenticated
+from ..errors import Forbidden, NotFound, Unauthenticated
 from ..extensions import db, desk, public_base
 from ..queue.reads import TicketView
 from ..queue.rules import Action
@@ -74,6 +74,11 @@ def sign_in() -> Response:
         token, expires, principal = auth.sign_in(db(), data["username"], data["password"])
     except auth.AuthError as exc:
         raise Unauthenticated(str(exc), "invalid_credentials") from None
+    if principal.must_change_password:
+        raise Forbidden(
+            "choose your own password first, on the staff sign-in page",
+            "password_change_required",
+        )
     site_slugs = [site["slug"] for site in desk().sites("en", principal.site_ids)]
     return jsonify(
         {

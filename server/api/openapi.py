@@ -520,7 +520,7 @@ DOCUMENT: dict[str, Any] = {
             "post": _op(
                 "signIn",
                 "Exchange a staff username and password for a bearer token",
-                {**_ok("Signed in", ref("Token")), **_errors(400, 401)},
+                {**_ok("Signed in", ref("Token")), **_errors(400, 401, 403)},
                 requestBody={"required": True, **_json(ref("SignIn"))},
             )
         },

@@ -55,13 +55,18 @@ def current_staff() -> Principal | None:
 
 
 def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Send visitors who are not signed in to the sign-in page, then back here."""
+    """Send visitors who are not signed in to the sign-in page, then back here; an account
+    that must choose its own password goes to that page first."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if current_staff() is None:
-            sign_in = current_app.config["SIGN_IN_VIEW"]
-            return redirect(url_for(sign_in, next=request.full_path.rstrip("?")))
+        staff = current_staff()
+        here = request.full_path.rstrip("?")
+        if staff is None:
+            return redirect(url_for(current_app.config["SIGN_IN_VIEW"], next=here))
+        password_view = current_app.config["PASSWORD_VIEW"]
+        if staff.must_change_password and request.endpoint != password_view:
+            return redirect(url_for(password_view, next=here))
         return view(*args, **kwargs)
 
     return wrapper
