@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 from server.errors import Refused
 from server.web.errors import for_pages
 
-from . import audit_log, devices, reasons, staff, views
+from . import audit_log, devices, printers, reasons, staff, views
 
 bp = Blueprint(
     "admin",
@@ -29,6 +29,8 @@ _RULES = [
     ("/<site>/config", views.import_file, ["POST"]),
     ("/<site>/devices", devices.devices, ["GET", "POST"]),  # ?code= from a device's QR code
     ("/<site>/devices/revoke", devices.revoke, ["POST"]),
+    ("/<site>/devices/<int:device_id>/printer", printers.printer, ["GET", "POST"]),
+    ("/<site>/devices/<int:device_id>/printer/test", printers.test, ["POST"]),
     ("/<site>/staff", staff.staff, ["GET", "POST"]),
     ("/<site>/staff/<int:user_id>/role", staff.role, ["POST"]),
     ("/<site>/staff/<int:user_id>/reset", staff.reset, ["POST"]),

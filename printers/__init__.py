@@ -10,7 +10,15 @@ The server's calls, all on plain data (no Flask, no database):
 synchronously (the CLI), `status` asks a printer whether it is online and has paper.
 """
 
-from printers.backends import PrinterConfig, PrinterStatus, parse_printer_url, status
+from printers.backends import (
+    PrinterConfig,
+    PrinterStatus,
+    PrinterUrlError,
+    describe,
+    parse_printer_url,
+    printer_url,
+    status,
+)
 from printers.escpos_bytes import encode, ticket_bytes
 from printers.jobs import PrintJob, PrintQueue, PrintResult, print_now, ticket_job
 from printers.ticket import PrintedTicket, preview, render
@@ -24,6 +32,9 @@ __all__ = [
     "PrinterStatus",
     "encode",
     "parse_printer_url",
+    "printer_url",
+    "describe",
+    "PrinterUrlError",
     "preview",
     "print_now",
     "render",

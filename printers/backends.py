@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from escpos.capabilities import get_profile
 from escpos.constants import RT_STATUS_ONLINE, RT_STATUS_PAPER
@@ -42,6 +42,16 @@ _EXTRAS = {"usb": (Usb, "usb"), "serial": (Serial, "serial"), "cups": (CupsPrint
 # bits 2-3 "near end".
 _OFFLINE = 0x08
 _PAPER_END, _PAPER_NEAR_END = 0x60, 0x0C
+
+
+class PrinterUrlError(ValueError):
+    """A printer URL that cannot be used; `part` says which of its parts is wrong
+    (scheme, address, profile, paper, impl, qr, status or options), so that a form can
+    show the reason next to that field."""
+
+    def __init__(self, part: str, message: str) -> None:
+        super().__init__(message)
+        self.part = part
 
 
 class BackendError(RuntimeError):
@@ -73,34 +83,42 @@ class PrinterStatus:
 
 
 def parse_printer_url(url: str) -> PrinterConfig:
-    """Parse a printer URL (see the module's docstring); ValueError says what is wrong."""
+    """Parse a printer URL (see the module's docstring); PrinterUrlError says what is wrong."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
-        raise ValueError(f"printer URL {url!r}: scheme must be one of {', '.join(SCHEMES)}")
+        raise PrinterUrlError(
+            "scheme", f"printer URL {url!r}: scheme must be one of {', '.join(SCHEMES)}"
+        )
     query: dict[str, str] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if key in query:
-            raise ValueError(f"printer URL {url!r}: {key!r} given twice")
+            raise PrinterUrlError("options", f"printer URL {url!r}: {key!r} given twice")
         query[key] = value
 
     profile = query.pop("profile", "default")
     try:
         get_profile(profile)
     except Exception:  # python-escpos raises its own, undocumented, errors here
-        raise ValueError(f"printer URL {url!r}: unknown printer profile {profile!r}") from None
+        raise PrinterUrlError(
+            "profile", f"printer URL {url!r}: unknown printer profile {profile!r}"
+        ) from None
     paper = query.pop("paper", "80")
     if paper not in ("58", "80"):
-        raise ValueError(f"printer URL {url!r}: paper must be 58 or 80, not {paper!r}")
+        raise PrinterUrlError(
+            "paper", f"printer URL {url!r}: paper must be 58 or 80, not {paper!r}"
+        )
     impl = query.pop("impl", "raster")
     if impl not in IMPLS:
-        raise ValueError(f"printer URL {url!r}: impl must be one of {', '.join(IMPLS)}")
+        raise PrinterUrlError(
+            "impl", f"printer URL {url!r}: impl must be one of {', '.join(IMPLS)}"
+        )
     qr = query.pop("qr", "auto")
     if qr not in QR_MODES:
-        raise ValueError(f"printer URL {url!r}: qr must be one of {', '.join(QR_MODES)}")
+        raise PrinterUrlError("qr", f"printer URL {url!r}: qr must be one of {', '.join(QR_MODES)}")
     check = query.pop("status", "on")
     if check not in ("on", "off"):
-        raise ValueError(f"printer URL {url!r}: status must be on or off")
+        raise PrinterUrlError("status", f"printer URL {url!r}: status must be on or off")
 
     target, port = _target(url, scheme, parts)
     options = _options(url, scheme, query)
@@ -118,32 +136,78 @@ def parse_printer_url(url: str) -> PrinterConfig:
     )
 
 
+def printer_url(
+    scheme: str,
+    address: str,
+    *,
+    profile: str = "default",
+    paper: str = "80",
+    impl: str = "raster",
+    qr: str = "auto",
+    status: str = "on",
+    options: str = "",
+) -> str:
+    """The URL of a printer described field by field (as the admin page asks for it);
+    `parse_printer_url` then checks it, so the form and the command line share one rule."""
+    address = address.strip()
+    if scheme in ("serial", "file") and not address.startswith("/"):
+        address = "/" + address if address else ""
+    where = quote(address, safe="/:.") if scheme == "cups" else quote(address, safe="/:.[]")
+    query = [("profile", profile), ("paper", paper), ("impl", impl), ("qr", qr), ("status", status)]
+    extra = [
+        tuple(pair.split("=", 1)) for pair in options.replace(",", "&").split("&") if "=" in pair
+    ]
+    return f"{scheme}://{where}?" + urlencode(query + [(k.strip(), v.strip()) for k, v in extra])
+
+
+def describe(config: PrinterConfig) -> dict[str, str]:
+    """The fields of a parsed printer URL, as `printer_url` takes them back."""
+    address = config.target
+    if config.scheme == "tcp":
+        address = config.target if config.port in (None, 9100) else f"{config.target}:{config.port}"
+    return {
+        "scheme": config.scheme,
+        "address": address,
+        "profile": config.profile,
+        "paper": str(config.paper_mm),
+        "impl": config.impl,
+        "qr": {None: "auto", True: "native", False: "image"}[config.native_qr],
+        "status": "on" if config.check_status else "off",
+        "options": "&".join(f"{k}={v}" for k, v in config.options.items()),
+    }
+
+
 def _target(url: str, scheme: str, parts: Any) -> tuple[str, int | None]:
     if scheme == "tcp":
         try:
             host, port = parts.hostname, parts.port or 9100
         except ValueError:
-            raise ValueError(f"printer URL {url!r}: bad port") from None
+            raise PrinterUrlError("address", f"printer URL {url!r}: bad port") from None
         if not host:
-            raise ValueError(f"printer URL {url!r}: no host, e.g. tcp://10.0.0.5:9100")
+            raise PrinterUrlError(
+                "address", f"printer URL {url!r}: no host, e.g. tcp://10.0.0.5:9100"
+            )
         return host, port
     if scheme == "usb":
         ids = parts.netloc.split(":")
         try:
             vid, pid = (int(x, 16) for x in ids)
         except ValueError:
-            raise ValueError(
-                f"printer URL {url!r}: expected usb://VID:PID in hex, e.g. usb://04b8:0e15"
+            raise PrinterUrlError(
+                "address",
+                f"printer URL {url!r}: expected usb://VID:PID in hex, e.g. usb://04b8:0e15",
             ) from None
         return f"{vid:04x}:{pid:04x}", None
     if scheme == "cups":
         queue = unquote(parts.netloc or parts.path.lstrip("/"))
         if not queue:
-            raise ValueError(f"printer URL {url!r}: no CUPS queue, e.g. cups://Kiosk_Printer")
+            raise PrinterUrlError(
+                "address", f"printer URL {url!r}: no CUPS queue, e.g. cups://Kiosk_Printer"
+            )
         return queue, None
     path = unquote(parts.path)  # serial and file: an absolute path, with an empty host
     if parts.netloc or not path.startswith("/"):
-        raise ValueError(f"printer URL {url!r}: expected {scheme}:///absolute/path")
+        raise PrinterUrlError("address", f"printer URL {url!r}: expected {scheme}:///absolute/path")
     return path, None
 
 
@@ -154,14 +218,18 @@ def _options(url: str, scheme: str, query: dict[str, str]) -> dict[str, Any]:
         kind = allowed.get(key)
         if kind is None:
             known = ", ".join(["profile", "paper", "impl", "qr", "status", *allowed])
-            raise ValueError(f"printer URL {url!r}: unknown parameter {key!r} (known: {known})")
+            raise PrinterUrlError(
+                "options", f"printer URL {url!r}: unknown parameter {key!r} (known: {known})"
+            )
         try:
             if kind is bool:
                 options[key] = {"1": True, "true": True, "0": False, "false": False}[value]
             else:
                 options[key] = int(value, 0) if kind is int else value
         except (KeyError, ValueError):
-            raise ValueError(f"printer URL {url!r}: bad value for {key!r}: {value!r}") from None
+            raise PrinterUrlError(
+                "options", f"printer URL {url!r}: bad value for {key!r}: {value!r}"
+            ) from None
     return options
 
 

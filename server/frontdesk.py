@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from printers import PrintResult
+
 from . import auth, catalog, pairing, siteconfig
 from .auth import Can, Principal
 from .catalog import SiteInfo
@@ -290,6 +292,36 @@ class FrontDesk:
         """The site's kiosks and displays still in service, and those waiting to be paired."""
         found = self.site(who, site, Can.CONFIGURE)
         return auth.devices_of(self.db, found.id)
+
+    def set_printer(
+        self, who: Principal | None, site: str, device_id: int, url: str | None
+    ) -> None:
+        """Give a kiosk of the site a printer (its URL), or take it away (None)."""
+        found = self.site(who, site, Can.CONFIGURE)
+        assert who is not None
+        self._kiosk(found, device_id)
+        self.printing.configure(device_id, url, who.actor, found.id)
+
+    def test_printer(
+        self, who: Principal | None, site: str, device_id: int, lang: str
+    ) -> PrintResult:
+        """Print a sample ticket in `lang` on a kiosk's printer, now."""
+        found = self.site(who, site, Can.CONFIGURE)
+        assert who is not None
+        self._kiosk(found, device_id)
+        return self.printing.test(device_id, lang, who.actor, found.id)
+
+    def kiosk_printer(self, who: Principal | None, site: str, device_id: int) -> dict[str, Any]:
+        """A kiosk, its printer's URL, and what its latest prints did."""
+        found = self.site(who, site, Can.CONFIGURE)
+        kiosk = self._kiosk(found, device_id)
+        return {**kiosk, "history": self.printing.history(device_id)}
+
+    def _kiosk(self, site: SiteInfo, device_id: int) -> dict[str, Any]:
+        kiosk = next((d for d in auth.devices_of(self.db, site.id) if d["id"] == device_id), None)
+        if kiosk is None or kiosk["kind"] != auth.DeviceKind.KIOSK:
+            raise NotFound(f"no kiosk {device_id} at this site")
+        return kiosk
 
 
 def _reasons(data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -19,10 +19,20 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from printers import PrintedTicket, PrintJob, PrintQueue, parse_printer_url, ticket_job
+from printers import (
+    PrintedTicket,
+    PrintJob,
+    PrintQueue,
+    PrintResult,
+    parse_printer_url,
+    print_now,
+    ticket_bytes,
+    ticket_job,
+)
 from printers.backends import PrinterConfig
+from printers.samples import sample_ticket
 
-from . import catalog, i18n
+from . import audit, catalog, i18n
 from .cache import TTLCache
 from .db import Database
 from .errors import NotFound
@@ -49,6 +59,16 @@ class Failure:
     ticket_id: int
     number: str
     at: datetime
+    error: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one print of a kiosk's ticket did, for its printer page."""
+
+    at: datetime
+    number: str
+    ok: bool
     error: str
 
 
@@ -81,6 +101,72 @@ class Printing:
         except ValueError as exc:
             log.error("kiosk %s has a bad printer URL: %s", device_id, exc)
             return None
+
+    def configure(self, device_id: int, url: str | None, actor: audit.Actor, site_id: int) -> None:
+        """Set (or, with None, remove) a kiosk's printer; PrinterUrlError if the URL is bad."""
+        if url is not None:
+            url = parse_printer_url(url).url
+        with self.db.write() as s:
+            device = s.get(Device, device_id)
+            if device is None or device.site_id != site_id or device.revoked_at is not None:
+                raise NotFound(f"no device {device_id} at this site")
+            before = (device.settings or {}).get("printer")
+            if before == url:
+                return
+            settings = {k: v for k, v in (device.settings or {}).items() if k != "printer"}
+            device.settings = {**settings, **({"printer": url} if url else {})}
+            audit.record(
+                s,
+                actor,
+                "device.printer_changed",
+                f"devices/{device.name}/printer",
+                {"printer": before},
+                {"printer": url},
+                site_id,
+            )
+        self._printers.forget(device_id)
+
+    def test(self, device_id: int, lang: str, actor: audit.Actor, site_id: int) -> PrintResult:
+        """Print a sample ticket in `lang` on the kiosk's printer now, and log the outcome."""
+        config = self.printer_of(device_id)
+        if config is None:
+            raise NotFound("this kiosk has no printer")
+        ticket = sample_ticket(lang)
+        data = self.db.offload(
+            partial(
+                ticket_bytes, ticket, config.paper_mm, config.profile, config.native_qr, config.impl
+            )
+        )
+        result = print_now(config, data)
+        with self.db.write() as s:
+            name = s.scalar(select(Device.name).where(Device.id == device_id)) or ""
+            outcome = {
+                "ok": result.ok,
+                "lang": lang,
+                **({"error": result.error} if result.error else {}),
+            }
+            audit.record(
+                s, actor, "printer.tested", f"devices/{name}/printer", None, outcome, site_id
+            )
+        return result
+
+    def history(self, device_id: int, limit: int = 10) -> list[Outcome]:
+        """The latest prints of the kiosk's tickets, newest first."""
+        with self.db.read() as s:
+            rows = s.execute(
+                select(Event.at, Event.type, Event.payload, Ticket.code)
+                .join(Ticket, Ticket.id == Event.ticket_id)
+                .where(
+                    Ticket.device_id == device_id,
+                    Event.type.in_([EventType.PRINTED, EventType.PRINT_FAILED]),
+                )
+                .order_by(Event.id.desc())
+                .limit(limit)
+            ).all()
+        return [
+            Outcome(r.at, r.code, r.type == EventType.PRINTED, (r.payload or {}).get("error", ""))
+            for r in rows
+        ]
 
     # --- jobs -------------------------------------------------------------------------------
 

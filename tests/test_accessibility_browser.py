@@ -162,6 +162,13 @@ def test_the_admin_pages_pass_the_audit(browser: Browser, server: LiveServer, la
     ]:
         page.goto(server.url + path)
         scanned(page, f"{name} {lang}", problems)
+    kiosk = page.evaluate(
+        "fetch('/admin/thess-east/devices').then(r => r.text())"
+        ".then(t => (t.match(/devices\\/(\\d+)\\/printer/) || [])[1])"
+    )
+    assert kiosk, "the audit's kiosk has a printer page"
+    page.goto(f"{server.url}/admin/{SITE}/devices/{kiosk}/printer")
+    scanned(page, f"admin: a kiosk's printer {lang}", problems)
     page.goto(f"{server.url}/admin/{SITE}/services/new")
     page.fill("input[name=prefix]", "A")
     page.click("button.primary")
