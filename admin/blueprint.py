@@ -27,6 +27,7 @@ _RULES = [
     ("/<site>/", views.site, ["GET", "POST"]),
     ("/<site>/config.toml", views.export_file, ["GET"]),
     ("/<site>/config", views.import_file, ["POST"]),
+    ("/<site>/messages", views.messages, ["GET", "POST"]),
     ("/<site>/devices", devices.devices, ["GET", "POST"]),  # ?code= from a device's QR code
     ("/<site>/devices/revoke", devices.revoke, ["POST"]),
     ("/<site>/devices/<int:device_id>/printer", printers.printer, ["GET", "POST"]),

@@ -56,9 +56,12 @@ class Errors:
         return bool(self.fields or self.general)
 
 
-def field_name(relative: Where) -> str:
-    """`("labels", "en")` -> "labels.en"; a position in a list counts as the list."""
-    return ".".join(str(part) for part in relative if not isinstance(part, int)) or ""
+def field_names(relative: Where) -> list[str]:
+    """`("labels", "en")` -> ["labels.en"]; `("closures", 1, "to")` -> ["closures.1.to",
+    "closures.to"]: a field of one row of a list, and of the list as a whole."""
+    exact = ".".join(str(part) for part in relative)
+    whole = ".".join(str(part) for part in relative if not isinstance(part, int))
+    return [exact] if exact == whole else [exact, whole]
 
 
 def sort_out(problems: list[Problem], item: Where, gettext: Callable[[str], str]) -> Errors:
@@ -66,8 +69,8 @@ def sort_out(problems: list[Problem], item: Where, gettext: Callable[[str], str]
     errors = Errors()
     for problem in problems:
         if problem.path[: len(item)] == item and len(problem.path) > len(item):
-            name = field_name(problem.path[len(item) :])
-            errors.fields.setdefault(name, problem.text(gettext))
+            for name in field_names(problem.path[len(item) :]):
+                errors.fields.setdefault(name, problem.text(gettext))
         else:
             errors.general.append(f"{problem.where}: {problem.text(gettext)}")
     return errors

@@ -26,6 +26,7 @@ from server.web.session import sites_where
 from . import forms
 
 Page = str | Response | tuple[str, int]
+CLOSURE_ROWS = 3  # empty rows offered for new closures
 TIMEZONES = sorted(z for z in available_timezones() if z.startswith(("Europe/", "Asia/", "UTC")))
 
 
@@ -93,8 +94,15 @@ def _site_item(form: Any, before: dict[str, Any]) -> dict[str, Any]:
         opens, closes = form.get(f"hours.{day}.opens", ""), form.get(f"hours.{day}.closes", "")
         if opens or closes:
             hours[day] = f"{opens}-{closes}"
+    closures = []
+    for row in range(len(before.get("closures", [])) + CLOSURE_ROWS):
+        first = form.get(f"closures.{row}.from", "").strip()
+        last = form.get(f"closures.{row}.to", "").strip() or first
+        if first or last:
+            closures.append({"from": first, "to": last})
     item = {
         **before,
+        "closures": closures,
         "name": forms.labels(form, "name"),
         "address": forms.labels(form, "address"),
         "timezone": form.get("timezone", ""),
@@ -105,8 +113,9 @@ def _site_item(form: Any, before: dict[str, Any]) -> dict[str, Any]:
             c for c in form.getlist("reasons_all") if c not in form.getlist("reasons_on")
         ],
     }
-    if not item["reasons_off"]:
-        item.pop("reasons_off")
+    for optional in ("reasons_off", "closures"):
+        if not item[optional]:
+            item.pop(optional)
     return forms.without_empty(item)
 
 
@@ -155,6 +164,7 @@ def _site_page(found: SiteInfo, data: dict, entry: dict, errors: forms.Errors) -
             for group in groups
         ],
         days=DAYS,
+        closure_rows=len(entry.get("closures", [])) + CLOSURE_ROWS,
         timezones=TIMEZONES,
         langs=forms.LANGS,
         languages=i18n.LANGUAGES,
@@ -348,3 +358,39 @@ def import_file(site: str) -> Page:
     desk().configure(who(), data)
     flash(i18n_pages.gettext("The file was loaded."))
     return redirect(url_for("admin.site", site=found.slug))
+
+
+# --- the displays' information messages ------------------------------------------------------
+
+
+@staff_required
+def messages(site: str) -> Page:
+    """The centre's own messages for its displays, each in as many languages as written;
+    a message with every field emptied is removed."""
+    found = configurable(site)
+    data = document(found.slug)
+    entry = data["sites"][0]
+    current = list(entry.get("messages", []))
+    errors = forms.Errors()
+    if request.method == "POST":
+        written = [forms.labels(request.form, f"messages.{row}") for row in range(len(current) + 1)]
+        current = [labels for labels in written if labels]
+        if current:
+            entry["messages"] = current
+        else:
+            entry.pop("messages", None)
+        errors = forms.sort_out(siteconfig.check(data), ("sites", 0), i18n_pages.gettext)
+        if not errors:
+            desk().configure(who(), data)
+            flash(i18n_pages.gettext("Saved. Open kiosks, displays and counters show it now."))
+            return redirect(url_for("admin.messages", site=found.slug))
+    page = render_template(
+        "admin/messages.html",
+        site=found,
+        site_name=i18n.label(found.name, i18n_pages.lang()),
+        messages=[*current, {}],
+        langs=forms.LANGS,
+        languages=i18n.LANGUAGES,
+        errors=errors,
+    )
+    return (page, 422) if errors else page

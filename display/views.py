@@ -20,6 +20,16 @@ def _in(lang: str, message: str) -> str:
     return i18n.translations(lang, "display").gettext(message)
 
 
+def _site_message(labels: dict[str, str]) -> list[dict[str, str]]:
+    """A centre's own message in every language it is written or translated in."""
+    english = labels.get("en", "")
+    return [
+        {"lang": code, "dir": i18n.language(code).dir, "text": label(labels, code)}
+        for code in i18n.LANGUAGES
+        if code in labels or (english and label(labels, code) != english)
+    ]
+
+
 def _rotating(message: str) -> list[dict[str, str]]:
     """The message in every visitor language that has it, in the kiosk's order."""
     return [
@@ -37,7 +47,9 @@ def _board(site: str) -> dict[str, Any]:
         "site": found,
         "site_name": label(found.name, "el"),
         "site_name_en": label(found.name, "en"),
-        "messages": [shown for message in INFO_MESSAGES for shown in _rotating(message)],
+        # the centre's own messages first, then what every display says
+        "messages": [shown for labels in found.messages for shown in _site_message(labels)]
+        + [shown for message in INFO_MESSAGES for shown in _rotating(message)],
         "services": [
             {"slug": s.slug, "prefix": s.prefix, "el": label(s.labels, "el")}
             for s in cat.services_of(found.id)

@@ -29,13 +29,14 @@ def _has_voice(lang: str) -> bool:
 
 
 def page(site: str) -> str:
-    catalog.current(db()).require_site(site)
     languages: list[dict[str, Any]] = [
         {"code": lang.code, "native": lang.native, "dir": lang.dir, "voice": _has_voice(lang.code)}
         for lang in i18n.LANGUAGES.values()
     ]
+    found = catalog.current(db()).require_site(site)
     config = {
         "site": site,
+        "timezone": found.timezone,
         "idle_s": _idle_seconds(),
         "languages": languages,
         "strings_url": url_for("kiosk.strings", lang="LANG"),

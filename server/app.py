@@ -66,6 +66,9 @@ def create_app(database: Database | str | None = None, **config: Any) -> Flask:
         SECRET_KEY=_secret_key(Path(app.instance_path)),
         PUBLIC_URL=os.environ.get("SEIRA_PUBLIC_URL"),
         MESSAGE_QUEUE=os.environ.get("SEIRA_MESSAGE_QUEUE"),
+        # "enforce": kiosks issue only in opening hours and the day is swept at closing;
+        # "ignore": for demonstrations and tests that run at any hour
+        OPENING_HOURS=os.environ.get("SEIRA_OPENING_HOURS", "enforce"),
     )
     app.config.update(STAFF_VIEWS)
     app.config.update(config)
@@ -87,5 +90,7 @@ def create_app(database: Database | str | None = None, **config: Any) -> Flask:
         EspeakEngine(), cache_dir=Path(app.instance_path) / "speech-cache"
     )
     hub = init_realtime(app, app.extensions["seira.speech"])
-    app.extensions["seira.desk"] = FrontDesk(db, publish=hub.publish)
+    app.extensions["seira.desk"] = FrontDesk(
+        db, publish=hub.publish, opening_hours=app.config["OPENING_HOURS"] != "ignore"
+    )
     return app

@@ -23,6 +23,7 @@ from .cache import TTLCache
 from .db import Database, PerDatabase
 from .errors import NotFound
 from .models import Counter, CounterService, Reason, Service, ServiceReason, Site
+from .queue import opening
 
 TTL_S = 5.0
 
@@ -36,6 +37,13 @@ class SiteInfo:
     timezone: str
     hours: dict[str, str]
     priority_max_in_row: int
+    closures: tuple[dict[str, str], ...] = ()
+    messages: tuple[dict[str, str], ...] = ()
+
+    @property
+    def calendar(self) -> opening.Hours:
+        """Its opening hours and closures, for the rules of `queue.opening`."""
+        return opening.Hours(self.hours, self.closures, self.timezone)
 
 
 @dataclass(frozen=True)
@@ -174,6 +182,8 @@ def _load(db: Database) -> Catalog:
                 site.timezone,
                 dict(site.hours),
                 site.priority_max_in_row,
+                tuple(dict(c) for c in site.closures or []),
+                tuple(dict(m) for m in site.messages or []),
             )
             for site in sites
         },

@@ -373,6 +373,7 @@ def demo(host: str, port: int) -> None:
         f"            password: {DEMO_PASSWORD}  (counters, live view, reports: from that page)",
         f"  Reports:  {base}/reports/   (supervisor or admin; 30 days of synthetic history)",
         f"  API:      {base}/api/v1/health   (OpenAPI: {base}/api/v1/openapi.json)",
+        f"  Admin:    {base}/admin/   (admin or supervisor: centres, devices, people, audit)",
     ]
     for site in ("thess-east", "thess-west"):
         for kind in auth.DeviceKind:
@@ -381,6 +382,10 @@ def demo(host: str, port: int) -> None:
             token = auth.add_device(db, site, kind, name)
             lines.append(f"  {site} {kind}: {base}/{kind}/{site}#token={token}")
             lines.append(f"  {site} {kind} token: {token}")
+    # a demonstration is tried at any hour: the kiosks issue even outside opening hours
+    os.environ.setdefault("SEIRA_OPENING_HOURS", "ignore")
+    if os.environ["SEIRA_OPENING_HOURS"] == "ignore":
+        lines.append("  Opening hours are not enforced (SEIRA_OPENING_HOURS=enforce to see them).")
     db.dispose()
     click.echo("\n".join(lines) + "\n")
     run(host, port)

@@ -26,8 +26,9 @@ from .auth import Can, Principal
 from .catalog import SiteInfo
 from .db import Database
 from .errors import Conflict, Forbidden, NotFound, Unauthenticated
+from .models import utcnow
 from .printing import Printing, PrintStatus, ticket_device
-from .queue import news, reads, screens, transactions
+from .queue import news, opening, reads, screens, transactions
 from .queue.news import ConfigChanged, DeviceRevoked, News, Publish, QueueChanged
 from .queue.reads import TicketView
 from .queue.rules import Action, CounterEventType
@@ -56,9 +57,14 @@ class Issued:
 class FrontDesk:
     """One per app: the database, the kiosks' printers, and who hears about changes."""
 
-    def __init__(self, db: Database, publish: Publish = news.nobody) -> None:
+    def __init__(
+        self, db: Database, publish: Publish = news.nobody, opening_hours: bool = True
+    ) -> None:
+        """`opening_hours`: kiosks issue only while their site is open (False for
+        demonstrations and tests, which run at any hour)."""
         self.db = db
         self._publish = publish
+        self.opening_hours = opening_hours
         # a print's outcome, logged by the print queue's thread, is news like any other
         self.printing = Printing(db, notify=self._printed)
 
@@ -101,6 +107,8 @@ class FrontDesk:
         the kiosk), printed on the kiosk's printer if it has one."""
         found = self.site(who, site, Can.ISSUE)
         assert who is not None
+        if who.device_id is not None and not self.opening(who, site)["open"]:
+            raise Conflict("the centre is closed now", "closed")
         fields = body()
         ticket = transactions.issue_ticket(
             self.db,
@@ -195,6 +203,22 @@ class FrontDesk:
 
     def sites(self, lang: str, ids: list[int] | None = None) -> list[dict[str, Any]]:
         return catalog.sites_in(catalog.current(self.db), lang, ids)
+
+    def opening(self, who: Principal | None, site: str) -> dict[str, Any]:
+        """Whether the site is open now, when it closes today, when it opens next."""
+        found = self.site(who, site, Can.READ_SERVICES)
+        now = utcnow()
+        calendar = found.calendar
+        if not self.opening_hours:
+            return {"open": True, "closes_at": None, "opens_at": None}
+        open_now = opening.is_open(calendar, now)
+        return {
+            "open": open_now,
+            "closes_at": opening.closing_time(calendar, calendar.local_day(now))
+            if open_now
+            else None,
+            "opens_at": None if open_now else opening.next_opening(calendar, now),
+        }
 
     def services(self, who: Principal | None, site: str, lang: str) -> list[dict[str, Any]]:
         found = self.site(who, site, Can.READ_SERVICES)

@@ -1,4 +1,4 @@
-"""Work the server does on its own: SQLite checkpoints, and closing yesterday's tickets."""
+"""Work the server does on its own: SQLite checkpoints, and closing the day's tickets."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ def start_housekeeping(
     db: Database,
     checkpoint_every_s: float = CHECKPOINT_EVERY_S,
     sweep_every_s: float = SWEEP_EVERY_S,
+    at_closing: bool = True,
 ) -> threading.Event:
-    """One background thread: checkpoint the log often, run close_day now and then.
+    """One background thread: checkpoint the log often, run close_day now and then
+    (`at_closing`: also a site's tickets left open an hour after it closed).
 
     Set the returned event to stop it. A failed pass is logged and the next one runs:
     housekeeping must never take the server down.
@@ -33,9 +35,9 @@ def start_housekeeping(
             try:
                 if time.monotonic() >= next_sweep:
                     next_sweep = time.monotonic() + sweep_every_s
-                    closed = close_day(db)
+                    closed = close_day(db, at_closing=at_closing)
                     if closed:
-                        log.info("closed %d tickets left open from an earlier day", closed)
+                        log.info("closed %d tickets left open at the end of a day", closed)
                 db.checkpoint()
             except Exception:
                 log.exception("housekeeping pass failed")

@@ -63,6 +63,10 @@ class Site(Base):
     priority_max_in_row: Mapped[int] = mapped_column(Integer, default=2)
     # reasons (groups or single items) this site does not offer, whatever its services cover
     reasons_off: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # days the centre is closed: [{"from": "2026-12-24", "to": "2026-12-26"}, ...]
+    closures: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # information messages for its displays, each a label table per language
+    messages: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     services: Mapped[list[Service]] = relationship(

@@ -51,7 +51,7 @@ class _Server(BaseApplication):
         # loop's own thread it would stall every request for that long
         db.offload = gevent.get_hub().threadpool.apply
         app = create_app(db)
-        start_housekeeping(db)
+        start_housekeeping(db, at_closing=app.config["OPENING_HOURS"] != "ignore")
         # The app's own objects (about 140,000: routes, catalogs, schemas, SQL) live as
         # long as the worker. Left to the garbage collector, every full collection walks
         # them all, a 100 ms pause in the middle of whichever call is running; frozen,

@@ -69,7 +69,8 @@ class CheckedClient(FlaskClient):
 
 @pytest.fixture
 def app(db: Database):  # type: ignore[no-untyped-def]
-    application = create_app(db, TESTING=True, SECRET_KEY="test")
+    # tests run at any hour: the opening hours have tests of their own
+    application = create_app(db, TESTING=True, SECRET_KEY="test", OPENING_HOURS="ignore")
     application.test_client_class = CheckedClient
     return application
 

@@ -38,13 +38,18 @@ class LiveServer:
     """
 
     def __init__(
-        self, config: Path = DEFAULT_CONFIG, workers: int = 1, database_url: str | None = None
+        self,
+        config: Path = DEFAULT_CONFIG,
+        workers: int = 1,
+        database_url: str | None = None,
+        opening_hours: str = "ignore",  # tests run at any hour; "enforce" to test the hours
     ) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="seira-"))
         self.database_url = database_url or f"sqlite:///{self.dir / 'seira.db'}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
+        self.opening_hours = opening_hours
         self.process: subprocess.Popen[bytes] | None = None
         db = Database(self.database_url)
         migrate.upgrade(db)
@@ -70,6 +75,7 @@ class LiveServer:
     def start(self, timeout: float = 20.0) -> LiveServer:
         env = {**os.environ, "SEIRA_DATABASE_URL": self.database_url}
         env["SEIRA_SECRET_KEY"] = "sandbox"
+        env["SEIRA_OPENING_HOURS"] = self.opening_hours
         self.process = subprocess.Popen(
             [
                 sys.executable,

@@ -154,6 +154,7 @@ def test_the_admin_pages_pass_the_audit(browser: Browser, server: LiveServer, la
         (f"/admin/{SITE}/counters/desk-1", "admin: a counter"),
         (f"/admin/{SITE}/devices", "admin: kiosks and displays"),
         (f"/admin/{SITE}/staff", "admin: people"),
+        (f"/admin/{SITE}/messages", "admin: messages on the displays"),
         ("/password", "own password"),
         ("/admin/reasons/", "admin: visit reasons"),
         ("/admin/reasons/legal.asylum", "admin: a visit reason"),

@@ -224,3 +224,50 @@ def test_a_new_person_is_made_to_choose_a_password_at_first_sign_in(
     person.click("button.primary")
     person.wait_for_url(f"{server.url}/counter/{SITE}")
     expect(person.locator("button[data-counter=desk-1]")).to_be_visible()
+
+
+def test_a_kiosk_shows_closed_in_every_language_and_opens_when_the_closure_is_lifted(
+    browser: Browser,
+) -> None:
+    with LiveServer(opening_hours="enforce") as live:
+        for site in ("thess-east", "thess-west"):
+            auth.add_user(live.db, "sofia", PASSWORD, "admin", site)
+        token = live.add_device(SITE, "kiosk", "closed-door")
+        admin = signed_in(browser, live, "sofia")
+        admin.goto(f"{live.url}/admin/{SITE}/")
+        for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+            admin.fill(f"input[name='hours.{day}.opens']", "00:00")
+            admin.fill(f"input[name='hours.{day}.closes']", "23:59")
+        today = admin.evaluate(
+            "new Intl.DateTimeFormat('en-CA', {timeZone: 'Europe/Athens'}).format(new Date())"
+        )
+        admin.fill("input[name='closures.0.from']", today)
+        admin.fill("input[name='closures.0.to']", today)
+        admin.click("form.admin-form button.primary")
+        expect(admin.locator(".saved")).to_be_visible()
+
+        kiosk = browser.new_context(viewport={"width": 1080, "height": 1920}).new_page()
+        kiosk.goto(f"{live.url}/kiosk/{SITE}#token={token}")
+        expect(kiosk.locator("#screen-closed")).to_be_visible(timeout=10000)
+        expect(kiosk.locator("#closed-text h1")).to_have_text("Είμαστε κλειστά τώρα.")
+        expect(kiosk.locator("#closed-text p")).to_contain_text("Ανοίγουμε ξανά")
+        expect(kiosk.locator("#closed-text[lang=ar] h1")).to_have_text(
+            "نحن مغلقون الآن.", timeout=70000
+        )
+        screenshot(kiosk, "kiosk-closed-ar")
+        refused = requests.post(
+            f"{live.url}/api/v1/sites/{SITE}/tickets",
+            json={"service": "general", "reason": "other", "lang": "el"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "closed"
+        kiosk.evaluate("window.sameDocument = true")
+
+        admin.goto(f"{live.url}/admin/{SITE}/")
+        admin.fill("input[name='closures.0.from']", "")
+        admin.fill("input[name='closures.0.to']", "")
+        admin.click("form.admin-form button.primary")
+        expect(admin.locator(".saved")).to_be_visible()
+        expect(kiosk.locator("#screen-idle")).to_be_visible(timeout=5000)
+        assert kiosk.evaluate("window.sameDocument") is True

@@ -284,3 +284,57 @@ def test_the_audit_log_page_filters_and_exports(
     assert "service.added,thess-east/services/appointments" in exported.get_data(as_text=True)
     assert client.get("/admin/audit?since=yesterday").status_code == 400
     assert csrf_of(page)
+
+
+def test_closures_and_display_messages(admin: tuple[FlaskClient, str], db: Database) -> None:
+    client, csrf = admin
+    page = client.get("/admin/thess-east/").get_data(as_text=True)
+    form = {
+        "name.el": "Ανατολικό",
+        "name.en": "East",
+        "address.el": "Οδός",
+        "address.en": "Street",
+        "timezone": "Europe/Athens",
+        "hours.mon.opens": "08:00",
+        "hours.mon.closes": "15:00",
+        "closures.0.from": "2026-12-24",
+        "closures.0.to": "2026-12-26",
+        "closures.1.from": "2027-01-01",  # one day: the last day may be left empty
+        "csrf_token": csrf,
+    }
+    assert 'name="closures.2.to"' in page
+    assert client.post("/admin/thess-east/", data=form).status_code == 302
+    site = catalog.current(db).sites["thess-east"]
+    assert site.closures == (
+        {"from": "2026-12-24", "to": "2026-12-26"},
+        {"from": "2027-01-01", "to": "2027-01-01"},
+    )
+    refused = client.post(
+        "/admin/thess-east/",
+        data={**form, "closures.1.from": "2027-01-05", "closures.1.to": "2027-01-02"},
+    )
+    assert refused.status_code == 422
+    assert "η τελευταία μέρα είναι πριν από την πρώτη" in refused.get_data(as_text=True)
+
+    saved = client.post(
+        "/admin/thess-east/messages",
+        data={
+            "messages.0.el": "Το Σάββατο 12/12 είμαστε κλειστά.",
+            "messages.0.en": "We are closed on Saturday 12/12.",
+            "messages.0.ar": "نحن مغلقون يوم السبت 12/12.",
+            "csrf_token": csrf,
+        },
+    )
+    assert saved.status_code == 302
+    board = client.get("/display/thess-east/board.json").get_json()
+    texts = {(m["lang"], m["text"]) for m in board["messages"]}
+    assert ("ar", "نحن مغلقون يوم السبت 12/12.") in texts
+    assert ("en", "We are closed on Saturday 12/12.") in texts
+    assert not any(m["lang"] == "fa" and "12/12" in m["text"] for m in board["messages"])
+    half = client.post(
+        "/admin/thess-east/messages", data={"messages.0.el": "Μόνο ελληνικά", "csrf_token": csrf}
+    )
+    assert half.status_code == 422 and "χρειάζεται ετικέτα στα en" in half.get_data(as_text=True)
+    removed = client.post("/admin/thess-east/messages", data={"csrf_token": csrf})
+    assert removed.status_code == 302
+    assert catalog.current(db).sites["thess-east"].messages == ()

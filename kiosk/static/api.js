@@ -38,6 +38,10 @@ export class Api {
     return this.request("GET", `/sites/${site}/services?lang=${encodeURIComponent(lang)}`);
   }
 
+  opening(site) {
+    return this.request("GET", `/sites/${site}/opening`);
+  }
+
   issue(site, ticket) {
     return this.request("POST", `/sites/${site}/tickets`, ticket);
   }

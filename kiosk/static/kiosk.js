@@ -173,6 +173,7 @@ async function loadGroups() {
 // once; a visitor further on keeps their choice, and sees the new groups if they go back.
 async function reconfigure() {
   document.body.dataset.configured = String(Number(document.body.dataset.configured || 0) + 1);
+  checkOpening(); // the hours or the closures may be what changed
   if (state.screen === "groups" && state.lang) await loadGroups();
   else state.stale = true;
 }
@@ -251,6 +252,8 @@ async function issue(priority) {
 
 function failed(error) {
   if (error.status === 401 || error.status === 403) return notSetUp();
+  if (error.status === 409 && error.message.includes('"closed"')) return checkOpening();
+  if (error.status === 409 && /"closed"/.test(error.message)) return checkOpening();
   idle.arm();
   show("error");
 }
@@ -303,6 +306,59 @@ function notSetUp() {
       location.replace(`${path}#token=${encodeURIComponent(device.token)}`);
     }
   });
+}
+
+// --- opening hours ---------------------------------------------------------------------------
+
+const OPENING_EVERY_MS = 60000;
+const CALM_SCREENS = ["idle", "closed", "error"]; // where nobody is in the middle of a visit
+let closedTimer = null;
+
+// Outside opening hours the kiosk says so in every language, with when it opens again,
+// and issues nothing (the server refuses too). A visitor in the middle of the flow is not
+// interrupted: the kiosk closes once it is back at a calm screen.
+async function checkOpening() {
+  let found;
+  try {
+    found = await api.opening(config.site);
+  } catch (error) {
+    if (error.status === 401 || error.status === 403) notSetUp();
+    return; // offline: the kiosk stays as it is
+  }
+  if (!found.open && CALM_SCREENS.includes(state.screen)) showClosed(found.opens_at);
+  else if (found.open && state.screen === "closed") goIdle();
+}
+
+function showClosed(opensAt) {
+  idle.disarm();
+  clearInterval(state.promptTimer);
+  forgetChoice();
+  show("closed");
+  const box = $("closed-text");
+  const when = opensAt ? new Date(opensAt) : null;
+  const say = (lang) => {
+    const title = Object.assign(document.createElement("h1"), { textContent: t("We are closed now.", lang) });
+    const parts = [title];
+    if (when) {
+      const shown = new Intl.DateTimeFormat(lang.replace("_", "-"), {
+        weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit",
+        hour12: false, timeZone: config.timezone,
+      }).format(when);
+      parts.push(Object.assign(document.createElement("p"), { textContent: t("We open again: %(when)s", lang).replace("%(when)s", shown) }));
+    }
+    return parts;
+  };
+  let index = 0;
+  const next = () => {
+    const lang = config.languages[index % config.languages.length];
+    box.lang = lang.code.replace("_", "-");
+    box.dir = lang.dir;
+    box.replaceChildren(...say(lang.code));
+    index += 1;
+  };
+  next();
+  clearInterval(closedTimer);
+  closedTimer = setInterval(() => (state.screen === "closed" ? next() : clearInterval(closedTimer)), PROMPT_EVERY_MS);
 }
 
 // --- controls: back, start again, read aloud -------------------------------------------------
@@ -391,6 +447,8 @@ async function start() {
   }
   renderLanguages();
   goIdle();
+  checkOpening();
+  setInterval(checkOpening, OPENING_EVERY_MS);
   socket = live("/kiosk", {
     auth: { token },
     events: {

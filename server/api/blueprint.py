@@ -18,6 +18,7 @@ _RULES = [
     ("/tickets/status/<token>", h.ticket_status, ["GET"]),
     # kiosks, displays and staff of a site
     ("/sites/<site>/services", h.list_services, ["GET"]),
+    ("/sites/<site>/opening", h.site_opening, ["GET"]),
     ("/sites/<site>/counters", h.list_counters, ["GET"]),
     ("/sites/<site>/queue", h.site_queue, ["GET"]),
     ("/sites/<site>/tickets", h.issue_ticket, ["POST"]),

@@ -116,6 +116,10 @@ def list_services(site: str) -> Response:
     return jsonify(desk().services(g.principal, site, lang()))
 
 
+def site_opening(site: str) -> Response:
+    return jsonify(desk().opening(g.principal, site))
+
+
 def list_counters(site: str) -> Response:
     return jsonify(desk().counters(g.principal, site, lang()))
 

@@ -41,6 +41,16 @@ _TIME = {"type": "string", "format": "date-time"}
 _SLUG = {"type": "string", "pattern": r"^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 64}
 
 SCHEMAS: dict[str, Any] = {
+    "Opening": {
+        "type": "object",
+        "required": ["open", "closes_at", "opens_at"],
+        "properties": {
+            "open": {"type": "boolean"},
+            "closes_at": {"oneOf": [_TIME, {"type": "null"}]},
+            "opens_at": {"oneOf": [_TIME, {"type": "null"}]},
+        },
+        "additionalProperties": False,
+    },
     "PairingRequest": {
         "type": "object",
         "required": ["kind", "site", "secret"],
@@ -557,6 +567,16 @@ DOCUMENT: dict[str, Any] = {
                 security=_BEARER,
             )
         },
+        "/sites/{site}/opening": {
+            "get": _op(
+                "siteOpening",
+                "Whether the site is open now (kiosks issue only then), when it closes today "
+                "and when it opens next",
+                {**_ok("Opening", ref("Opening")), **_errors(400, 401, 403, 404)},
+                parameters=[_SITE],
+                security=_BEARER,
+            )
+        },
         "/sites/{site}/counters": {
             "get": _op(
                 "listCounters",
@@ -581,10 +601,11 @@ DOCUMENT: dict[str, Any] = {
         "/sites/{site}/tickets": {
             "post": _op(
                 "issueTicket",
-                "Take a ticket (kiosk device token or staff)",
+                "Take a ticket (kiosk device token or staff); a kiosk is refused with 409 "
+                "`closed` outside the site's opening hours",
                 {
                     **_ok("The new ticket", ref("IssuedTicket"), "201"),
-                    **_errors(400, 401, 403, 404, 422),
+                    **_errors(400, 401, 403, 404, 409, 422),
                 },
                 parameters=[_SITE],
                 requestBody={"required": True, **_json(ref("IssueRequest"))},

@@ -23,10 +23,13 @@ from ..catalog import Catalog, CounterInfo, SiteInfo
 from ..db import Database
 from ..errors import Conflict, Invalid, NotFound
 from ..models import Site, utcnow
-from . import rules, sql
+from . import opening, rules, sql
 from .reads import Row, TicketView, view
 from .rules import Action, CounterEventType, Lifecycle, Priority, Status, Step
 from .writer import NewTicket, write_ticket
+
+# how long after closing the day's open tickets are closed: the queue at closing is seen
+CLOSING_GRACE = timedelta(hours=1)
 
 
 def issue_ticket(
@@ -201,16 +204,24 @@ def record_shift(
         _insert_shift_event(conn, site_row.id, counter_row.id, event, user_id, now or utcnow())
 
 
-def close_day(db: Database, now: datetime | None = None) -> int:
+def close_day(db: Database, now: datetime | None = None, at_closing: bool = False) -> int:
     """Close every ticket still open from an earlier local day; returns how many.
 
-    Nothing is deleted: each gets a `closed_at_day_end` event and status 'closed'.
+    With `at_closing`, also those of today once the site has been closed for
+    CLOSING_GRACE (visitors already waiting at closing time are still seen). Nothing is
+    deleted: each gets a `closed_at_day_end` event and status 'closed'.
     """
     now = now or utcnow()
     closed = 0
     with db.transaction() as conn:
-        for site_id, timezone in conn.execute(select(Site.id, Site.timezone)).all():
+        sites = conn.execute(
+            select(Site.id, Site.timezone, Site.hours, Site.closures).where(Site.active)
+        ).all()
+        for site_id, timezone, hours, closures in sites:
             today = rules.service_day(now, timezone)
+            ends = opening.closing_time(opening.Hours(hours, closures or [], timezone), today)
+            if at_closing and ends is not None and now >= ends + CLOSING_GRACE:
+                today = today + timedelta(days=1)  # today's are over too
             stale = (
                 conn.execute(
                     select(sql.T).where(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +28,7 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 PREFIX = re.compile(r"[A-Z]")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # the pictograms the server ships (and the kiosk and the admin pages show), by name
 PICTOGRAM_DIR = Path(__file__).resolve().parents[1] / "web" / "static" / "pictograms"
 PICTOGRAMS = frozenset(p.stem for p in PICTOGRAM_DIR.glob("*.svg"))
@@ -119,6 +121,16 @@ SITE_SCHEMA = {
         "hours": {"type": "object", "additionalProperties": _TEXT},
         "priority_max_in_row": {"type": "integer", "minimum": 0},
         "reasons_off": _CODES,
+        "closures": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["from", "to"],
+                "properties": {"from": _TEXT, "to": _TEXT},
+                "additionalProperties": False,
+            },
+        },
+        "messages": {"type": "array", "items": _LABELS},
         "services": {"type": "array", "minItems": 1, "items": SERVICE_SCHEMA},
         "counters": {"type": "array", "items": COUNTER_SCHEMA},
     },
@@ -244,6 +256,18 @@ class _Checker:
                     span=span,
                 )
 
+    def closure(self, path: Where, closure: dict[str, str]) -> None:
+        days = {}
+        for end in ("from", "to"):
+            try:
+                if not DATE.match(closure[end]):
+                    raise ValueError(closure[end])
+                days[end] = date.fromisoformat(closure[end])
+            except ValueError:
+                self.add((*path, end), N_("write a date like 2026-12-25"))
+        if len(days) == 2 and days["from"] > days["to"]:
+            self.add((*path, "to"), N_("the last day comes before the first"))
+
     def site(self, i: int, site: dict, reasons: dict[str, dict]) -> None:
         at: Where = ("sites", i)
         if not SLUG.match(site["slug"]):
@@ -255,6 +279,10 @@ class _Checker:
         except (ZoneInfoNotFoundError, ValueError):
             self.add((*at, "timezone"), N_("unknown timezone '%(zone)s'"), zone=site["timezone"])
         self.hours((*at, "hours"), site.get("hours", {}))
+        for j, closure in enumerate(site.get("closures", [])):
+            self.closure((*at, "closures", j), closure)
+        for j, message in enumerate(site.get("messages", [])):
+            self.labels((*at, "messages", j), message)
         for j, code in enumerate(site.get("reasons_off", [])):
             if code not in reasons:
                 self.add((*at, "reasons_off", j), N_("unknown reason '%(code)s'"), code=code)

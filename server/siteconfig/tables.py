@@ -48,6 +48,8 @@ def _write_site(s: Session, data: dict) -> None:
     site.hours = dict(data.get("hours") or {})
     site.priority_max_in_row = data.get("priority_max_in_row", SITE_DEFAULTS["priority_max_in_row"])
     site.reasons_off = list(data.get("reasons_off") or [])
+    site.closures = [dict(c) for c in data.get("closures") or []]
+    site.messages = [dict(m) for m in data.get("messages") or []]
     site.active = True
     s.add(site)
     s.flush()
@@ -136,8 +138,9 @@ def read(s: Session, slugs: list[str]) -> dict[str, Any]:
             "hours": dict(site.hours),
             "priority_max_in_row": site.priority_max_in_row,
         }
-        if site.reasons_off:
-            entry["reasons_off"] = list(site.reasons_off)
+        for optional in ("reasons_off", "closures", "messages"):
+            if getattr(site, optional):
+                entry[optional] = list(getattr(site, optional))
         entry["services"] = [
             {
                 "slug": svc.slug,
