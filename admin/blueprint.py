@@ -21,6 +21,7 @@ bp = Blueprint(
 _RULES = [
     ("/", views.index, ["GET"]),
     ("/audit", audit_log.log, ["GET"]),  # ?site, action, actor, since, until, format=csv
+    ("/sites/new", views.new_site, ["GET", "POST"]),
     ("/reasons/", reasons.reasons, ["GET"]),
     ("/reasons/new", reasons.reason, ["GET", "POST"]),
     ("/reasons/<code>", reasons.reason, ["GET", "POST"]),

@@ -17,7 +17,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from server import catalog, i18n, siteconfig
 from server.auth import Can, Principal
 from server.catalog import SiteInfo
-from server.errors import BadRequest, NotFound
+from server.errors import BadRequest, Forbidden, NotFound
 from server.extensions import db, desk
 from server.siteconfig.rules import DAYS, Where
 from server.web import current_staff, i18n_pages, staff_required
@@ -185,6 +185,7 @@ def _service_item(form: Any, before: dict[str, Any] | None) -> dict[str, Any]:
             "labels": forms.labels(form),
             "reasons": form.getlist("reasons"),
             "max_wait_min": forms.number(form, "max_wait_min"),
+            "when_overdue": form.get("when_overdue") or None,
             "default_service_min": forms.number(form, "default_service_min"),
         }
     )
@@ -389,6 +390,63 @@ def messages(site: str) -> Page:
         site=found,
         site_name=i18n.label(found.name, i18n_pages.lang()),
         messages=[*current, {}],
+        langs=forms.LANGS,
+        languages=i18n.LANGUAGES,
+        errors=errors,
+    )
+    return (page, 422) if errors else page
+
+
+# --- a new centre ----------------------------------------------------------------------------
+
+
+@staff_required
+def new_site() -> Page:
+    """A new centre with its first service, for administrators of every site; everything
+    else is set on its own page afterwards."""
+    if not administrator():
+        raise Forbidden("only an administrator of every site may add a centre")
+    data = siteconfig.export(db())
+    item: dict[str, Any] = {"timezone": "Europe/Athens", "services": [{"reasons": []}]}
+    errors = forms.Errors()
+    if request.method == "POST":
+        form = request.form
+        item = {
+            "slug": form.get("slug", "").strip(),
+            "name": forms.labels(form, "name"),
+            "address": forms.labels(form, "address"),
+            "timezone": form.get("timezone", ""),
+            "hours": {d: "08:00-15:00" for d in DAYS[:5]},
+            "services": [
+                forms.without_empty(
+                    {
+                        "slug": "general",
+                        "prefix": form.get("services.0.prefix", "").strip(),
+                        "labels": forms.labels(form, "services.0.labels"),
+                        "reasons": form.getlist("services.0.reasons"),
+                    }
+                )
+            ],
+        }
+        data["sites"].append(item)
+        where: Where = ("sites", len(data["sites"]) - 1)
+        errors = forms.sort_out(siteconfig.check(data), where, i18n_pages.gettext)
+        if not errors:
+            desk().configure(who(), {**data, "sites": [item]})
+            flash(
+                i18n_pages.gettext("The centre is added. Set its hours, counters and devices here.")
+            )
+            return redirect(url_for("admin.site", site=item["slug"]))
+    lang = i18n_pages.lang()
+    page = render_template(
+        "admin/new_site.html",
+        item=item,
+        groups=[
+            {**r, "label": i18n.label(r["labels"], lang)}
+            for r in data["reasons"]
+            if "parent" not in r
+        ],
+        timezones=TIMEZONES,
         langs=forms.LANGS,
         languages=i18n.LANGUAGES,
         errors=errors,

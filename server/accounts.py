@@ -223,6 +223,36 @@ def set_active(db: Database, who: Principal, user_id: int, active: bool) -> None
     forget_tokens()
 
 
+def extend_administrators(
+    db: Database, site_ids: list[int], new_site_ids: list[int], actor: audit.Actor
+) -> None:
+    """Give the administrators of all of `site_ids` the admin role at the new sites, so that
+    adding a centre never takes away anyone's "every site"."""
+    with db.write() as s:
+        rows = s.execute(select(Membership.user_id, Membership.site_id, Membership.role)).all()
+        held: dict[int, set[int]] = {}
+        for user_id, site_id, role in rows:
+            if role == Role.ADMIN:
+                held.setdefault(user_id, set()).add(site_id)
+        names = dict(s.execute(select(User.id, User.username)).all())
+        for user_id, sites in held.items():
+            if not set(site_ids) <= sites:
+                continue
+            for site_id in new_site_ids:
+                if s.get(Membership, (user_id, site_id)) is None:
+                    s.add(Membership(user_id=user_id, site_id=site_id, role=Role.ADMIN))
+                    audit.record(
+                        s,
+                        actor,
+                        "role.changed",
+                        f"users/{names[user_id]}",
+                        None,
+                        {"role": Role.ADMIN.value},
+                        site_id,
+                    )
+    forget_tokens()
+
+
 def change_own_password(db: Database, user_id: int, current: str, new: str) -> None:
     """The person's own choice, after proving the current one; clears must_change and
     ends every session of the account (the page signs in again with the new one)."""

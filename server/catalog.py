@@ -57,6 +57,7 @@ class ServiceInfo:
     default_service_min: int
     reasons: frozenset[str]
     counters_serving: int
+    when_overdue: str = "call_first"
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ def _load(db: Database) -> Catalog:
                 svc.default_service_min,
                 frozenset(covered[svc.id]),
                 serving[svc.id],
+                svc.when_overdue,
             )
             for svc in services
             if svc.id in service_ids

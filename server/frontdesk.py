@@ -21,7 +21,7 @@ from typing import Any
 
 from printers import PrintResult
 
-from . import auth, catalog, pairing, siteconfig
+from . import accounts, auth, catalog, pairing, siteconfig
 from .auth import Can, Principal
 from .catalog import SiteInfo
 from .db import Database
@@ -275,6 +275,7 @@ class FrontDesk:
             raise Unauthenticated("this needs a signed-in staff member")
         siteconfig.require_valid(data)
         cat = catalog.current(self.db)
+        known = set(cat.sites)
         every_site = [site.id for site in cat.sites.values()]
         administrator = who.can_everywhere(Can.MANAGE, every_site)
         for entry in data["sites"]:
@@ -288,6 +289,9 @@ class FrontDesk:
             raise Forbidden("only an administrator of every site may change the visit reasons")
         counts = siteconfig.load_data(self.db, data, who.actor)
         cat = catalog.current(self.db)
+        added = [cat.require_site(e["slug"]).id for e in data["sites"] if e["slug"] not in known]
+        if added:  # whoever administered every site administers the new ones too
+            accounts.extend_administrators(self.db, every_site, added, who.actor)
         touched = every_site if shared else [cat.require_site(e["slug"]).id for e in data["sites"]]
         self.publish(ConfigChanged(tuple(sorted(set(touched)))))
         return counts

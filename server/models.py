@@ -112,6 +112,8 @@ class Service(Base):
     prefix: Mapped[str] = mapped_column(String(1))
     labels: Mapped[dict[str, Any]]
     max_wait_min: Mapped[int] = mapped_column(Integer, default=45)
+    # past max_wait_min: "call_first" (and an alert) or "alert" (only an alert for staff)
+    when_overdue: Mapped[str] = mapped_column(String(16), default="call_first")
     default_service_min: Mapped[int] = mapped_column(Integer, default=10)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

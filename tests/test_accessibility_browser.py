@@ -160,6 +160,7 @@ def test_the_admin_pages_pass_the_audit(browser: Browser, server: LiveServer, la
         ("/admin/reasons/legal.asylum", "admin: a visit reason"),
         ("/admin/reasons/new", "admin: a new visit reason"),
         ("/admin/audit", "admin: audit log"),
+        ("/admin/sites/new", "admin: a new centre"),
     ]:
         page.goto(server.url + path)
         scanned(page, f"{name} {lang}", problems)

@@ -89,6 +89,9 @@ def test_an_admin_adds_a_reason_and_a_service_and_open_pages_show_them_at_once(
     admin.click("button.primary")
     expect(admin.locator(".saved")).to_be_visible()
     screenshot(admin, "admin-site")
+    admin.goto(f"{server.url}/admin/audit?action=service")
+    expect(admin.locator("table.audit")).to_contain_text("pets-desk")
+    screenshot(admin, "admin-audit")
 
     tile = kiosk.locator("#groups button[data-reason=pets]")
     expect(tile).to_be_visible(timeout=5000)

@@ -338,3 +338,62 @@ def test_closures_and_display_messages(admin: tuple[FlaskClient, str], db: Datab
     removed = client.post("/admin/thess-east/messages", data={"csrf_token": csrf})
     assert removed.status_code == 302
     assert catalog.current(db).sites["thess-east"].messages == ()
+
+
+def test_an_administrator_adds_a_centre_and_keeps_every_site(
+    app: Flask, admin: tuple[FlaskClient, str], db: Database
+) -> None:
+    client, csrf = admin
+    refused = client.post(
+        "/admin/sites/new",
+        data={"slug": "Thess North", "name.el": "Βόρειο", "csrf_token": csrf},
+    )
+    assert refused.status_code == 422
+    assert 'id="err-services-0-prefix"' in refused.get_data(as_text=True)  # the shape first
+    form = {
+        "slug": "thess-north",
+        "name.el": "Βόρειο Κέντρο",
+        "name.en": "North Centre",
+        "address.el": "Οδός 3",
+        "address.en": "3 Street",
+        "timezone": "Europe/Athens",
+        "services.0.prefix": "A",
+        "services.0.labels.el": "Υποδοχή",
+        "services.0.labels.en": "Reception",
+        "services.0.reasons": ["other", "legal"],
+        "csrf_token": csrf,
+    }
+    bad_slug = client.post("/admin/sites/new", data={**form, "slug": "Thess North"})
+    assert 'id="err-slug"' in bad_slug.get_data(as_text=True)
+    done = client.post("/admin/sites/new", data=form)
+    assert done.status_code == 302, done.get_data(as_text=True)
+    assert done.headers["Location"] == "/admin/thess-north/"
+    north = catalog.current(db).sites["thess-north"]
+    assert north.hours["mon"] == "08:00-15:00"
+    # sofia is still an administrator of every site, new one included
+    assert client.get("/admin/reasons/").status_code == 200
+    assert client.get("/admin/thess-north/").status_code == 200
+    supervisor, supervisor_csrf = signed_in(app, "maria")
+    assert supervisor.get("/admin/sites/new").status_code == 403
+
+
+def test_an_edited_configuration_exported_and_loaded_elsewhere_is_the_same(
+    admin: tuple[FlaskClient, str], db: Database, tmp_path
+) -> None:
+    from server import migrate
+
+    client, csrf = admin
+    client.post("/admin/thess-east/services/new", data={**NEW_SERVICE, "csrf_token": csrf})
+    client.post(
+        "/admin/thess-east/messages",
+        data={"messages.0.el": "Γεια", "messages.0.en": "Hello", "csrf_token": csrf},
+    )
+    text = client.get("/admin/thess-east/config.toml").get_data(as_text=True)
+    fresh = Database(f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    migrate.upgrade(fresh)
+    path = tmp_path / "east.toml"
+    path.write_text(text, encoding="utf-8")
+    siteconfig.load(fresh, path)
+    assert siteconfig.export(fresh, "thess-east") == siteconfig.export(db, "thess-east")
+    assert siteconfig.dumps(siteconfig.export(fresh, "thess-east")) == text
+    fresh.dispose()

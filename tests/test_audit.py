@@ -104,6 +104,7 @@ def test_each_kind_of_configuration_change_leaves_one_row_with_old_and_new(db: D
                     "labels": {"el": "Ραντεβού", "en": "Appointments"},
                     "reasons": ["other"],
                     "max_wait_min": 45,
+                    "when_overdue": "call_first",
                     "default_service_min": 10,
                 },
             ),

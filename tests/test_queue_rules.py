@@ -604,6 +604,19 @@ def test_overdue_goes_first_example() -> None:
     assert at_limit is not None and at_limit.ticket.id == 3 and at_limit.why == "overdue"
 
 
+def test_a_service_that_only_alerts_never_calls_its_overdue_first() -> None:
+    """With no maximum for calling (None), an old ticket of B waits its turn by weight."""
+    policy = Policy(max_wait={"A": timedelta(minutes=30), "B": None})
+    now = T0 + timedelta(minutes=40)
+    old = ticket(1, "B", minute=0)
+    fresh_priority = ticket(2, "A", True, minute=39)
+    choice = choose_next([old, fresh_priority], {"A": 9, "B": 1}, now, 0, policy)
+    assert choice is not None and choice.why == "priority" and choice.ticket.id == 2
+    overdue_a = ticket(3, "A", minute=5)
+    choice = choose_next([old, overdue_a], {"A": 1, "B": 1}, now, 0, policy)
+    assert choice == Choice(overdue_a, "overdue", 0)
+
+
 # --- 4. FCFS inside one service and priority class ---------------------------------------
 
 program_st = st.lists(

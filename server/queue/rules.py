@@ -334,10 +334,11 @@ class Policy:
     """Site settings that shape the calling order."""
 
     priority_max_in_row: int = 2
-    max_wait: Mapping[Hashable, timedelta] | None = None
+    # per service; None: its overdue tickets are only shown as an alert, not called first
+    max_wait: Mapping[Hashable, timedelta | None] | None = None
     default_max_wait: timedelta = timedelta(minutes=45)
 
-    def max_wait_for(self, service: Hashable) -> timedelta:
+    def max_wait_for(self, service: Hashable) -> timedelta | None:
         if self.max_wait and service in self.max_wait:
             return self.max_wait[service]
         return self.default_max_wait
@@ -350,6 +351,11 @@ class Choice:
     ticket: Waiting
     why: str  # "overdue", "priority" or "normal"
     streak: int
+
+
+def _overdue(w: Waiting, now: datetime, policy: Policy) -> bool:
+    limit = policy.max_wait_for(w.service)
+    return limit is not None and now - w.queued_at >= limit
 
 
 def _age(w: Waiting, now: datetime) -> float:
@@ -385,7 +391,8 @@ def choose_next(
     """Pick the ticket a counter serving `weights` (service -> weight) should call.
 
     1. A ticket that has waited past its service's maximum goes first, oldest first,
-       so nobody starves whatever the weights and priorities.
+       so nobody starves whatever the weights and priorities (unless the service's
+       maximum is None: then passing it is only an alert for staff).
     2. Otherwise priority tickets go first, unless the counter has already called
        `priority_max_in_row` of them in a row while normal tickets waited.
     3. Within the chosen class, each service's oldest ticket competes with
@@ -398,7 +405,7 @@ def choose_next(
         return None
     normal_waits = any(not w.priority for w in candidates)
 
-    overdue = [w for w in candidates if now - w.queued_at >= policy.max_wait_for(w.service)]
+    overdue = [w for w in candidates if _overdue(w, now, policy)]
     if overdue:
         chosen, why = min(overdue, key=fcfs_key), "overdue"
     else:

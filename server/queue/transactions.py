@@ -87,7 +87,10 @@ def call_next(
     services = {sid: cat.services[sid] for sid in counter_row.weights}
     policy = rules.Policy(
         priority_max_in_row=site_row.priority_max_in_row,
-        max_wait={sid: timedelta(minutes=svc.max_wait_min) for sid, svc in services.items()},
+        max_wait={
+            sid: timedelta(minutes=svc.max_wait_min) if svc.when_overdue == "call_first" else None
+            for sid, svc in services.items()
+        },
     )
     today = rules.service_day(now, site_row.timezone)
     with db.transaction() as conn:

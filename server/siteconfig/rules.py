@@ -28,6 +28,7 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 PREFIX = re.compile(r"[A-Z]")
+OVERDUE = ("call_first", "alert")  # what a wait past the service's maximum does
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # the pictograms the server ships (and the kiosk and the admin pages show), by name
 PICTOGRAM_DIR = Path(__file__).resolve().parents[1] / "web" / "static" / "pictograms"
@@ -80,6 +81,7 @@ SERVICE_SCHEMA = {
         "labels": _LABELS,
         "reasons": {**_CODES, "minItems": 1},
         "max_wait_min": _MINUTES,
+        "when_overdue": {"enum": list(OVERDUE)},
         "default_service_min": _MINUTES,
     },
     "additionalProperties": False,
@@ -190,6 +192,8 @@ def _schema_problem(data: Any, error: ValidationError) -> Problem:
         message = N_("needs at least one entry")
     elif kind == "minLength":
         message = N_("must not be empty")
+    elif kind == "enum":
+        message, params = N_("must be one of: %(values)s"), {"values": ", ".join(map(str, value))}
     return Problem(path, where(data, path), message, params)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Counter, CounterService, Reason, Service, ServiceReason, Site
 
-SERVICE_DEFAULTS = {"max_wait_min": 45, "default_service_min": 10}
+SERVICE_DEFAULTS = {"max_wait_min": 45, "when_overdue": "call_first", "default_service_min": 10}
 SITE_DEFAULTS = {"priority_max_in_row": 2}
 
 
@@ -65,6 +65,7 @@ def _write_site(s: Session, data: dict) -> None:
         svc.prefix = entry["prefix"]
         svc.labels = dict(entry["labels"])
         svc.max_wait_min = entry.get("max_wait_min", SERVICE_DEFAULTS["max_wait_min"])
+        svc.when_overdue = entry.get("when_overdue", SERVICE_DEFAULTS["when_overdue"])
         svc.default_service_min = entry.get(
             "default_service_min", SERVICE_DEFAULTS["default_service_min"]
         )
@@ -151,6 +152,7 @@ def read(s: Session, slugs: list[str]) -> dict[str, Any]:
                     key=lambda code: position.get(code, len(position)),
                 ),
                 "max_wait_min": svc.max_wait_min,
+                "when_overdue": svc.when_overdue,
                 "default_service_min": svc.default_service_min,
             }
             for svc in services
