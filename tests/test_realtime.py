@@ -299,14 +299,17 @@ def test_a_change_of_configuration_reaches_kiosks_displays_and_counters_of_its_s
         listener.close()
 
 
-def test_revoking_a_device_closes_its_connection_at_once(server: LiveServer) -> None:
-    display_token = server.add_device("thess-east", "display", "to-revoke")
-    display = Listener(server, "/display", {"token": display_token})
-    display.wait_for(lambda got: any(event == "snapshot" for event, _ in got))
+@pytest.mark.parametrize("kind", ["display", "kiosk"])
+def test_revoking_a_device_closes_its_connection_at_once(server: LiveServer, kind: str) -> None:
+    name = f"to-revoke-{kind}"
+    display_token = server.add_device("thess-east", kind, name)
+    display = Listener(server, f"/{kind}", {"token": display_token})
+    if kind == "display":
+        display.wait_for(lambda got: any(event == "snapshot" for event, _ in got))
     session, csrf = _admin_session(server)
     response = session.post(
         f"{server.url}/admin/thess-east/devices/revoke",
-        data={"name": "to-revoke", "csrf_token": csrf},
+        data={"name": name, "csrf_token": csrf},
         allow_redirects=False,
         timeout=10,
     )
@@ -316,10 +319,10 @@ def test_revoking_a_device_closes_its_connection_at_once(server: LiveServer) -> 
     while display.client.connected and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not display.client.connected  # closed by the server, not by this client
-    assert refused(server, "/display", {"token": display_token})
+    assert refused(server, f"/{kind}", {"token": display_token})
     assert (
         requests.get(
-            f"{server.url}/api/v1/sites/thess-east/queue",
+            f"{server.url}/api/v1/sites/thess-east/services",
             headers={"Authorization": f"Bearer {display_token}"},
             timeout=5,
         ).status_code
