@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, render_template, request, url_for
+from flask import render_template, request, url_for
 
 from server import i18n, siteconfig
-from server.errors import Forbidden, NotFound
+from server.errors import Forbidden
 from server.extensions import db
 from server.siteconfig.rules import PICTOGRAMS
 from server.web import i18n_pages, staff_required
 
 from . import forms
-from .views import Page, _apply, _names, administrator
+from .views import Page, _names, administrator, edit_item
 
 # what the admin pages never offer as a reason's picture: the kiosk's own controls
 CONTROLS = frozenset({"accessible", "arrow-left", "home", "volume", "clock-plus"})
@@ -64,32 +64,27 @@ def _item(form: Any, before: dict[str, Any] | None) -> dict[str, Any]:
 def reason(code: str | None = None) -> Page:
     _administrator_only()
     data = siteconfig.export(db())
-    listed = data["reasons"]
-    at = next((i for i, r in enumerate(listed) if r["code"] == code), None)
-    if code is not None and at is None:
-        raise NotFound(f"no reason '{code}'")
-    item = listed[at] if at is not None else {"parent": request.args.get("parent")}
-    errors = forms.Errors()
-    if request.method == "POST":
-        item = _item(request.form, listed[at] if at is not None else None)
-        if at is None:
-            listed.append(item)
-            at = len(listed) - 1
-        else:
-            listed[at] = item
-        outcome = _apply(data, ("reasons", at), url_for("admin.reasons"))
-        if isinstance(outcome, Response):
-            return outcome
-        errors = outcome
+    edited = edit_item(
+        data,
+        ("reasons",),
+        "code",
+        code,
+        {"parent": request.args.get("parent")},
+        lambda before: _item(request.form, before),
+        url_for("admin.reasons"),
+    )
+    if edited.done:
+        return edited.done
+    groups = [r for r in data["reasons"] if "parent" not in r and r is not edited.item]
     page = render_template(
         "admin/reason.html",
-        item=item,
-        new=code is None,
-        shown=_names(item.get("labels", {})),
-        groups=_with_labels([r for r in listed if "parent" not in r and r is not item]),
+        item=edited.item,
+        new=edited.new,
+        shown=_names(edited.item.get("labels", {})),
+        groups=_with_labels(groups),
         pictograms=sorted(PICTOGRAMS - CONTROLS),
         langs=forms.LANGS,
         languages=i18n.LANGUAGES,
-        errors=errors,
+        errors=edited.errors,
     )
-    return (page, 422) if errors else page
+    return (page, 422) if edited.errors else page

@@ -9,6 +9,8 @@ administrators of every site (`reasons.py`, `audit_log.py`).
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -65,6 +67,52 @@ def _names(labels: dict[str, str]) -> dict[str, str]:
     """What visitors see in each language now: a translated English label where no label
     of the language is set (the placeholder of an empty field)."""
     return {lang: i18n.label(labels, lang) for lang in forms.LANGS} if labels else {}
+
+
+@dataclass
+class Edited:
+    """One item of a list of the document, as its form shows and saves it: `done` is the
+    redirect once saved; otherwise the page shows `item` with `errors`."""
+
+    item: dict[str, Any]
+    new: bool
+    errors: forms.Errors
+    done: Response | None = None
+
+
+def edit_item(
+    data: dict[str, Any],
+    list_path: Where,
+    key: str,
+    value: str | None,
+    blank: dict[str, Any],
+    build: Callable[[dict[str, Any] | None], dict[str, Any]],
+    back: str,
+) -> Edited:
+    """Show, or on POST save, the item of `data` at `list_path` whose `key` is `value` (a
+    new one if None): `build(before)` reads it from the form, and the whole document is
+    checked and applied by `_apply`."""
+    items: Any = data
+    for part in list_path:
+        items = items[part]
+    at = None
+    if value is not None:
+        at = next((i for i, item in enumerate(items) if item[key] == value), None)
+        if at is None:
+            raise NotFound(f"no '{value}' here")
+    before = items[at] if at is not None else None
+    if request.method != "POST":
+        return Edited(before or blank, value is None, forms.Errors())
+    item = build(before)
+    if at is None:
+        items.append(item)
+        at = len(items) - 1
+    else:
+        items[at] = item
+    outcome = _apply(data, (*list_path, at), back)
+    if isinstance(outcome, Response):
+        return Edited(item, value is None, forms.Errors(), outcome)
+    return Edited(item, value is None, outcome)
 
 
 # --- the admin home --------------------------------------------------------------------------
@@ -204,21 +252,17 @@ def _position(items: list[dict], slug: str | None) -> int | None:
 def service(site: str, slug: str | None = None) -> Page:
     found = configurable(site)
     data = document(found.slug)
-    services = data["sites"][0]["services"]
-    at = _position(services, slug)
-    item = services[at] if at is not None else {"reasons": []}
-    errors = forms.Errors()
-    if request.method == "POST":
-        item = _service_item(request.form, services[at] if at is not None else None)
-        if at is None:
-            services.append(item)
-            at = len(services) - 1
-        else:
-            services[at] = item
-        outcome = _apply(data, ("sites", 0, "services", at), url_for("admin.site", site=found.slug))
-        if isinstance(outcome, Response):
-            return outcome
-        errors = outcome
+    edited = edit_item(
+        data,
+        ("sites", 0, "services"),
+        "slug",
+        slug,
+        {"reasons": []},
+        lambda before: _service_item(request.form, before),
+        url_for("admin.site", site=found.slug),
+    )
+    if edited.done:
+        return edited.done
     lang = i18n_pages.lang()
     groups = [
         {**r, "label": i18n.label(r["labels"], lang)} for r in data["reasons"] if "parent" not in r
@@ -227,15 +271,15 @@ def service(site: str, slug: str | None = None) -> Page:
         "admin/service.html",
         site=found,
         site_name=i18n.label(found.name, lang),
-        item=item,
-        new=slug is None,
-        shown=_names(item.get("labels", {})),
+        item=edited.item,
+        new=edited.new,
+        shown=_names(edited.item.get("labels", {})),
         groups=groups,
         langs=forms.LANGS,
         languages=i18n.LANGUAGES,
-        errors=errors,
+        errors=edited.errors,
     )
-    return (page, 422) if errors else page
+    return (page, 422) if edited.errors else page
 
 
 @staff_required
@@ -277,38 +321,32 @@ def _counter_item(form: Any, before: dict[str, Any] | None, services: list[dict]
 def counter(site: str, slug: str | None = None) -> Page:
     found = configurable(site)
     data = document(found.slug)
-    entry = data["sites"][0]
-    counters = entry["counters"]
-    at = _position(counters, slug)
-    item = counters[at] if at is not None else {"services": {}}
-    errors = forms.Errors()
-    if request.method == "POST":
-        item = _counter_item(
-            request.form, counters[at] if at is not None else None, entry["services"]
-        )
-        if at is None:
-            counters.append(item)
-            at = len(counters) - 1
-        else:
-            counters[at] = item
-        outcome = _apply(data, ("sites", 0, "counters", at), url_for("admin.site", site=found.slug))
-        if isinstance(outcome, Response):
-            return outcome
-        errors = outcome
+    services = data["sites"][0]["services"]
+    edited = edit_item(
+        data,
+        ("sites", 0, "counters"),
+        "slug",
+        slug,
+        {"services": {}},
+        lambda before: _counter_item(request.form, before, services),
+        url_for("admin.site", site=found.slug),
+    )
+    if edited.done:
+        return edited.done
     lang = i18n_pages.lang()
     page = render_template(
         "admin/counter.html",
         site=found,
         site_name=i18n.label(found.name, lang),
-        item=item,
-        new=slug is None,
-        shown=_names(item.get("labels", {})),
-        services=[{**svc, "label": i18n.label(svc["labels"], lang)} for svc in entry["services"]],
+        item=edited.item,
+        new=edited.new,
+        shown=_names(edited.item.get("labels", {})),
+        services=[{**svc, "label": i18n.label(svc["labels"], lang)} for svc in services],
         langs=forms.LANGS,
         languages=i18n.LANGUAGES,
-        errors=errors,
+        errors=edited.errors,
     )
-    return (page, 422) if errors else page
+    return (page, 422) if edited.errors else page
 
 
 @staff_required

@@ -39,14 +39,6 @@ function notSetUp(socket = null) {
       qr.make();
       $("pairing-qr").innerHTML = qr.createSvgTag({ cellSize: 4, margin: 4, scalable: true });
     },
-  }).then((device) => {
-    const path = `/${device.kind}/${device.site}`;
-    if (path === location.pathname) {
-      localStorage.setItem(TOKEN_KEY, device.token);
-      location.reload();
-    } else {
-      location.replace(`${path}#token=${encodeURIComponent(device.token)}`);
-    }
   });
 }
 

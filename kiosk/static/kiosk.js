@@ -296,15 +296,6 @@ function notSetUp() {
       code.textContent = text;
       qr.innerHTML = qrSvg(approveUrl);
     },
-  }).then((device) => {
-    const path = `/${device.kind}/${device.site}`;
-    if (path === location.pathname) {
-      localStorage.setItem(TOKEN_KEY, device.token);
-      location.reload();
-    } else {
-      // paired as another site's kiosk, or as a display: that page takes the token
-      location.replace(`${path}#token=${encodeURIComponent(device.token)}`);
-    }
   });
 }
 

@@ -29,8 +29,9 @@ function newSecret() {
 // A kiosk or display opened without a token asks to be paired with a secret it makes
 // itself, kept under `key + ".pending"` so that a reload keeps the same code. `onCode(code,
 // approveUrl)` shows the code (and a QR code of the admin page that approves it) until an
-// admin approves; the secret then is the device's token, and the paired device
-// ({kind, site, name}) is returned. Until then it asks again every few seconds.
+// admin approves; the secret then is the device's token, and the page the device was
+// paired as (a kiosk or display of some site) opens with it. Until then it asks again
+// every few seconds.
 export async function pairDevice({ kind, site, key, onCode }) {
   const pendingKey = `${key}.pending`;
   let secret = localStorage.getItem(pendingKey);
@@ -58,7 +59,14 @@ export async function pairDevice({ kind, site, key, onCode }) {
     }
     if (state && state.status === "approved") {
       localStorage.removeItem(pendingKey);
-      return { ...state.device, token: secret };
+      const path = `/${state.device.kind}/${state.device.site}`;
+      if (path === location.pathname) {
+        localStorage.setItem(key, secret);
+        location.reload();
+      } else {
+        location.replace(`${path}#token=${encodeURIComponent(secret)}`);
+      }
+      return;
     }
     if (state && state.code) {
       const approve = `${location.origin}/admin/${site}/devices?code=${encodeURIComponent(state.code)}&kind=${kind}`;
