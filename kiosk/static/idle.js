@@ -1,7 +1,7 @@
 // Back to the language screen after a pause, with a warning first: on screen, by sound
 // (`onWarn`), and a button that gives the visitor more time.
 
-const WARN_S = 15;
+const WARN_S = 15; // at most; a pause shorter than 30 s warns for its last half
 
 export class IdleTimer {
   constructor(seconds, box, counter, onTimeout, onWarn = () => {}) {
@@ -52,7 +52,8 @@ export class IdleTimer {
     if (left <= 0) {
       this.disarm();
       this.onTimeout();
-    } else if (left <= Math.min(WARN_S, this.seconds)) {
+    } else if (left <= Math.min(WARN_S, Math.ceil(this.seconds / 2))) {
+      // a short pause warns in its second half only: the warning is never the whole pause
       this.counter.textContent = String(left);
       this.box.hidden = false;
       if (!this.warned) {
