@@ -8,7 +8,14 @@ from flask import Blueprint
 
 from . import views
 
-bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates")
+bp = Blueprint(
+    "reports",
+    __name__,
+    url_prefix="/reports",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
 
 _RULES = [
     ("/", views.index, ["GET"]),

@@ -12,7 +12,7 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from tests.accessibility import audit
-from tests.browser import ARTIFACTS
+from tests.browser import ARTIFACTS, wait_until
 from tests.liveserver import PASSWORD, LiveServer
 
 SITE = "thess-east"
@@ -114,7 +114,7 @@ def test_the_staff_pages_and_the_display_pass_the_audit(
     page.goto(f"{server.url}/counter/{SITE}")
     scanned(page, f"choose a counter {lang}", problems)
     page.click(f"button[data-counter={'desk-1' if lang == 'el' else 'desk-2'}]")
-    page.wait_for_function("document.getElementById('workstation').dataset.ready === '1'")
+    wait_until(page, "document.getElementById('workstation').dataset.ready === '1'")
     page.click("[data-do=call-next]")
     expect(page.locator("#current")).to_be_visible()
     scanned(page, f"workstation {lang}", problems)
@@ -137,7 +137,7 @@ def test_the_staff_pages_and_the_display_pass_the_audit(
 
     display = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
     display.goto(f"{server.url}/display/{SITE}#token={server.tokens['display']}")  # type: ignore[attr-defined]
-    display.wait_for_function("document.getElementById('board').dataset.current !== ''")
+    wait_until(display, "document.getElementById('board').dataset.current !== ''")
     scanned(display, "display (el, en and the ticket's language)", problems)
     assert not problems, problems
 

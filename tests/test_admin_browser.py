@@ -12,7 +12,7 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from server import auth
-from tests.browser import screenshot
+from tests.browser import screenshot, wait_until
 from tests.conftest import PASSWORD
 from tests.liveserver import LiveServer
 
@@ -59,7 +59,7 @@ def test_an_admin_adds_a_reason_and_a_service_and_open_pages_show_them_at_once(
     display_token = server.add_device(SITE, "display", "hall")
     display = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
     display.goto(f"{server.url}/display/{SITE}#token={display_token}")
-    display.wait_for_function("document.getElementById('board').dataset.snapshots >= '1'")
+    wait_until(display, "document.getElementById('board').dataset.snapshots >= '1'")
     display.evaluate("window.sameDocument = true")
     assert kiosk.locator("#groups button[data-reason=pets]").count() == 0
 
@@ -165,17 +165,17 @@ def test_a_display_is_paired_by_code_keeps_working_and_is_shut_out_when_revoked(
     expect(admin.locator(".saved")).to_be_visible()
 
     started = "document.getElementById('board').dataset.snapshots >= '1'"
-    display.wait_for_function(started, timeout=10000)
+    wait_until(display, started, timeout=10000)
     expect(display.locator("#not-set-up")).to_be_hidden()
     token = display.evaluate("localStorage.getItem('seira.display.token')")
     assert token and len(token) >= 32
 
     display.reload()  # the device restarts
-    display.wait_for_function(started, timeout=10000)
+    wait_until(display, started, timeout=10000)
     server.stop()  # the server restarts
     server.start()
-    display.wait_for_function(
-        "Number(document.getElementById('board').dataset.snapshots) >= 2", timeout=15000
+    wait_until(
+        display, "Number(document.getElementById('board').dataset.snapshots) >= 2", timeout=15000
     )
     expect(display.locator("#reconnecting")).to_be_hidden()
     assert (

@@ -11,7 +11,7 @@ import requests
 from playwright.sync_api import Browser
 
 from server import i18n
-from tests.browser import screenshot
+from tests.browser import screenshot, wait_until
 from tests.liveserver import LiveServer
 
 SITE = "thess-east"
@@ -66,7 +66,7 @@ def test_the_display_fits_with_seven_calls_and_every_message(
     page = browser.new_context(viewport={"width": width, "height": height}).new_page()
     token = server.display_token  # type: ignore[attr-defined]
     page.goto(f"{server.url}/display/{SITE}#token={token}")
-    page.wait_for_function("document.querySelectorAll('#recent li').length === 6")
+    wait_until(page, "document.querySelectorAll('#recent li').length === 6")
     page.evaluate("document.fonts.ready.then(() => true)")
     messages = page.locator(".info-message").count()
     assert messages == 2 * len(i18n.LANGUAGES)  # both messages in every visitor language

@@ -16,6 +16,7 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from server import i18n, translations
+from tests.browser import wait_until
 from tests.glyphs import unserved_glyphs
 from tests.liveserver import PASSWORD, LiveServer
 
@@ -144,7 +145,7 @@ def test_no_glyph_is_left_to_the_machine_on_the_display(
     token = server.tokens["display"]  # type: ignore[attr-defined]
     page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
     page.goto(f"{server.url}/display/{SITE}#token={token}")
-    page.wait_for_function("document.getElementById('board').dataset.snapshots >= '1'")
+    wait_until(page, "document.getElementById('board').dataset.snapshots >= '1'")
     page.evaluate("document.querySelectorAll('.info-message').forEach(m => m.hidden = false)")
     problems: dict[str, list[str]] = {}
     check(page, "display", problems)

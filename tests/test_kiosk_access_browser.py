@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from tests.browser import screenshot
+from tests.browser import screenshot, wait_until
 from tests.liveserver import LiveServer
 
 SITE = "thess-east"
@@ -161,7 +161,7 @@ def test_the_time_warning_is_seen_and_heard_and_more_time_can_be_asked(
     page.goto(f"{server.url}/kiosk/{SITE}?idle=4#token={server.kiosk_token}")  # type: ignore[attr-defined]
     tap(page, "button[data-lang=en]")
     expect(page.locator("#countdown")).to_be_visible(timeout=4000)
-    page.wait_for_function("window.tonesPlayed >= 3")
+    wait_until(page, "window.tonesPlayed >= 3")
     page.click("#more-time")
     # twice the pause (8 s), warned of in its last half: hidden for the first 4 s of it
     page.wait_for_timeout(1500)
@@ -198,8 +198,8 @@ def test_read_aloud_lights_each_tile_as_it_is_said(browser: Browser, server: Liv
     )
     page.click("#speak")
     tiles = page.locator("#groups button").all_inner_texts()
-    page.wait_for_function(f"window.lit.length >= {len(tiles) + 1}", timeout=20000)
-    page.wait_for_function("!document.querySelector('.speaking')")  # all said, nothing lit
+    wait_until(page, f"window.lit.length >= {len(tiles) + 1}", timeout=20000)
+    wait_until(page, "!document.querySelector('.speaking')")  # all said, nothing lit
     lit = list(dict.fromkeys(page.evaluate("window.lit")))
     assert lit[0] == "Why are you here today?"
     assert [text.strip() for text in lit[1:]] == [text.strip() for text in tiles]

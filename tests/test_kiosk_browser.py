@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from server import i18n
 from server.models import Ticket
-from tests.browser import screenshot
+from tests.browser import screenshot, wait_until
 from tests.liveserver import LiveServer
 
 SITE = "thess-east"
@@ -149,7 +149,7 @@ def test_read_aloud_fetches_speech_into_the_audio_element(
     assert response.status == 200
     assert "lang=en" in response.url
     assert response.request.headers["authorization"] == f"Bearer {token}"
-    page.wait_for_function("document.getElementById('voice').src.startsWith('blob:')")
+    wait_until(page, "document.getElementById('voice').src.startsWith('blob:')")
     # a language without a voice has no read-aloud button
     tap(page, "#home")
     tap(page, "button[data-lang=so]")

@@ -13,7 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page
 
-from tests.browser import screenshot
+from tests.browser import screenshot, wait_until
 from tests.liveserver import PASSWORD, LiveServer
 
 
@@ -43,7 +43,7 @@ def open_display(browser: Browser, server: LiveServer) -> Page:
     page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
     token = server.tokens["display"]  # type: ignore[attr-defined]
     page.goto(f"{server.url}/display/thess-east#token={token}")
-    page.wait_for_function("document.getElementById('board').dataset.snapshots >= '1'")
+    wait_until(page, "document.getElementById('board').dataset.snapshots >= '1'")
     return page
 
 
@@ -61,7 +61,7 @@ def open_counter(page: Page, server: LiveServer, counter: str = "desk-1") -> Non
     page.goto(f"{server.url}/counter/thess-east")
     page.click(f"button[data-counter={counter}]")
     page.wait_for_url(f"{server.url}/counter/thess-east/{counter}")
-    page.wait_for_function("document.getElementById('workstation').dataset.ready === '1'")
+    wait_until(page, "document.getElementById('workstation').dataset.ready === '1'")
 
 
 def test_a_call_from_the_counter_page_reaches_the_display_within_a_second(
@@ -86,7 +86,7 @@ def test_a_call_from_the_counter_page_reaches_the_display_within_a_second(
     button.evaluate("b => b.addEventListener('click', () => { window.clickedAt = Date.now(); })")
     button.click()
 
-    display.wait_for_function("window.shownAt !== undefined", timeout=5000)
+    wait_until(display, "window.shownAt !== undefined", timeout=5000)
     latency_ms = display.evaluate("window.shownAt") - counter.evaluate("window.clickedAt")
     assert latency_ms < 1000, f"the display showed the call {latency_ms} ms after the click"
     assert display.inner_text("#current-counter") == "Γκισέ 1"
@@ -95,9 +95,7 @@ def test_a_call_from_the_counter_page_reaches_the_display_within_a_second(
     assert "العربية" in counter.inner_text("#current-lang")
 
     # the announcement: Greek first, then Arabic, fetched as audio by the display
-    display.wait_for_function(
-        "document.getElementById('announcer').dataset.lang === 'ar'", timeout=10000
-    )
+    wait_until(display, "document.getElementById('announcer').dataset.lang === 'ar'", timeout=10000)
     audio = display.evaluate(
         "(() => { const a = document.getElementById('announcer');"
         " return {src: a.src, text: a.dataset.text}; })()"
@@ -125,8 +123,8 @@ def test_the_display_resyncs_after_the_server_is_killed_and_restarted(
         return response.json()
 
     assert call()["number"] == first["number"]
-    display.wait_for_function(
-        f"document.getElementById('current-number').textContent === '{first['number']}'"
+    wait_until(
+        display, f"document.getElementById('current-number').textContent === '{first['number']}'"
     )
     server.kill()  # no goodbye: the connection just drops
     display.wait_for_selector("#reconnecting", state="visible", timeout=10000)
@@ -140,7 +138,8 @@ def test_the_display_resyncs_after_the_server_is_killed_and_restarted(
         timeout=10,
     ).raise_for_status()
     assert call()["number"] == second["number"]
-    display.wait_for_function(
+    wait_until(
+        display,
         f"document.getElementById('current-number').textContent === '{second['number']}'",
         timeout=15000,
     )
@@ -148,9 +147,7 @@ def test_the_display_resyncs_after_the_server_is_killed_and_restarted(
     recent = display.inner_text("#recent")
     assert first["number"] in recent  # the earlier call is still listed
     # the call made while the display was away is announced once it is back
-    display.wait_for_function(
-        "document.getElementById('announcer').dataset.lang === 'fr'", timeout=10000
-    )
+    wait_until(display, "document.getElementById('announcer').dataset.lang === 'fr'", timeout=10000)
 
 
 def test_announcements_queue_one_after_another_and_numbers_are_large(
@@ -173,7 +170,7 @@ def test_announcements_queue_one_after_another_and_numbers_are_large(
             headers={"Authorization": f"Bearer {staff_token}"},
             timeout=10,
         ).raise_for_status()
-    display.wait_for_function("window.said.length >= 4", timeout=20000)
+    wait_until(display, "window.said.length >= 4", timeout=20000)
     said = display.evaluate("window.said")
     # each call whole (Greek, then the visitor's language) before the next one starts
     assert said[0].startswith("Εισιτήριο") and said[2].startswith("Εισιτήριο")
@@ -194,18 +191,20 @@ def test_keyboard_calls_and_the_supervisor_sees_it_live(
     supervisor.goto(f"{server.url}/supervisor/thess-east")
     supervisor.wait_for_selector("#services tbody tr")
     ticket = issue(server, lang="ps")
-    supervisor.wait_for_function(
+    wait_until(
+        supervisor,
         "[...document.querySelectorAll('#services tbody tr')]"
-        ".some(r => r.cells[1].textContent === '1')"
+        ".some(r => r.cells[1].textContent === '1')",
     )
     counter = sign_in(browser, server)
     open_counter(counter, server, "desk-2")
     counter.wait_for_selector(f"tr[data-number={ticket['number']}]")
     counter.keyboard.press("n")  # call next, without the mouse
     counter.wait_for_selector(f"#current-number:has-text('{ticket['number']}')")
-    supervisor.wait_for_function(
+    wait_until(
+        supervisor,
         "[...document.querySelectorAll('#counters tbody tr')]"
-        f".some(r => r.textContent.includes('{ticket['number']}'))"
+        f".some(r => r.textContent.includes('{ticket['number']}'))",
     )
     # start, typed on a Greek keyboard: the key in the S place gives 'σ', and the shortcut
     # follows the key, not the letter
@@ -213,7 +212,5 @@ def test_keyboard_calls_and_the_supervisor_sees_it_live(
         "document.dispatchEvent(new KeyboardEvent('keydown',"
         " {key: 'σ', code: 'KeyS', bubbles: true}))"
     )
-    counter.wait_for_function(
-        "document.getElementById('current-status').textContent === 'Εξυπηρετείται'"
-    )
+    wait_until(counter, "document.getElementById('current-status').textContent === 'Εξυπηρετείται'")
     screenshot(supervisor, "supervisor_live")

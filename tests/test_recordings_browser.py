@@ -13,7 +13,7 @@ import requests
 from playwright.sync_api import Browser, Response, expect
 
 from server import announce, recordings
-from tests.browser import CHROMIUM, FLAGS
+from tests.browser import CHROMIUM, FLAGS, wait_until
 from tests.liveserver import PASSWORD, LiveServer
 from tests.test_recordings import frames, tone
 
@@ -56,15 +56,13 @@ def test_a_tigrinya_call_is_announced_with_the_recorded_phrases(
     tokens = server.tokens  # type: ignore[attr-defined]
     page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
     page.goto(f"{server.url}/display/{SITE}#token={tokens['display']}")
-    page.wait_for_function("document.getElementById('board').dataset.snapshots >= '1'")
+    wait_until(page, "document.getElementById('board').dataset.snapshots >= '1'")
     said: list[Response] = []
     page.on("response", lambda r: said.append(r) if "/speech?" in r.url else None)
     ticket = api(server, tokens["kiosk"], f"/sites/{SITE}/tickets",
                  {"service": "general", "reason": "other", "lang": "ti"})  # fmt: skip
     api(server, tokens["staff"], f"/sites/{SITE}/counters/desk-1/call-next")
-    page.wait_for_function(
-        "document.getElementById('announcer').dataset.lang === 'ti'", timeout=15000
-    )
+    wait_until(page, "document.getElementById('announcer').dataset.lang === 'ti'", timeout=15000)
     tigrinya = next(r for r in said if "lang=ti" in r.url)
     assert tigrinya.status == 200
     keys = announce.call_keys(ticket["number"], {"el": "Γκισέ 1", "en": "Desk 1"})
@@ -115,7 +113,7 @@ def test_the_recording_page_records_from_the_microphone_and_saves(
         page.click("button[type=submit]")
         page.wait_for_url(f"{server.url}/")
         page.goto(f"{server.url}/languages/so/phrases")
-        page.wait_for_function("document.getElementById('recorder').dataset.ready === '1'")
+        wait_until(page, "document.getElementById('recorder').dataset.ready === '1'")
         row = page.locator("tr.phrase[data-key='Done']")
         row.locator("[data-do=record]").click()
         time.sleep(1.5)

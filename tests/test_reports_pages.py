@@ -80,7 +80,7 @@ def test_pages_in_greek(supervisor: FlaskClient, tokens: dict[str, str]) -> None
 
 def test_indicators_staffing_and_downloads(supervisor: FlaskClient) -> None:
     html = supervisor.get("/reports/thess-east/indicators?month=2025-07").get_data(as_text=True)
-    assert "Indicators of 2025-07" in html and "window.print()" in html
+    assert "Indicators of 2025-07" in html and "data-print" in html
     assert supervisor.get("/reports/thess-east/indicators?month=2025-13").status_code == 400
     html = supervisor.get(f"/reports/thess-east/staffing?{JULY}&target=0.8&within=15").get_data(
         as_text=True

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
+from tests.browser import wait_until
 from tests.liveserver import LiveServer
 from tests.test_live_call_browser import issue, open_counter, open_display, sign_in
 
@@ -46,11 +47,12 @@ def server() -> Iterator[LiveServer]:
 
 
 def test_a_gap_or_a_new_epoch_asks_for_a_snapshot(browser: Browser, server: LiveServer) -> None:
-    page = browser.new_page()
+    # the test puts its own script into a served page: the page's policy would refuse it
+    page = browser.new_context(bypass_csp=True).new_page()
     page.goto(f"{server.url}/signin")
     page.add_script_tag(content=FAKE_IO)
     page.add_script_tag(content=PROTOCOL, type="module")
-    page.wait_for_function("window.ready === true")
+    wait_until(page, "window.ready === true")
 
     def deliver(event: str, seq: int, epoch: str = "e1") -> None:
         page.evaluate(f"fakeSocket.deliver('{event}', {{seq: {seq}, epoch: '{epoch}'}})")
@@ -86,11 +88,11 @@ def test_the_supervisor_is_told_when_the_state_cannot_be_read_and_when_it_can(
     page.wait_for_selector("#services tbody tr")
     page.route("**/supervisor/thess-east/state", _fail)
     issue(server)  # a queue event: the page fetches, and the fetch fails
-    page.wait_for_function("document.getElementById('message').textContent.length > 0")
+    wait_until(page, "document.getElementById('message').textContent.length > 0")
     assert page.is_hidden("#reconnecting")  # the live connection itself is fine
     page.unroute("**/supervisor/thess-east/state")
     issue(server)
-    page.wait_for_function("document.getElementById('message').textContent === ''")
+    wait_until(page, "document.getElementById('message').textContent === ''")
     assert page.is_hidden("#reconnecting")
 
 
@@ -103,6 +105,6 @@ def test_the_display_says_so_when_calls_cannot_be_spoken(
     counter = sign_in(browser, server, "maria")
     open_counter(counter, server)
     counter.click("[data-do=call-next]")
-    display.wait_for_function("document.getElementById('board').dataset.current !== ''")
+    wait_until(display, "document.getElementById('board').dataset.current !== ''")
     assert display.is_hidden("#speech-failed")  # nothing said yet; the chime plays first
     display.wait_for_selector("#speech-failed", state="visible", timeout=10000)

@@ -10,7 +10,7 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from server import i18n
-from tests.browser import screenshot
+from tests.browser import screenshot, wait_until
 from tests.liveserver import LiveServer
 
 SITE = "thess-east"
@@ -108,7 +108,7 @@ def test_call_reaches_the_page_live_with_the_counter(
     ticket = issue(server, tokens, "fa", "social_support")
     page.goto(server.url + status_path(ticket))
     expect(page.locator("#number")).to_have_text(ticket["number"])
-    page.wait_for_function("window.io && document.getElementById('offline').hidden")
+    wait_until(page, "window.io && document.getElementById('offline').hidden")
     call(server, tokens, ticket["number"])
     expect(page.locator("#counter")).to_have_text(visitors("fa", "Desk 3"), timeout=3000)
     expect(page.locator("#state")).to_have_text(visitors("fa", "It is your turn! Please go to:"))

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Page, expect
 
+from tests.browser import wait_until
+
 TAP_GUARD_S = 0.45  # the kiosk ignores taps in the first 400 ms of a screen
 # what this visitor came for, as pictures: a health question at a clinic, no priority
 PICTURES = ("heartbeat", "stethoscope", "walk")
@@ -46,13 +48,14 @@ def visit(page: Page, lang: str) -> Visit:
     time.sleep(TAP_GUARD_S)
     page.click("#speak")  # "Read aloud": each language says "Touch your language"
     listening = time.perf_counter()
-    heard = page.wait_for_function(  # the tile lit while their language is heard
+    heard = wait_until(
+        page,  # the tile lit while their language is heard
         "(lang) => { const lit = document.querySelector('#languages .speaking');"
         " return document.getElementById('voice').dataset.lang === lang && lit"
         " && lit.dataset.lang; }",
         arg=lang,
         timeout=60000,
-    ).json_value()
+    )
     listened = time.perf_counter() - listening
     page.locator(f"#languages button[data-lang='{heard}']").click()
     for picture in PICTURES:

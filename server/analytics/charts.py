@@ -24,7 +24,7 @@ def _number(value: Any) -> float | None:
 def _frame(width: int, height: int, title: str, desc: str, body: list[str]) -> Markup:
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" style="max-width:{width}px" role="img" class="chart" {FONT}>'
+        f'width="{width}" height="{height}" role="img" class="chart" {FONT}>'
         f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>{''.join(body)}</svg>"
     )
 

@@ -22,7 +22,10 @@ def json_body(schema_name: str, required: bool = True) -> dict[str, Any]:
     """The JSON body, checked against the named schema; an absent optional body is {}."""
     if not required and not request.get_data():  # (request.data would parse forms first)
         return {}
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: never a 500
+        raise BadRequest("the body is nested too deeply", "bad_json") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object", "bad_json")
     problems = openapi.problems(schema_name, data)

@@ -433,10 +433,12 @@ def _errors(*statuses: int) -> dict[str, Any]:
         404: "No such site, service, counter or ticket",
         409: "Not allowed in the ticket's or counter's current state",
         422: "Well-formed but refers to something invalid",
+        413: "The request body is larger than the server takes (4 MiB)",
         429: "Too many requests waiting; try again later",
         500: "Unexpected failure of the server",
     }
-    return {str(s): {"description": text[s], **_json(ref("Error"))} for s in (*statuses, 500)}
+    every = (*statuses, 413, 500)  # any request may be too large, or meet a failure
+    return {str(s): {"description": text[s], **_json(ref("Error"))} for s in every}
 
 
 _SITE = {"name": "site", "in": "path", "required": True, "schema": _SLUG}

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask
 
-from . import csrf, fonts_view, i18n_pages, speech_view
+from . import csrf, fonts_view, i18n_pages, security, speech_view
 from .session import SessionInterface
 
 bp = Blueprint(
@@ -34,10 +34,9 @@ def athens(moment: datetime | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Session cookie settings, CSRF on every form post, `_()` in every template."""
+    """Security headers and limits, CSRF on every form post, `_()` in every template."""
     app.jinja_env.filters["athens"] = athens
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    security.init_app(app)
     app.session_interface = SessionInterface()
     csrf.init_app(app)
     i18n_pages.init_app(app)

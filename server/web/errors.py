@@ -23,6 +23,10 @@ EXPLAINED = {
     404: (N_("Not found"), N_("This page does not exist, or no longer does.")),
     405: (N_("That did not work"), N_("This page cannot be used that way.")),
     409: (N_("That did not work"), N_("This was changed in the meantime. Go back, try again.")),
+    413: (
+        N_("That is too large"),
+        N_("The file or the form sent is larger than the server takes."),
+    ),
     422: (N_("That did not work"), N_("The form was not filled in as expected. Try again.")),
     500: (
         N_("Something went wrong"),
