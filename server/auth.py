@@ -287,6 +287,23 @@ def _staff_principal(db: Database, user: User) -> Principal:
 _principals: TTLCache[tuple[str, str], Principal | None] = TTLCache(PRINCIPAL_TTL_S)
 
 
+def end_token(db: Database, token: str) -> None:
+    """Sign a staff token out: it is refused from now on, wherever it was copied to, and
+    the sign-out is in the audit log."""
+    digest = token_hash(token)
+    with db.write() as s:
+        row = s.get(StaffToken, digest)
+        if row is None:
+            return
+        user = s.get(User, row.user_id)
+        s.delete(row)
+        if user is not None:
+            audit.record(
+                s, audit.Actor(user.username, user.id), "signout", f"users/{user.username}"
+            )
+    forget_tokens()
+
+
 def forget_tokens() -> None:
     """Drop remembered principals, after a revocation in this process."""
     _principals.forget()

@@ -35,7 +35,10 @@ def sign_in() -> str | Response | tuple[str, int]:
 
 
 def sign_out() -> Response:
-    session.pop(SESSION_KEY, None)
+    """The token ends on the server too: a copy of the cookie opens nothing afterwards."""
+    token = session.pop(SESSION_KEY, None)
+    if token:
+        auth.end_token(db(), token)
     return redirect(url_for("staff.sign_in"))
 
 

@@ -171,3 +171,17 @@ def test_a_supervisor_manages_only_their_own_people_and_no_higher_role(
     )
     assert changed.status_code == 302
     assert accounts.person(db, _id(db, "eleni")).roles == {east: "supervisor"}
+
+
+def test_signing_out_ends_the_session_even_for_a_copy_of_the_cookie(
+    app: Flask, db: Database
+) -> None:
+    eleni, csrf = signed_in(app, "eleni")
+    copy = app.test_client()
+    with eleni.session_transaction() as original, copy.session_transaction() as stolen:
+        stolen.update(original)  # a cookie saved before signing out
+    assert copy.get("/counter/thess-east").status_code == 200
+    assert eleni.post("/signout", data={"csrf_token": csrf}).status_code == 302
+    assert copy.get("/counter/thess-east").status_code == 302  # sent to sign in
+    with db.read() as s:
+        assert "signout" in s.scalars(select(AuditEntry.action)).all()
