@@ -13,8 +13,7 @@ from server.errors import BadRequest
 from server.extensions import db
 from server.web import i18n_pages, staff_required
 
-from .reasons import _administrator_only
-from .views import Page
+from .views import Page, require_administrator
 
 SHOWN = 500
 ATHENS = ZoneInfo("Europe/Athens")
@@ -53,7 +52,7 @@ def _value(value: object) -> str:
 
 @staff_required
 def log() -> Page | Response:
-    _administrator_only()
+    require_administrator()
     wanted = _wanted()
     rows = audit.entries(db(), wanted, SHOWN)
     sites = catalog.current(db()).sites

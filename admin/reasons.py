@@ -12,21 +12,15 @@ from typing import Any
 from flask import render_template, request, url_for
 
 from server import i18n, siteconfig
-from server.errors import Forbidden
 from server.extensions import db
 from server.siteconfig.rules import PICTOGRAMS
 from server.web import i18n_pages, staff_required
 
 from . import forms
-from .views import Page, _names, administrator, edit_item
+from .views import Page, _names, edit_item, require_administrator
 
 # what the admin pages never offer as a reason's picture: the kiosk's own controls
 CONTROLS = frozenset({"accessible", "arrow-left", "home", "volume", "clock-plus"})
-
-
-def _administrator_only() -> None:
-    if not administrator():
-        raise Forbidden("only an administrator of every site may change the visit reasons")
 
 
 def _with_labels(reasons: list[dict]) -> list[dict]:
@@ -36,7 +30,7 @@ def _with_labels(reasons: list[dict]) -> list[dict]:
 
 @staff_required
 def reasons() -> Page:
-    _administrator_only()
+    require_administrator()
     data = siteconfig.export(db())
     listed = _with_labels(data["reasons"])
     groups = [
@@ -62,7 +56,7 @@ def _item(form: Any, before: dict[str, Any] | None) -> dict[str, Any]:
 
 @staff_required
 def reason(code: str | None = None) -> Page:
-    _administrator_only()
+    require_administrator()
     data = siteconfig.export(db())
     edited = edit_item(
         data,

@@ -44,6 +44,12 @@ def administrator() -> bool:
     return who().can_everywhere(Can.MANAGE, every_site)
 
 
+def require_administrator() -> None:
+    """Refuse (403) anyone but an administrator of every site."""
+    if not administrator():
+        raise Forbidden("only an administrator of every site may do this")
+
+
 def configurable(slug: str) -> SiteInfo:
     """The site, once the signed-in person may configure it (else 403, or 404)."""
     return desk().site(who(), slug, Can.CONFIGURE)
@@ -442,8 +448,7 @@ def messages(site: str) -> Page:
 def new_site() -> Page:
     """A new centre with its first service, for administrators of every site; everything
     else is set on its own page afterwards."""
-    if not administrator():
-        raise Forbidden("only an administrator of every site may add a centre")
+    require_administrator()
     data = siteconfig.export(db())
     item: dict[str, Any] = {"timezone": "Europe/Athens", "services": [{"reasons": []}]}
     errors = forms.Errors()

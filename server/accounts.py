@@ -56,6 +56,11 @@ class Person:
     roles: dict[int, str]  # site id -> role
 
 
+def _as_person(user: User) -> Person:
+    roles = {m.site_id: m.role for m in user.memberships}
+    return Person(user.id, user.username, user.active, user.must_change_password, roles)
+
+
 def people(db: Database, site_ids: list[int]) -> list[Person]:
     """Everyone with a role at one of these sites, by username."""
     with db.read() as s:
@@ -66,16 +71,7 @@ def people(db: Database, site_ids: list[int]) -> list[Person]:
             .distinct()
             .order_by(User.username)
         ).all()
-        return [
-            Person(
-                u.id,
-                u.username,
-                u.active,
-                u.must_change_password,
-                {m.site_id: m.role for m in u.memberships},
-            )
-            for u in users
-        ]
+        return [_as_person(u) for u in users]
 
 
 def _administrator(who: Principal, db: Database) -> bool:
@@ -119,13 +115,7 @@ def person(db: Database, user_id: int) -> Person:
         user = s.get(User, user_id)
         if user is None:
             raise NotFound(f"no user {user_id}")
-        return Person(
-            user.id,
-            user.username,
-            user.active,
-            user.must_change_password,
-            {m.site_id: m.role for m in user.memberships},
-        )
+        return _as_person(user)
 
 
 def _require(who: Principal, db: Database, target: Person) -> None:
