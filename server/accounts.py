@@ -19,24 +19,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit, catalog
 from .auth import AuthError, Can, Principal, Role, forget_tokens
+from .credentials import password_problem, username_problem
 from .db import Database
 from .errors import Forbidden, NotFound, Refused
 from .models import Membership, StaffToken, User
-from .siteconfig.rules import SLUG
 
 RANK = {Role.STAFF: 0, Role.SUPERVISOR: 1, Role.ADMIN: 2}
 TEMPORARY_GROUPS = 4  # of five letters and digits: about 98 bits, read out in a breath
-
-
-def password_problem(username: str, password: str) -> str | None:
-    """Why a password is refused, or None. One rule for sign-up, reset and change."""
-    if len(password) < 8:
-        return "a password needs at least 8 characters"
-    if not password.strip():
-        return "a password cannot be only spaces"
-    if username and username.lower() in password.lower():
-        return "a password cannot contain the username"
-    return None
 
 
 def temporary_password() -> str:
@@ -126,8 +115,9 @@ def _require(who: Principal, db: Database, target: Person) -> None:
 def create(db: Database, who: Principal, username: str, site_id: int, role: str) -> str:
     """A new account with a role at one site; returns its temporary password."""
     username = username.strip()
-    if not SLUG.match(username.lower()) or username != username.lower() or len(username) > 64:
-        raise Refused("a username is lowercase letters, digits and dashes", "bad_username")
+    problem = username_problem(username)
+    if problem:
+        raise Refused(problem, "bad_username")
     if role not in set(Role):
         raise Refused(f"unknown role '{role}'", "bad_role")
     if not may_grant(who, db, site_id, role):

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit, catalog
+from . import audit, catalog, credentials
 from .cache import TTLCache
 from .db import Database
 from .errors import NotFound
@@ -137,8 +137,11 @@ def add_user(
     """Create the user, or set the password and add the role if the username exists."""
     if role not in set(Role):
         raise AuthError(f"unknown role '{role}': one of {', '.join(Role)}")
-    if len(password) < 8:
-        raise AuthError("a password needs at least 8 characters")
+    problem = credentials.username_problem(username) or credentials.password_problem(
+        username, password
+    )
+    if problem:
+        raise AuthError(problem)
     with db.write() as s:
         site_id = _site_id(db, site)
         user = s.scalar(select(User).where(User.username == username))

@@ -24,7 +24,7 @@ from .queue import reads
 from .queue.transactions import close_day
 
 DEMO_CONFIG = Path(__file__).with_name("sites") / "thessaloniki.toml"
-DEMO_PASSWORD = "seira-demo"
+DEMO_PASSWORD = "seira-demo-desk"
 DEMO_USERS = [  # (username, role, sites)
     ("admin", "admin", ["thess-east", "thess-west"]),
     ("supervisor", "supervisor", ["thess-east", "thess-west"]),

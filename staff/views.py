@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from server import accounts, auth, catalog, i18n
+from server import accounts, auth, catalog, credentials, i18n
 from server.auth import SESSION_KEY, Can
 from server.extensions import db
 from server.i18n import N_
@@ -65,9 +65,10 @@ def home() -> str:
 # what the account rules say, in the staff member's language
 PASSWORD_PROBLEMS = {
     "the current password is not right": N_("The current password is not right."),
-    "a password needs at least 8 characters": N_("A password needs at least 8 characters."),
-    "a password cannot be only spaces": N_("A password cannot be only spaces."),
-    "a password cannot contain the username": N_("A password cannot contain your username."),
+    credentials.TOO_SHORT: N_("A password needs at least 12 characters."),
+    credentials.BLANK: N_("A password cannot be only spaces."),
+    credentials.HAS_USERNAME: N_("A password cannot contain your username."),
+    credentials.COMMON: N_("This password is one that many people use: choose another."),
     "choose a password other than the one you have": N_(
         "Choose a password other than the one you have."
     ),

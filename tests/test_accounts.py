@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from server import accounts, auth
+from server import accounts, auth, credentials
 from server.db import Database
 from server.errors import Forbidden
 from server.models import AuditEntry, User
@@ -65,6 +65,7 @@ def test_a_new_person_must_choose_a_password_at_first_sign_in(app: Flask, db: Da
     for new, repeat, field in [
         ("petros-2026", "petros-2026", "new"),  # contains the username
         ("short", "short", "new"),
+        ("password1234", "password1234", "new"),  # a common one with digits added
         ("a-good-long-one", "another-one", "repeat"),
     ]:
         refused = client.post(
@@ -185,3 +186,27 @@ def test_signing_out_ends_the_session_even_for_a_copy_of_the_cookie(
     assert copy.get("/counter/thess-east").status_code == 302  # sent to sign in
     with db.read() as s:
         assert "signout" in s.scalars(select(AuditEntry.action)).all()
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "problem"),
+    [
+        ("eleni", "12345678", credentials.TOO_SHORT),
+        ("eleni", "eight-chars", credentials.TOO_SHORT),
+        ("eleni", " " * 12, credentials.BLANK),
+        ("eleni", "Eleni-at-the-desk", credentials.HAS_USERNAME),
+        ("eleni", "qwerty123456", credentials.COMMON),
+        ("eleni", "Password1234!", credentials.COMMON),
+        ("eleni", "1q2w3e4r5t6y", credentials.COMMON),
+        ("eleni", "tea-by-the-window", None),
+    ],
+)
+def test_the_password_rule(username: str, password: str, problem: str | None) -> None:
+    assert credentials.password_problem(username, password) == problem
+
+
+@pytest.mark.parametrize("username", ["", "Eleni", "el eni", "-eleni", "a" * 65, "ελένη"])
+def test_a_username_is_lowercase_letters_digits_and_dashes(db: Database, username: str) -> None:
+    assert credentials.username_problem(username) is not None
+    with pytest.raises(auth.AuthError):
+        auth.add_user(db, username, "tea-by-the-window", "staff", "thess-east")

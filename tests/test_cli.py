@@ -214,7 +214,7 @@ def test_user_add_refusals(url: str, db: Database, tmp_path: Path) -> None:
         ((*add, "--role", "staff", "--site", "thess-north"), "long-enough-pw\n"),
         ((*add, "--role", "boss", "--site", "thess-east"), "long-enough-pw\n"),
     )
-    assert short[0] != 0 and "at least 8 characters" in short[2]
+    assert short[0] != 0 and "at least 12 characters" in short[2]
     assert site[0] != 0 and "no site 'thess-north'" in site[2]
     assert role[0] == 2  # click's usage error
     assert "Invalid value for '--role'" in role[2] and "'boss' is not one of" in role[2]
