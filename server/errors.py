@@ -62,5 +62,13 @@ class Invalid(Refused):
     code = "invalid"
 
 
+class Unavailable(Refused):
+    """The database cannot take the write now (locked, full, read-only): nothing was
+    written, and the same request can be sent again once the fault clears."""
+
+    status = 503
+    code = "database_unavailable"
+
+
 def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
