@@ -67,6 +67,8 @@ class Site(Base):
     closures: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     # information messages for its displays, each a label table per language
     messages: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # days a ticket keeps what points to one visit before it is anonymised (0: the day only)
+    retention_days: Mapped[int] = mapped_column(Integer, default=90)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     services: Mapped[list[Service]] = relationship(
@@ -225,6 +227,9 @@ class TicketNumber(Base):
 
 
 class Ticket(Base):
+    """A visit. Once `anonymised` (server/retention.py), only what reports need is left:
+    no number, no public token, its times moved back to the start of its local hour."""
+
     __tablename__ = "tickets"
     __table_args__ = (
         UniqueConstraint("origin_service_id", "service_day", "number"),
@@ -233,6 +238,8 @@ class Ticket(Base):
         # the waiting line of one service and day, in order: heads and people ahead
         Index("ix_tickets_queue", "service_id", "service_day", "status", "priority", "queued_at"),
         Index("ix_tickets_counter_status", "counter_id", "status"),
+        # what the retention sweep looks for: a site's tickets not yet anonymised, by day
+        Index("ix_tickets_retention", "site_id", "anonymised", "service_day"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -243,11 +250,12 @@ class Ticket(Base):
     reason_code: Mapped[str] = mapped_column(ForeignKey("reasons.code"))
     lang: Mapped[str] = mapped_column(String(16))
     priority: Mapped[str] = mapped_column(String(16))
-    number: Mapped[int] = mapped_column(Integer)
-    code: Mapped[str] = mapped_column(String(16))  # what the visitor holds: "A023"
+    number: Mapped[int | None] = mapped_column(Integer)  # None once anonymised
+    code: Mapped[str | None] = mapped_column(String(16))  # what the visitor holds: "A023"
     service_day: Mapped[date]
-    public_token: Mapped[str] = mapped_column(String(43), unique=True)
+    public_token: Mapped[str | None] = mapped_column(String(43), unique=True)
     status: Mapped[str] = mapped_column(String(16))
+    anonymised: Mapped[bool] = mapped_column(Boolean, default=False)
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     issued_at: Mapped[datetime]
@@ -261,7 +269,8 @@ class Ticket(Base):
 
 
 class Event(Base):
-    """One transition of one ticket. Append-only: the database refuses updates and deletes."""
+    """One transition of one ticket. Append-only: the database refuses deletes, and every
+    update but one: anonymising the row once (`anonymised` set, codes and links kept)."""
 
     __tablename__ = "events"
     __table_args__ = (
@@ -279,6 +288,7 @@ class Event(Base):
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    anonymised: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class CounterEvent(Base):
