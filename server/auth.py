@@ -19,16 +19,20 @@ from typing import Any
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit, catalog, credentials
+from . import audit, catalog, credentials, signin_limits
 from .cache import TTLCache
 from .db import Database
 from .errors import NotFound
 from .models import Device, Membership, StaffToken, User, utcnow
 
 STAFF_TOKEN_LIFETIME = timedelta(hours=12)
-# Where a staff page's session keeps the bearer token it signed in with: pages, the API
-# and the counter's Socket.IO connection then share one expiry and one revocation.
-SESSION_KEY = "staff_token"
+# Where a staff page's session keeps the id of its sign-in (a StaffToken of kind "page"):
+# the pages and the counter's Socket.IO connection share its expiry and its revocation.
+SESSION_KEY = "staff_session"
+# What a staff token is for: the API's bearer header, or a page session's cookie. Neither
+# opens the other, so the id a cookie carries is no bearer token for the API.
+API = "api"
+PAGE = "page"
 # Resolved tokens are remembered this long, so a kiosk's every request does not cost a
 # lookup; revoking a device in another process takes effect within this time.
 PRINCIPAL_TTL_S = 10.0
@@ -240,33 +244,44 @@ def devices_of(db: Database, site_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def sign_in(db: Database, username: str, password: str) -> tuple[str, datetime, Principal]:
-    """Check a password and hand out a bearer token for the API."""
+def sign_in(
+    db: Database, username: str, password: str, address: str = "", kind: str = API
+) -> tuple[str, datetime, Principal]:
+    """Check a password and hand out a token of `kind`: an API bearer token, or a page
+    session's id. Too many failures lately, for the username or the address, pause it
+    (signin_limits.LockedOut) before any password is checked."""
+    now = utcnow()
     with db.read() as s:
+        signin_limits.check(s, username, address, now)
         user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
     if user is None:
         check_password_hash(_dummy_hash(), password)
     if user is None or not check_password_hash(user.password_hash, password):
         with db.write() as s:
-            who = audit.Actor(username, user.id if user else None)
+            who = audit.Actor(username[:200], user.id if user else None)
             audit.record(s, who, "signin.failed", f"users/{username}"[:200])
+            signin_limits.failed(s, username[:200], address, now)
         raise AuthError("wrong username or password")
-    token, expires = grant_token(db, user.id, audit.Actor(user.username, user.id))
+    token, expires = grant_token(db, user.id, audit.Actor(user.username, user.id), kind)
     return token, expires, _staff_principal(db, user)
 
 
 def grant_token(
-    db: Database, user_id: int, signed_in: audit.Actor | None = None
+    db: Database, user_id: int, signed_in: audit.Actor | None = None, kind: str = API
 ) -> tuple[str, datetime]:
-    """A new bearer token for a user whose identity is already established.
+    """A new token of `kind` for a user whose identity is already established.
 
-    With `signed_in`, the sign-in it is for is logged in the same transaction."""
+    With `signed_in`, the sign-in it is for is logged in the same transaction, and the
+    account's failed attempts are forgotten."""
     token = new_token()
     expires = utcnow() + STAFF_TOKEN_LIFETIME
     with db.write() as s:
-        s.add(StaffToken(token_hash=token_hash(token), user_id=user_id, expires_at=expires))
+        s.add(
+            StaffToken(token_hash=token_hash(token), user_id=user_id, expires_at=expires, kind=kind)
+        )
         if signed_in is not None:
             audit.record(s, signed_in, "signin", f"users/{signed_in.name}")
+            signin_limits.succeeded(s, signed_in.name)
     return token, expires
 
 
@@ -287,7 +302,7 @@ def _staff_principal(db: Database, user: User) -> Principal:
     )
 
 
-_principals: TTLCache[tuple[str, str], Principal | None] = TTLCache(PRINCIPAL_TTL_S)
+_principals: TTLCache[tuple[str, str, str], Principal | None] = TTLCache(PRINCIPAL_TTL_S)
 
 
 def end_token(db: Database, token: str) -> None:
@@ -312,16 +327,20 @@ def forget_tokens() -> None:
     _principals.forget()
 
 
-def authenticate(db: Database, token: str) -> Principal | None:
-    """The principal a bearer token stands for, or None if it is unknown, revoked or old."""
+def authenticate(db: Database, token: str, kind: str = API) -> Principal | None:
+    """The principal a token stands for, or None if it is unknown, revoked or old. An API
+    bearer token is a device's or a staff member's of kind "api"; a page session's id
+    (kind "page") stands for its staff member on the pages and their socket only."""
     digest = token_hash(token)
-    return _principals.get((db.url, digest), lambda: _lookup(db, digest))
+    return _principals.get((db.url, kind, digest), lambda: _lookup(db, digest, kind))
 
 
-def _lookup(db: Database, digest: str) -> Principal | None:
+def _lookup(db: Database, digest: str, kind: str) -> Principal | None:
     with db.read() as s:
-        device = s.scalar(
-            select(Device).where(Device.token_hash == digest, Device.revoked_at.is_(None))
+        device = (
+            s.scalar(select(Device).where(Device.token_hash == digest, Device.revoked_at.is_(None)))
+            if kind == API
+            else None
         )
         if device is not None:
             return Principal(
@@ -335,6 +354,7 @@ def _lookup(db: Database, digest: str) -> Principal | None:
             .join(StaffToken, StaffToken.user_id == User.id)
             .where(
                 StaffToken.token_hash == digest,
+                StaffToken.kind == kind,
                 StaffToken.expires_at > utcnow(),
                 User.active.is_(True),
             )

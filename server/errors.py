@@ -70,5 +70,16 @@ class Unavailable(Refused):
     code = "database_unavailable"
 
 
+class TooMany(Refused):
+    """Too many requests of one kind in a short time: try again after `retry_after` s."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code)
+        self.retry_after = max(1, retry_after)
+
+
 def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}

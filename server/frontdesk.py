@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from printers import PrintResult
@@ -25,7 +26,7 @@ from . import accounts, auth, catalog, pairing, siteconfig
 from .auth import Can, Principal
 from .catalog import SiteInfo
 from .db import Database
-from .errors import Conflict, Forbidden, NotFound, Unauthenticated
+from .errors import Conflict, Forbidden, NotFound, TooMany, Unauthenticated
 from .models import utcnow
 from .printing import Printing, PrintStatus, ticket_device
 from .queue import news, opening, reads, screens, transactions
@@ -34,6 +35,12 @@ from .queue.reads import TicketView
 from .queue.rules import Action, CounterEventType
 
 Body = Callable[[], Mapping[str, Any]]
+
+# A kiosk issues at most this many tickets in a window: at opening time a line of people
+# takes one every ten seconds or more; a child pressing the buttons again and again is
+# asked to wait instead of emptying the printer.
+KIOSK_TICKETS = 8
+KIOSK_WINDOW = timedelta(minutes=1)
 
 
 def no_body() -> Mapping[str, Any]:
@@ -107,8 +114,10 @@ class FrontDesk:
         the kiosk), printed on the kiosk's printer if it has one."""
         found = self.site(who, site, Can.ISSUE)
         assert who is not None
-        if who.device_id is not None and not self.opening(who, site)["open"]:
-            raise Conflict("the centre is closed now", "closed")
+        if who.device_id is not None:
+            if not self.opening(who, site)["open"]:
+                raise Conflict("the centre is closed now", "closed")
+            self._within_kiosk_limit(who.device_id)
         fields = body()
         ticket = transactions.issue_ticket(
             self.db,
@@ -124,6 +133,17 @@ class FrontDesk:
         url = status_url(base, ticket.public_token)
         printed = self.printing.print_ticket(ticket.id, url, who.device_id)
         return Issued(ticket, url, printed)
+
+    def _within_kiosk_limit(self, device_id: int) -> None:
+        now = utcnow()
+        recent = reads.issued_by_device(self.db, device_id, now - KIOSK_WINDOW)
+        if len(recent) >= KIOSK_TICKETS:
+            wait = recent[-KIOSK_TICKETS] + KIOSK_WINDOW - now
+            raise TooMany(
+                f"this kiosk issued {len(recent)} tickets in the last minute: wait a moment",
+                int(wait.total_seconds()) + 1,
+                "too_many_tickets",
+            )
 
     def print_status(self, who: Principal | None, ticket_id: int) -> str:
         """'none', 'pending', 'printed' or 'failed': for the kiosk that issued the ticket,

@@ -174,17 +174,36 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(16))
+    # trained to handle the sensitive visit reasons, so may see them on any ticket here
+    trained: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class StaffToken(Base):
-    """A bearer token handed out at sign-in, kept only as its SHA-256."""
+    """What a sign-in hands out, kept only as its SHA-256: an API bearer token ("api"), or
+    the id a staff page's session cookie carries ("page"), which the API does not take."""
 
     __tablename__ = "staff_tokens"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8), default="api")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class SigninFailure(Base):
+    """A refused sign-in, kept for the lockout window only: by username and by address."""
+
+    __tablename__ = "signin_failures"
+    __table_args__ = (
+        Index("ix_signin_failures_username_at", "username", "at"),
+        Index("ix_signin_failures_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
 
 
 class Device(Base):
@@ -238,6 +257,8 @@ class Ticket(Base):
         # the waiting line of one service and day, in order: heads and people ahead
         Index("ix_tickets_queue", "service_id", "service_day", "status", "priority", "queued_at"),
         Index("ix_tickets_counter_status", "counter_id", "status"),
+        # a kiosk's tickets of the last minute, for its issuing limit
+        Index("ix_tickets_device_issued", "device_id", "issued_at"),
         # what the retention sweep looks for: a site's tickets not yet anonymised, by day
         Index("ix_tickets_retention", "site_id", "anonymised", "service_day"),
     )

@@ -317,10 +317,10 @@ class _HubNamespace(Namespace):
         super().__init__(namespace)
         self.hub = hub
 
-    def principal(self, token: Any) -> Principal | None:
+    def principal(self, token: Any, kind: str = auth.API) -> Principal | None:
         if not isinstance(token, str) or not token:
             return None
-        return auth.authenticate(self.hub.db, token)
+        return auth.authenticate(self.hub.db, token, kind)
 
 
 class _SiteNamespace(_HubNamespace):
@@ -381,8 +381,10 @@ class KioskNamespace(_HubNamespace):
 
 class CounterNamespace(_SiteNamespace):
     def on_connect(self, auth_data: Any = None) -> None:
-        token = _field(auth_data, "token") or session.get(SESSION_KEY)
-        principal = self.principal(token)
+        token = _field(auth_data, "token")
+        principal = (
+            self.principal(token) if token else self.principal(session.get(SESSION_KEY), auth.PAGE)
+        )
         if principal is None or principal.kind != "staff":
             raise _refuse("a staff session or bearer token is needed")
         site = catalog.current(self.hub.db).site(str(_field(auth_data, "site") or ""))

@@ -9,6 +9,7 @@ from server import accounts, auth, catalog, credentials, i18n
 from server.auth import SESSION_KEY, Can
 from server.extensions import db
 from server.i18n import N_
+from server.signin_limits import LockedOut
 from server.web import current_staff, i18n_pages, staff_required
 from server.web.session import safe_next, sites_where
 
@@ -21,12 +22,26 @@ def sign_in() -> str | Response | tuple[str, int]:
         session["lang"] = lang
     try:
         token, _expires, _principal = auth.sign_in(
-            db(), request.form.get("username", ""), request.form.get("password", "")
+            db(),
+            request.form.get("username", ""),
+            request.form.get("password", ""),
+            request.remote_addr or "",
+            auth.PAGE,
         )
-    except auth.AuthError:
-        error = i18n_pages.gettext("Wrong username or password.")
-        page = render_template("staff/signin.html", next=request.form.get("next", ""), error=error)
-        return page, 401
+    except (auth.AuthError, LockedOut) as exc:
+        if isinstance(exc, LockedOut):
+            message = i18n_pages.ngettext(
+                "Too many failed attempts. Try again in %(num)d minute.",
+                "Too many failed attempts. Try again in %(num)d minutes.",
+                exc.minutes,
+            )
+            status = 429
+        else:
+            message, status = i18n_pages.gettext("Wrong username or password."), 401
+        page = render_template(
+            "staff/signin.html", next=request.form.get("next", ""), error=message
+        )
+        return page, status
     keep = {k: session[k] for k in ("lang",) if k in session}
     session.clear()  # a new session at sign-in: no fixation
     session.update(keep)
@@ -101,6 +116,8 @@ def password() -> str | Response | tuple[str, int]:
         return page, 422
     # the old session's token was ended with the change: sign in anew, with the new password
     session.pop(SESSION_KEY, None)
-    token, _expires, _principal = auth.sign_in(db(), staff.name, form["new"])
+    token, _expires, _principal = auth.sign_in(
+        db(), staff.name, form["new"], request.remote_addr or "", auth.PAGE
+    )
     session[SESSION_KEY] = token
     return redirect(safe_next(request.args.get("next")))

@@ -7,10 +7,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import requests
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
 from server import i18n
+from server.frontdesk import KIOSK_TICKETS
 from server.models import Ticket
 from tests.browser import screenshot, wait_until
 from tests.liveserver import LiveServer
@@ -226,3 +228,29 @@ def test_missing_or_wrong_token_says_not_set_up(browser: Browser, server: LiveSe
 
 def test_unknown_site_is_404(page: Page, server: LiveServer) -> None:
     assert page.goto(f"{server.url}/kiosk/nowhere").status == 404
+
+
+def test_a_kiosk_pressed_again_and_again_asks_to_wait_in_the_visitors_language(
+    page: Page, server: LiveServer
+) -> None:
+    busy = server.add_device(SITE, "kiosk", "kiosk-pressed")
+    for _ in range(KIOSK_TICKETS):
+        response = requests.post(
+            f"{server.url}/api/v1/sites/{SITE}/tickets",
+            json={"service": "general", "reason": "other", "lang": "so", "priority": "none"},
+            headers={"Authorization": f"Bearer {busy}"},
+            timeout=10,
+        )
+        assert response.status_code == 201
+    before = ticket_count(server)
+    open_kiosk(page, server, busy)
+    to_priority(page, "so")
+    tap(page, "#priorities button[data-priority=none]")
+    expect(page.locator("#error-text")).to_have_text(
+        visitors(
+            "so",
+            "Many tickets were taken here just now. "
+            "Please wait a minute, or ask at the reception desk.",
+        )
+    )
+    assert ticket_count(server) == before

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from werkzeug.serving import make_server
 
+from server import auth, extensions
 from server.analytics import history
 from server.db import Database
 from server.web.session import SESSION_KEY
@@ -25,8 +26,14 @@ JULY = "from=2025-07-01&to=2025-07-01"
 
 
 def sign_in(client: FlaskClient, token: str, lang: str = "en") -> None:
+    """Give the client a page session of the staff member this API token stands for."""
+    with client.application.app_context():
+        database = extensions.db()
+        principal = auth.authenticate(database, token)
+        assert principal is not None and principal.user_id is not None
+        session_id, _ = auth.grant_token(database, principal.user_id, kind=auth.PAGE)
     with client.session_transaction() as session:
-        session[SESSION_KEY] = token
+        session[SESSION_KEY] = session_id
         session["lang"] = lang
 
 

@@ -2,10 +2,16 @@
 
 const API = "/api/v1";
 
+// `code` is the error code of the server's JSON answer ("closed", "too_many_tickets"...).
 export class ApiError extends Error {
   constructor(status, message) {
     super(message);
     this.status = status;
+    try {
+      this.code = JSON.parse(message).error.code;
+    } catch {
+      this.code = null;
+    }
   }
 }
 

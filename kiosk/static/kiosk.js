@@ -250,10 +250,18 @@ async function issue(priority) {
   followPrinting(api, ticket.id, () => state.screen === "ticket" && state.ticket === ticket);
 }
 
+// What the visitor is told when a ticket could not be taken, by the server's error code.
+const ERROR_TEXTS = {
+  too_many_tickets: N_("Many tickets were taken here just now. Please wait a minute, or ask at the reception desk."),
+};
+const ERROR_TEXT = N_("Something went wrong. Please try again or ask at the reception desk.");
+
 function failed(error) {
   if (error.status === 401 || error.status === 403) return notSetUp();
-  if (error.status === 409 && error.message.includes('"closed"')) return checkOpening();
-  if (error.status === 409 && /"closed"/.test(error.message)) return checkOpening();
+  if (error.code === "closed") return checkOpening();
+  const text = $("error-text");
+  text.dataset.t = ERROR_TEXTS[error.code] || ERROR_TEXT;
+  text.textContent = t(text.dataset.t);
   idle.arm();
   show("error");
 }

@@ -71,7 +71,9 @@ def openapi_document() -> Response:
 def sign_in() -> Response:
     data = json_body("SignIn")
     try:
-        token, expires, principal = auth.sign_in(db(), data["username"], data["password"])
+        token, expires, principal = auth.sign_in(
+            db(), data["username"], data["password"], request.remote_addr or ""
+        )
     except auth.AuthError as exc:
         raise Unauthenticated(str(exc), "invalid_credentials") from None
     if principal.must_change_password:

@@ -434,7 +434,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         409: "Not allowed in the ticket's or counter's current state",
         422: "Well-formed but refers to something invalid",
         413: "The request body is larger than the server takes (4 MiB)",
-        429: "Too many requests waiting; try again later",
+        429: "Too many requests lately; try again later (Retry-After says when, if known)",
         500: "Unexpected failure of the server",
     }
     every = (*statuses, 413, 500)  # any request may be too large, or meet a failure
@@ -532,7 +532,7 @@ DOCUMENT: dict[str, Any] = {
             "post": _op(
                 "signIn",
                 "Exchange a staff username and password for a bearer token",
-                {**_ok("Signed in", ref("Token")), **_errors(400, 401, 403)},
+                {**_ok("Signed in", ref("Token")), **_errors(400, 401, 403, 429)},
                 requestBody={"required": True, **_json(ref("SignIn"))},
             )
         },
@@ -604,10 +604,11 @@ DOCUMENT: dict[str, Any] = {
             "post": _op(
                 "issueTicket",
                 "Take a ticket (kiosk device token or staff); a kiosk is refused with 409 "
-                "`closed` outside the site's opening hours",
+                "`closed` outside the site's opening hours, and with 429 `too_many_tickets` after "
+                "8 tickets in a minute",
                 {
                     **_ok("The new ticket", ref("IssuedTicket"), "201"),
-                    **_errors(400, 401, 403, 404, 409, 422),
+                    **_errors(400, 401, 403, 404, 409, 422, 429),
                 },
                 parameters=[_SITE],
                 requestBody={"required": True, **_json(ref("IssueRequest"))},

@@ -132,6 +132,17 @@ def ticket_site_id(db: Database, ticket_id: int) -> int:
     return int(site_id)
 
 
+def issued_by_device(db: Database, device_id: int, since: datetime) -> list[datetime]:
+    """When a kiosk issued its tickets after `since`, oldest first: for its issuing limit."""
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(sql.T.c.issued_at)
+            .where(sql.T.c.device_id == device_id, sql.T.c.issued_at > since)
+            .order_by(sql.T.c.issued_at)
+        ).scalars()
+        return list(rows)
+
+
 def ticket_status(db: Database, public_token: str) -> dict[str, Any]:
     """What the visitor's phone may know: number, status, place, wait, counter. No reason."""
     cat = catalog.current(db)

@@ -9,7 +9,7 @@ import logging
 from flask import Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import Refused, error_body
+from ..errors import Refused, TooMany, error_body
 from ..i18n import N_
 from . import i18n_pages
 
@@ -37,7 +37,10 @@ EXPLAINED = {
 
 def refusal(exc: Refused) -> tuple[Response, int]:
     """The one JSON answer to a refused request, for the API and the staff pages alike."""
-    return jsonify(exc.body()), exc.status
+    response = jsonify(exc.body())
+    if isinstance(exc, TooMany):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response, exc.status
 
 
 def http_error(exc: HTTPException) -> tuple[Response, int]:

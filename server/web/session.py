@@ -49,7 +49,7 @@ def current_staff() -> Principal | None:
     """The signed-in staff member of this request, or None."""
     if "staff" not in g:
         token = session.get(SESSION_KEY)
-        found = auth.authenticate(db(), token) if token else None
+        found = auth.authenticate(db(), token, auth.PAGE) if token else None
         g.staff = found if found is not None and found.kind == "staff" else None
     return g.staff
 
