@@ -9,8 +9,9 @@ display, a counter page, a phone) costs a greenlet instead of a thread. The work
 monkey-patches the standard library before it loads the app, so the code written with
 threads (the realtime hub, print jobs, housekeeping) runs unchanged.
 What would hold that one thread for long without a socket to wait on (a checkpoint's
-disk writes, drawing a printed ticket) goes to gevent's pool of real threads instead,
-through `Database.offload`.
+disk writes, drawing a printed ticket, a wait for a database lock another program holds)
+goes to gevent's pool of real threads instead, through `Database.offload` and
+`Database.threads`.
 
 One worker (the default) is all a centre needs and keeps everything in one process;
 more workers spread a busy server over more cores (SQLite writers still queue on the
@@ -41,15 +42,18 @@ class _Server(BaseApplication):
         # when the command line was imported guard dictionaries and are never held
         # across a wait, so they cannot stall the worker.)
         import gevent
+        from gevent.threadpool import ThreadPoolExecutor
 
         from .app import create_app
         from .db import Database
         from .housekeeping import start_housekeeping
 
         db = Database(background_checkpoints=True)
-        # a checkpoint writes and syncs megabytes under load (30-60 ms): in the event
-        # loop's own thread it would stall every request for that long
+        # a checkpoint writes and syncs megabytes under load (30-60 ms), and a wait for a
+        # lock another program holds lasts up to Database.write_wait_s: in the event
+        # loop's own thread either would stall every request for that long
         db.offload = gevent.get_hub().threadpool.apply
+        db.threads = ThreadPoolExecutor(max_workers=2)
         app = create_app(db)
         start_housekeeping(db, at_closing=app.config["OPENING_HOURS"] != "ignore")
         # The app's own objects (about 140,000: routes, catalogs, schemas, SQL) live as

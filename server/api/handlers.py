@@ -11,8 +11,10 @@ from typing import Any
 
 from flask import Response, g, jsonify, request
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from .. import auth
+from ..db import fault_of
 from ..errors import Forbidden, NotFound, Unauthenticated
 from ..extensions import db, desk, public_base
 from ..queue.reads import TicketView
@@ -58,10 +60,23 @@ def _staff_ticket(t: TicketView) -> dict[str, Any]:
 # --- public ---------------------------------------------------------------------------------
 
 
-def health() -> Response:
-    with db().connect() as conn:
-        revision = conn.scalar(text("SELECT version_num FROM alembic_version"))
-    return jsonify({"status": "ok", "database": "ok", "schema": revision or ""})
+def health() -> tuple[Response, int]:
+    """Whether the database answers and takes writes (a real write, rate-limited: see
+    Database.write_fault); 503 with the fault's code when it does not, for a supervisor
+    or a monitoring check to see."""
+    database = db()
+    try:
+        with database.connect() as conn:
+            revision = conn.scalar(text("SELECT version_num FROM alembic_version"))
+    except DBAPIError as exc:
+        fault = fault_of(exc) or "database_unavailable"
+        body = {"status": "degraded", "database": "unavailable", "fault": fault, "schema": ""}
+        return jsonify(body), 503
+    fault = database.write_fault()
+    if fault is None:
+        return jsonify({"status": "ok", "database": "ok", "schema": revision or ""}), 200
+    body = {"status": "degraded", "database": "not_writable", "fault": fault, "schema": revision}
+    return jsonify(body), 503
 
 
 def openapi_document() -> Response:

@@ -96,8 +96,11 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["status", "database", "schema"],
         "properties": {
-            "status": {"const": "ok"},
-            "database": {"const": "ok"},
+            "status": {"enum": ["ok", "degraded"]},
+            # "not_writable": reads work, writes are refused (locked, full, read-only);
+            # "unavailable": not even reads
+            "database": {"enum": ["ok", "not_writable", "unavailable"]},
+            "fault": {"type": "string", "description": "why, as the 503 errors' codes say"},
             "schema": {"type": "string"},
         },
     },
@@ -436,8 +439,9 @@ def _errors(*statuses: int) -> dict[str, Any]:
         413: "The request body is larger than the server takes (4 MiB)",
         429: "Too many requests lately; try again later (Retry-After says when, if known)",
         500: "Unexpected failure of the server",
+        503: "The database cannot take the write now (locked, full, read-only); retry later",
     }
-    every = (*statuses, 413, 500)  # any request may be too large, or meet a failure
+    every = (*statuses, 413, 500, 503)  # any request may be too large, or meet a failure
     return {str(s): {"description": text[s], **_json(ref("Error"))} for s in every}
 
 
@@ -523,7 +527,14 @@ DOCUMENT: dict[str, Any] = {
     },
     "paths": {
         "/health": {
-            "get": _op("health", "Liveness and database check", _ok("Healthy", ref("Health")))
+            "get": _op(
+                "health",
+                "Liveness and database check (a real write, at most every 2 s)",
+                {
+                    **_ok("Healthy", ref("Health")),
+                    **_ok("The database takes no writes, or no reads", ref("Health"), "503"),
+                },
+            )
         },
         "/openapi.json": {
             "get": _op("openapi", "This document", _ok("The OpenAPI document", {"type": "object"}))
