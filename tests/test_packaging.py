@@ -1,74 +1,64 @@
-"""A plain `pip install .` gives a server that runs: everything the server imports comes
-from a distribution that Seira's own requirements bring in, without the test extras.
+"""Every library Seira's code imports is one of its own declared dependencies.
 
-The test environment holds more than a centre's install (pytest, playwright, their
-dependencies), so a module imported by the server but declared only by a test tool would
-work here and fail there; gunicorn's gevent worker importing `packaging` was one.
+A library that arrives only through another one's requirements works today and breaks
+the day that other one stops requiring it (python-escpos brings qrcode, Flask brings
+Werkzeug): the code that imports it declares it itself, with the lowest version it was
+tried with. What a plain install needs beyond the code's own imports (gunicorn's gevent
+worker importing `packaging`) is tested by installing it: tests/test_clean_install.py.
 """
 
 from __future__ import annotations
 
-import json
+import ast
 import re
-import subprocess
 import sys
-from importlib.metadata import PackageNotFoundError, packages_distributions, requires
+import tomllib
+from importlib.metadata import packages_distributions
+from pathlib import Path
 
 from packaging.requirements import Requirement
 
-# In a child interpreter: every module whose distribution a plain install would not have
-# is made unimportable, as if it were not there (optional imports then fall back, as they
-# do on a centre's machine); then the server is imported and its app made.
-CHILD = """
-import importlib.abc, json, sys
-blocked = set(json.loads(sys.argv[1]))
-class NotInstalled(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in blocked:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-sys.meta_path.insert(0, NotInstalled())
-import gunicorn.workers.ggevent, server.serve, server.cli
-from server.app import create_app
-create_app("sqlite://")
-"""
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+PROJECT = PYPROJECT["project"]
+OWN = [p.rstrip("*") for p in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]]
 
 
 def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def installed_without_extras(root: str) -> set[str]:
-    """The distributions `pip install root` brings in: its requirements, transitively,
-    without any extra."""
-    seen: set[str] = set()
-    todo = [root]
-    while todo:
-        name = todo.pop()
-        if _normal(name) in seen:
-            continue
-        seen.add(_normal(name))
-        try:
-            wanted = requires(name) or []
-        except PackageNotFoundError:
-            continue
-        for line in wanted:
-            req = Requirement(line)
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
-                todo.append(req.name)
-    return seen
+def imported_by(path: Path) -> set[str]:
+    """The top-level modules a source file imports, absolutely, anywhere in it."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
 
 
-def test_the_server_starts_with_only_what_seira_requires() -> None:
-    declared = installed_without_extras("seira")
-    assert {"gevent", "flask", "sqlalchemy"} <= declared  # the closure is read
-    blocked = sorted(
-        module
-        for module, dists in packages_distributions().items()
-        if not any(_normal(dist) in declared for dist in dists)
-    )
-    assert "pytest" in blocked and "playwright" in blocked  # the test tools are out
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps(blocked)], capture_output=True, text=True
-    )
-    assert child.returncode == 0, child.stderr
+def third_party_imports() -> dict[str, set[str]]:
+    """Each library module imported by the package's code -> the files importing it."""
+    where: dict[str, set[str]] = {}
+    for package in OWN:
+        for path in (ROOT / package).rglob("*.py"):
+            for module in imported_by(path):
+                if module in sys.stdlib_module_names or module in OWN or module == "__future__":
+                    continue
+                where.setdefault(module, set()).add(str(path.relative_to(ROOT)))
+    return where
+
+
+def test_every_imported_library_is_declared() -> None:
+    declared = {_normal(Requirement(line).name) for line in PROJECT["dependencies"]}
+    imports = third_party_imports()
+    assert {"flask", "escpos", "qrcode"} <= set(imports)  # the walk sees the code
+    distributions = packages_distributions()
+    undeclared = {
+        module: sorted(files)
+        for module, files in imports.items()
+        if not {_normal(d) for d in distributions.get(module, [])} & declared
+    }
+    assert not undeclared, f"imported but not in [project] dependencies: {undeclared}"
