@@ -325,10 +325,10 @@ class Database:
                 # so: new connections will try again once the file is writable
                 self.engine.dispose()
             raise unavailable(code) from exc
-        else:
-            self._noted(None)
 
     def _noted(self, fault: str | None) -> None:
+        """A write failed (`fault`), or the health check's write succeeded (None). A
+        transaction that succeeds proves nothing: it may have written nothing."""
         self._fault = fault
         self._last_write = time.monotonic()
 
@@ -365,15 +365,23 @@ class Database:
     def write_fault(self) -> str | None:
         """Why the database takes no writes now (a fault code), or None if it does.
 
-        Known from the latest write if it was recent; otherwise a real write is tried (a
-        row rewritten as it was, committed), at most every PROBE_EVERY_S and one at a time.
+        Known from the latest failed write or check if it was recent; otherwise a real
+        write is committed, at most every PROBE_EVERY_S and one at a time. On SQLite it is
+        the header's user_version, which nothing else uses, counted up (a row rewritten
+        as it was would not be written at all); on PostgreSQL the schema's version row
+        rewritten, which always makes a new row version.
         """
         if time.monotonic() - self._last_write < PROBE_EVERY_S or self._probing:
             return self._fault
         self._probing = True
         try:
             with self.transaction(wait_s=PROBE_WAIT_S) as conn:
-                conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                if self.is_sqlite:
+                    beat = int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+                    conn.exec_driver_sql(f"PRAGMA user_version={(beat + 1) % 2**31}")
+                else:
+                    conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            self._noted(None)
         except Unavailable:
             pass  # noted by _guarded
         finally:

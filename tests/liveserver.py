@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -100,6 +101,8 @@ class LiveServer:
             try:
                 with urllib.request.urlopen(self.url + "/api/v1/health", timeout=1):
                     return self
+            except urllib.error.HTTPError:  # it answers, if only to say the database is not well
+                return self
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("server did not answer in time")
