@@ -81,3 +81,13 @@ def active(site: str, user_id: int) -> Page:
     accounts.set_active(db(), who(), user_id, request.form.get("active") == "1")
     flash(i18n_pages.gettext("Saved."))
     return redirect(url_for("admin.staff", site=found.slug))
+
+
+@staff_required
+def trained(site: str, user_id: int) -> Page:
+    """Whether the person may see sensitive visit reasons on every ticket here."""
+    found = configurable(site)
+    _person(found, user_id)
+    accounts.set_trained(db(), who(), user_id, found.id, request.form.get("trained") == "1")
+    flash(i18n_pages.gettext("Saved."))
+    return redirect(url_for("admin.staff", site=found.slug))

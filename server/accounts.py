@@ -43,11 +43,13 @@ class Person:
     active: bool
     must_change_password: bool
     roles: dict[int, str]  # site id -> role
+    trained_at: frozenset[int] = frozenset()  # sites where it may see sensitive reasons
 
 
 def _as_person(user: User) -> Person:
     roles = {m.site_id: m.role for m in user.memberships}
-    return Person(user.id, user.username, user.active, user.must_change_password, roles)
+    trained = frozenset(m.site_id for m in user.memberships if m.trained)
+    return Person(user.id, user.username, user.active, user.must_change_password, roles, trained)
 
 
 def people(db: Database, site_ids: list[int]) -> list[Person]:
@@ -161,6 +163,25 @@ def set_role(db: Database, who: Principal, user_id: int, site_id: int, role: str
         new = None if role is None else {"role": role}
         audit.record(s, who.actor, "role.changed", f"users/{target.username}", old, new, site_id)
         s.execute(delete(StaffToken).where(StaffToken.user_id == user_id))  # sign in again
+    forget_tokens()
+
+
+def set_trained(db: Database, who: Principal, user_id: int, site_id: int, trained: bool) -> None:
+    """Mark a person as trained (or not) for the sensitive visit reasons at a site, where
+    they then see those reasons on every ticket (server/need_to_know.py)."""
+    target = person(db, user_id)
+    _require(who, db, target)
+    if site_id not in target.roles:
+        raise NotFound("this person has no role at this centre")
+    if (site_id in target.trained_at) == trained:
+        return
+    with db.write() as s:
+        membership = s.get(Membership, (user_id, site_id))
+        assert membership is not None
+        membership.trained = trained
+        target_name = f"users/{target.username}"
+        before, after = {"trained": not trained}, {"trained": trained}
+        audit.record(s, who.actor, "user.trained", target_name, before, after, site_id)
     forget_tokens()
 
 

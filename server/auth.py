@@ -16,7 +16,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit, catalog, credentials, signin_limits
@@ -91,6 +91,7 @@ class Principal:
     device_id: int | None = None
     capabilities: dict[int, frozenset[Can]] = field(default_factory=dict)
     must_change_password: bool = False  # a staff member who may do nothing else yet
+    trained_at: frozenset[int] = frozenset()  # sites where it may see sensitive reasons
 
     def can(self, capability: Can, site_id: int) -> bool:
         return capability in self.capabilities.get(site_id, frozenset())
@@ -288,7 +289,9 @@ def grant_token(
 def _staff_principal(db: Database, user: User) -> Principal:
     with db.read() as s:
         memberships = s.execute(
-            select(Membership.site_id, Membership.role).where(Membership.user_id == user.id)
+            select(Membership.site_id, Membership.role, Membership.trained).where(
+                Membership.user_id == user.id
+            )
         ).all()
     return Principal(
         kind="staff",
@@ -297,24 +300,27 @@ def _staff_principal(db: Database, user: User) -> Principal:
         # until it has chosen its own password, an account may do nothing at all
         capabilities={}
         if user.must_change_password
-        else {site_id: ROLE_CAPABILITIES[role] for site_id, role in memberships},
+        else {site_id: ROLE_CAPABILITIES[role] for site_id, role, _ in memberships},
         must_change_password=user.must_change_password,
+        trained_at=frozenset(site_id for site_id, _, trained in memberships if trained),
     )
 
 
 _principals: TTLCache[tuple[str, str, str], Principal | None] = TTLCache(PRINCIPAL_TTL_S)
 
 
-def end_token(db: Database, token: str) -> None:
-    """Sign a staff token out: it is refused from now on, wherever it was copied to, and
-    the sign-out is in the audit log."""
+def sign_out(db: Database, token: str) -> None:
+    """Sign out: this token and every other session and API token of the same person are
+    refused from now on, wherever they were copied to, and the sign-out is in the audit
+    log. (A front desk signs out at the end of a shift; a forgotten session elsewhere
+    should end with it.)"""
     digest = token_hash(token)
     with db.write() as s:
         row = s.get(StaffToken, digest)
         if row is None:
             return
         user = s.get(User, row.user_id)
-        s.delete(row)
+        s.execute(delete(StaffToken).where(StaffToken.user_id == row.user_id))
         if user is not None:
             audit.record(
                 s, audit.Actor(user.username, user.id), "signout", f"users/{user.username}"

@@ -16,13 +16,13 @@ is known to be allowed, so that a stranger is told "not allowed" whatever they s
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from printers import PrintResult
 
-from . import accounts, auth, catalog, pairing, siteconfig
+from . import accounts, auth, catalog, need_to_know, pairing, siteconfig
 from .auth import Can, Principal
 from .catalog import SiteInfo
 from .db import Database
@@ -98,10 +98,18 @@ class FrontDesk:
             raise Forbidden(f"not allowed to {capability.value} at this site")
         return who
 
+    def _ticket_site(self, who: Principal | None, ticket_id: int) -> int:
+        """The ticket's site id; NotFound, as for a missing one, to a caller of another site
+        (so ids tell nothing about another centre's visitors)."""
+        site_id = reads.ticket_site_id(self.db, ticket_id)
+        if who is not None and site_id not in who.capabilities:
+            raise NotFound(f"no ticket {ticket_id}")
+        return site_id
+
     def _ticket_at(self, who: Principal | None, ticket_id: int, at_site: str | None) -> int:
         """The ticket's site id, once `who` may operate there (and, from a counter's page,
         once the ticket is of that counter's site)."""
-        site_id = reads.ticket_site_id(self.db, ticket_id)
+        site_id = self._ticket_site(who, ticket_id)
         self._require(who, Can.OPERATE, site_id)
         if at_site is not None and catalog.current(self.db).require_site(at_site).id != site_id:
             raise NotFound(f"no ticket {ticket_id} at this site")
@@ -148,7 +156,7 @@ class FrontDesk:
     def print_status(self, who: Principal | None, ticket_id: int) -> str:
         """'none', 'pending', 'printed' or 'failed': for the kiosk that issued the ticket,
         and for staff of its site."""
-        site_id = reads.ticket_site_id(self.db, ticket_id)
+        site_id = self._ticket_site(who, ticket_id)
         device = ticket_device(self.db, ticket_id)
         if who is None:
             raise Unauthenticated("this needs a signed-in staff member or a device token")
@@ -170,7 +178,7 @@ class FrontDesk:
         self.publish(
             news.of_action(Action.CALL, ticket, found.id) if ticket else QueueChanged(found.id)
         )
-        return ticket
+        return self._as_known(who, found.id, ticket) if ticket else None
 
     def act(
         self,
@@ -195,7 +203,7 @@ class FrontDesk:
             why=fields.get("why"),
         )
         self.publish(news.of_action(action, ticket, site_id))
-        return ticket
+        return self._as_known(who, site_id, ticket)
 
     def reprint(
         self, who: Principal | None, ticket_id: int, base: str, at_site: str | None = None
@@ -253,8 +261,16 @@ class FrontDesk:
         return reads.queue_summary(self.db, found.id, lang)
 
     def ticket(self, who: Principal | None, ticket_id: int) -> TicketView:
-        self._ticket_at(who, ticket_id, None)
-        return reads.ticket(self.db, ticket_id)
+        site_id = self._ticket_at(who, ticket_id, None)
+        assert who is not None
+        return self._as_known(who, site_id, reads.ticket(self.db, ticket_id))
+
+    def _as_known(self, who: Principal, site_id: int, ticket: TicketView) -> TicketView:
+        """The ticket without its reason, unless `who` may know it (server/need_to_know.py)."""
+        cat = catalog.current(self.db)
+        if need_to_know.may_know_reason(self.db, cat, who, site_id, ticket.reason, ticket.counter):
+            return ticket
+        return replace(ticket, reason=None)
 
     def ticket_status(self, public_token: str) -> dict[str, Any]:
         """What the visitor's phone may know; the public token is the only credential."""
@@ -266,7 +282,9 @@ class FrontDesk:
         """A counter's workstation: its ticket, its shift, its waiting lists, print failures."""
         found = self.site(who, site, Can.OPERATE)
         counter_row = catalog.current(self.db).require_counter(found, counter)
-        screen = screens.counter_screen(self.db, found, counter_row, lang)
+        assert who is not None
+        knows = need_to_know.may_know_sensitive(self.db, who, found.id, counter_row.slug)
+        screen = screens.counter_screen(self.db, found, counter_row, lang, knows)
         return {"print_failures": self._failures(found), **screen}
 
     def site_overview(self, who: Principal | None, site: str, lang: str) -> dict[str, Any]:

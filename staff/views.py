@@ -53,7 +53,7 @@ def sign_out() -> Response:
     """The token ends on the server too: a copy of the cookie opens nothing afterwards."""
     token = session.pop(SESSION_KEY, None)
     if token:
-        auth.end_token(db(), token)
+        auth.sign_out(db(), token)
     return redirect(url_for("staff.sign_in"))
 
 

@@ -267,7 +267,8 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
     },
     "StaffTicket": {
-        "description": "A ticket as counter staff see it, reason code included.",
+        "description": "A ticket as counter staff see it, reason code included when the "
+        "caller may know it.",
         "type": "object",
         "required": [
             "id",
@@ -289,7 +290,11 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "integer"},
             "number": {"type": "string"},
             "service": _SLUG,
-            "reason": {"type": "string"},
+            "reason": {
+                **_nullable({"type": "string"}),
+                "description": "null when the caller may not know it: a sensitive reason is "
+                "shown only to the counter serving the ticket, supervisors and trained staff",
+            },
             "lang": {"type": "string"},
             "priority": {"enum": _codes(Priority)},
             "status": {"enum": _codes(Status)},

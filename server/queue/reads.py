@@ -34,7 +34,7 @@ class TicketView:
     site: str
     number: str
     service: str
-    reason: str
+    reason: str | None  # None for a caller who may not know it (server/need_to_know.py)
     lang: str
     priority: str
     status: str

@@ -1,8 +1,9 @@
 """What staff screens show: a counter's workstation and the supervisor's live view.
 
 Staff see numbers, waiting times, languages and priority kinds. A visit reason appears
-only as its label, never for a sensitive reason in a list; the ticket being served at the
-counter shows its reason to that counter alone, marked confidential when sensitive.
+only as its label, never for a sensitive reason in a list; the ticket at a counter shows
+its reason, marked confidential when sensitive, and a sensitive one only to those who may
+know it (server/need_to_know.py: the one serving it, supervisors, trained staff).
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from .rules import AT_COUNTER, CounterState, Priority, Status
 LIST_LIMIT = 60  # per service: more than any centre's waiting room
 
 
-def _reason(cat: Catalog, code: str, lang: str, in_list: bool) -> dict[str, Any] | None:
+def _reason(cat: Catalog, code: str, lang: str, hide_sensitive: bool) -> dict[str, Any] | None:
     reason = cat.reasons.get(code)
     if reason is None:
         return None
-    if reason.sensitive and in_list:
+    if reason.sensitive and hide_sensitive:
         return None
     parent = cat.reasons.get(reason.parent or "")
     return {
@@ -37,7 +38,9 @@ def _reason(cat: Catalog, code: str, lang: str, in_list: bool) -> dict[str, Any]
     }
 
 
-def _ticket(t: Ticket, cat: Catalog, lang: str, now: datetime, in_list: bool) -> dict[str, Any]:
+def _ticket(
+    t: Ticket, cat: Catalog, lang: str, now: datetime, hide_sensitive: bool
+) -> dict[str, Any]:
     service = cat.services.get(t.service_id)
     return {
         "id": t.id,
@@ -47,7 +50,7 @@ def _ticket(t: Ticket, cat: Catalog, lang: str, now: datetime, in_list: bool) ->
         "lang": t.lang,
         "priority": t.priority,
         "status": t.status,
-        "reason": _reason(cat, t.reason_code, lang, in_list),
+        "reason": _reason(cat, t.reason_code, lang, hide_sensitive),
         "waited_s": max(0, int((now - t.queued_at).total_seconds())),
         "called_at": t.called_at,
         "started_at": t.started_at,
@@ -55,8 +58,11 @@ def _ticket(t: Ticket, cat: Catalog, lang: str, now: datetime, in_list: bool) ->
     }
 
 
-def counter_screen(db: Database, site: SiteInfo, counter: CounterInfo, lang: str) -> dict[str, Any]:
-    """The counter's own ticket, its shift, and the waiting list of each service it serves."""
+def counter_screen(
+    db: Database, site: SiteInfo, counter: CounterInfo, lang: str, knows_sensitive: bool
+) -> dict[str, Any]:
+    """The counter's own ticket, its shift, and the waiting list of each service it serves;
+    the ticket's sensitive reason only if the viewer `knows_sensitive` there."""
     now = utcnow()
     cat = catalog.current(db)
     today = rules.service_day(now, site.timezone)
@@ -84,7 +90,7 @@ def counter_screen(db: Database, site: SiteInfo, counter: CounterInfo, lang: str
                     "service": service.slug,
                     "label": i18n.label(service.labels, lang),
                     "max_wait_s": service.max_wait_min * 60,
-                    "tickets": [_ticket(t, cat, lang, now, in_list=True) for t in waiting],
+                    "tickets": [_ticket(t, cat, lang, now, hide_sensitive=True) for t in waiting],
                 }
             )
         staffed = next(
@@ -93,7 +99,11 @@ def counter_screen(db: Database, site: SiteInfo, counter: CounterInfo, lang: str
         return {
             "counter": counter.slug,
             "state": (staffed.state if staffed else CounterState.SIGNED_OUT).value,
-            "current": _ticket(current, cat, lang, now, in_list=False) if current else None,
+            "current": (
+                _ticket(current, cat, lang, now, hide_sensitive=not knows_sensitive)
+                if current
+                else None
+            ),
             "services": lists,
             "at": now,
         }
