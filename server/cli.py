@@ -322,6 +322,37 @@ def close_day_cmd() -> None:
     click.echo(f"closed {close_day(_db())} tickets")
 
 
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_cmd(file: Path) -> None:
+    """Write a consistent copy of the SQLite database to FILE (readable by you only), while
+    the server runs; for PostgreSQL, say how to use pg_dump."""
+    from . import backup
+
+    try:
+        copy = backup.backup(_db(), file)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written to {file}: schema {copy.revision}, {copy.tickets} tickets")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_cmd(file: Path) -> None:
+    """Put the backup FILE in place of the SQLite database; the server must be stopped.
+    The database it replaces is kept beside it."""
+    from . import backup
+
+    try:
+        copy, kept = backup.restore(_db(), file)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored {file}: schema {copy.revision}, {copy.tickets} tickets")
+    click.echo(f"the database it replaced is kept as {kept}")
+    if not backup.is_current(copy):
+        click.echo("its schema is older than this Seira's: run `seira init` before serving")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

@@ -103,6 +103,8 @@ def keep_private(path: str) -> None:
                 os.chmod(name, 0o600)
         except FileNotFoundError:
             pass
+        except PermissionError:  # an immutable file: it is served read-only, as it is
+            pass
 
 
 def _prepare_sqlite(engine: Engine, background_checkpoints: bool, db: Database) -> None:

@@ -45,6 +45,7 @@ class _Server(BaseApplication):
         from gevent.threadpool import ThreadPoolExecutor
 
         from .app import create_app
+        from .backup import hold_serving_lock
         from .db import Database
         from .housekeeping import start_housekeeping
 
@@ -54,6 +55,7 @@ class _Server(BaseApplication):
         # loop's own thread either would stall every request for that long
         db.offload = gevent.get_hub().threadpool.apply
         db.threads = ThreadPoolExecutor(max_workers=2)
+        hold_serving_lock(db)  # `seira restore` refuses while any worker holds it
         app = create_app(db)
         start_housekeeping(db, at_closing=app.config["OPENING_HOURS"] != "ignore")
         # The app's own objects (about 140,000: routes, catalogs, schemas, SQL) live as
