@@ -3,7 +3,7 @@ the printable monthly indicators and the staffing forecast. Supervisors and admi
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from babel.numbers import format_decimal, format_percent
@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from server import catalog, i18n
 from server.analytics import charts, export, params, privacy
-from server.analytics.periods import PeriodError, parse_month
+from server.analytics.periods import PeriodError, month_bounds, parse_month
 from server.analytics.reports import WEEKDAYS, Report, ReportError, Table, compute
 from server.auth import Can
 from server.extensions import db
@@ -101,7 +101,24 @@ def _shown(table: Table) -> dict[str, Any]:
         "columns": [{"label": _(c.label), "num": c.type != "text"} for c in columns],
         "rows": [[display(row[c.key], c.type) for c in columns] for row in table.rows],
         "collapsed": len(table.rows) > COLLAPSE_ROWS,
+        "note": _(table.note) if table.note else None,
     }
+
+
+def last_month() -> tuple[date, date]:
+    """The last whole calendar month: figures by visit reason are shown by month."""
+    this_month = (params.yesterday() + timedelta(days=1)).replace(day=1)
+    return month_bounds(this_month - timedelta(days=1))
+
+
+def whole_months(report: Report, limit: int = 12) -> list[str]:
+    """The calendar months (YYYY-MM) a withheld report's period touches, latest last."""
+    months = []
+    day = report.first.replace(day=1)
+    while day <= report.last:
+        months.append(day.strftime("%Y-%m"))
+        day = month_bounds(day)[1] + timedelta(days=1)
+    return months[-limit:]
 
 
 def _bars(table: Table, label: str = "label", value: str = "visits") -> Markup:
@@ -160,7 +177,8 @@ def _page(template: str, report: Report | None, **context: Any) -> str:
     sections = []
     if report is not None:
         sections = [{**_shown(t), "chart": _chart(report, t)} for t in report.tables]
-    return render_template(template, report=report, sections=sections,
+    legend = export.legend(report, _) if report is not None else ""
+    return render_template(template, report=report, sections=sections, legend=legend,
                            site_choices=_site_choices(), **context)  # fmt: skip
 
 
@@ -179,7 +197,10 @@ def overview(site: str) -> str | tuple[str, int]:
     if tab not in TABS:
         tab = TABS[0]
     try:
-        first, last = params.period(request.args)
+        if tab == "reasons" and not any(request.args.get(k) for k in ("from", "to", "month")):
+            first, last = last_month()
+        else:
+            first, last = params.period(request.args)
         report = _compute(tab, site_ids, first, last)
     except ReportError as exc:
         page = _page(
@@ -194,7 +215,8 @@ def overview(site: str) -> str | tuple[str, int]:
         )
         return page, 400
     return _page("reports/report.html", report, site=site, tab=tab, tabs=TABS, error=None,
-                 first=first.isoformat(), last=last.isoformat())  # fmt: skip
+                 first=first.isoformat(), last=last.isoformat(),
+                 months=whole_months(report) if site != "all" else [])  # fmt: skip
 
 
 @staff_required

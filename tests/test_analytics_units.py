@@ -168,17 +168,22 @@ def test_percentiles_match_the_reference(db: Database, groups: dict[int, list[in
 # --- suppression and charts ------------------------------------------------------------------
 
 
-def test_small_counts_are_masked_but_zero_is_not() -> None:
-    assert [privacy.mask(n, 5) for n in (0, 1, 4, 5, 60)] == [0, "<5", "<5", 5, 60]
-    rows = privacy.mask_rows([{"n": 3, "share": 0.1}, {"n": 9, "share": 0.9}], ["n"], 5, ["share"])
-    assert rows == [{"n": "<5", "share": None}, {"n": 9, "share": 0.9}]
+def test_the_rules_of_small_counts() -> None:
+    assert privacy.shown(3, True) == privacy.HIDDEN == "x" and privacy.shown(3, False) == 3
     assert privacy.threshold(None) == 5 and privacy.threshold("10") == 10
     assert privacy.threshold("x") == 5 and privacy.threshold(0) == 1
+    # figures by reason: one centre and one whole calendar month, nothing else
+    june = (date(2025, 6, 1), date(2025, 6, 30))
+    assert privacy.reason_split_published((1,), *june)
+    assert not privacy.reason_split_published((1, 2), *june)
+    assert not privacy.reason_split_published((1,), date(2025, 6, 1), date(2025, 6, 29))
+    assert not privacy.reason_split_published((1,), date(2025, 6, 2), date(2025, 7, 1))
+    assert not privacy.reason_split_published((1,), date(2025, 1, 1), date(2025, 12, 31))
 
 
 def test_charts_are_accessible_svg() -> None:
     drawings = [
-        charts.bars("Visits <by> reason", "desc & more", [("A & B", 10), ("Protection", "<5")]),
+        charts.bars("Visits <by> reason", "desc & more", [("A & B", 10), ("Protection <", "x")]),
         charts.lines(
             "Trend", "weekly", ["w1", "w2", "w3"], [("east", [1, 5, 3]), ("west", [2, None, 4])]
         ),
@@ -190,8 +195,8 @@ def test_charts_are_accessible_svg() -> None:
         ns = "{http://www.w3.org/2000/svg}"
         assert root.get("role") == "img"
         assert root.find(f"{ns}title") is not None and root.find(f"{ns}desc") is not None
-    assert "A &amp; B" in drawings[0] and "&lt;5" in drawings[0]
-    assert drawings[0].count("<rect") == 1  # the masked count gets no bar
+    assert "A &amp; B" in drawings[0] and "Protection &lt;" in drawings[0]
+    assert drawings[0].count("<rect") == 1  # the hidden count gets no bar
     assert "stroke-dasharray" in drawings[1]  # the second series is not colour alone
 
 

@@ -59,14 +59,20 @@ def test_sign_in_first_then_only_supervisors(client: FlaskClient, tokens: dict[s
 
 def test_report_tabs_show_tables_and_charts(supervisor: FlaskClient) -> None:
     for tab in ("reasons", "services", "languages", "heatmap", "waits", "outcomes"):
-        page = supervisor.get(f"/reports/thess-east?tab={tab}&{JULY}")
+        period = "month=2025-07" if tab == "reasons" else JULY
+        page = supervisor.get(f"/reports/thess-east?tab={tab}&{period}")
         assert page.status_code == 200, tab
         html = page.get_data(as_text=True)
         assert "<svg" in html and "<title>" in html, tab
     html = supervisor.get(f"/reports/thess-east?tab=waits&{JULY}").get_data(as_text=True)
     assert "5:30" in html  # general's median wait, 330 s
+    html = supervisor.get("/reports/thess-east?tab=reasons&month=2025-07").get_data(as_text=True)
+    assert "<td class=\"num\">x</td>" in html and "x: hidden" in html
+    assert "protection.women" not in html.split("<table")[0]
+    # a single day: figures by reason are withheld, the page says why and offers July
     html = supervisor.get(f"/reports/thess-east?tab=reasons&{JULY}").get_data(as_text=True)
-    assert "&lt;5" in html and "protection.women" not in html.split("<table")[0]
+    assert "one whole calendar month" in html and "<table" not in html
+    assert "month=2025-07" in html
     bad = supervisor.get("/reports/thess-east?from=2025-02-30")
     assert bad.status_code == 400 and "not a real date" in bad.get_data(as_text=True)
 
@@ -96,8 +102,8 @@ def test_indicators_staffing_and_downloads(supervisor: FlaskClient) -> None:
     xlsx = supervisor.get("/reports/thess-east/export/indicators.xlsx?month=2025-07")
     assert xlsx.status_code == 200
     assert load_workbook(io.BytesIO(xlsx.data)).sheetnames[1] == "figures"
-    csv = supervisor.get(f"/reports/thess-east/export/reasons.csv?{JULY}")
-    assert csv.mimetype == "text/csv" and "<5" in csv.get_data(as_text=True)
+    csv = supervisor.get("/reports/thess-east/export/reasons.csv?month=2025-07")
+    assert csv.mimetype == "text/csv" and ",x\r\n" in csv.get_data(as_text=True)
     assert supervisor.get(f"/reports/thess-east/export/reasons.pdf?{JULY}").status_code == 404
     assert supervisor.get(f"/reports/thess-east/export/nope.csv?{JULY}").status_code == 400
 

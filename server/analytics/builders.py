@@ -14,9 +14,8 @@ from . import privacy
 from .measures import (
     arrivals_by_hour,
     count_by,
-    group_counts,
-    mask_sensitive,
     rates_by_site,
+    referral_counts,
     referral_rows,
     service_by,
     service_fields,
@@ -25,68 +24,59 @@ from .measures import (
     waits_by_site_and_all,
 )
 from .periods import week_start
+from .reason_figures import ReasonFigures, reason_figures
 from .schema import OUTCOME_LABELS, PRIORITY_LABELS, WEEKDAYS, Table
 from .scope import Ctx, E, T, share, table
 from .staffing import staffing_report
 
+WITHHELD = N_(
+    "Figures by visit reason are shown for one centre and one whole calendar month at a "
+    "time, so that small counts cannot be worked out by comparing overlapping periods or "
+    "several centres."
+)
+
+
+def _published(ctx: Ctx) -> bool:
+    scope = ctx.scope
+    return privacy.reason_split_published(scope.site_ids, scope.first, scope.last)
+
+
+def _split(ctx: Ctx, referred: dict[tuple[bool, str], int]) -> ReasonFigures | None:
+    """The protected figures by reason, when the report's scope may show them."""
+    return reason_figures(ctx, referred) if _published(ctx) else None
+
 
 def _reasons(ctx: Ctx) -> list[Table]:
     names = ctx.names
-    by_reason = count_by(ctx, T.c.reason_code)
-    total = sum(n for _, n in by_reason)
-    groups = group_counts(ctx, by_reason)
+    if not _published(ctx):
+        tables = ("groups", "reasons", "groups_by_language", "groups_by_day")
+        return [table("reasons", name, [], WITHHELD) for name in tables]
+    split = reason_figures(ctx, referral_counts(ctx))
     group_rows = []
-    for code in sorted(groups, key=names.reason_order):
-        visits = mask_sensitive(ctx, code, groups[code])
+    for g in split.groups:
+        visits = split("visits", g)
         group_rows.append(
-            {
-                "group": code,
-                "label": names.reason_label(code),
-                "visits": visits,
-                "share": None if privacy.is_masked(visits) else share(groups[code], total),
-            }
-        )
-    reason_rows = [
-        {
-            "group": names.group(code),
-            "reason": code,
-            "label": names.reason_label(code),
-            "visits": mask_sensitive(ctx, code, n),
-        }
-        for code, n in sorted(by_reason, key=lambda r: names.reason_order(r[0]))
-    ]
-    by_lang: dict[tuple[str, str], int] = defaultdict(int)
-    for code, lang, n in count_by(ctx, T.c.reason_code, T.c.lang):
-        by_lang[(names.group(code), lang)] += n
-    lang_rows = privacy.mask_rows(
-        [
             {
                 "group": g,
                 "label": names.reason_label(g),
-                "lang": lang,
-                "language": names.language_label(lang),
-                "visits": n,
+                "visits": visits,
+                "share": None if privacy.is_hidden(visits) else share(visits, split.total),
             }
-            for (g, lang), n in sorted(
-                by_lang.items(), key=lambda kv: (names.reason_order(kv[0][0]), -kv[1])
-            )
-        ],
-        ["visits"],
-        ctx.minimum,
-    )
-    by_day: dict[tuple[date, str], int] = defaultdict(int)
-    for code, day, n in count_by(ctx, T.c.reason_code, T.c.service_day):
-        by_day[(day, names.group(code))] += n
-    day_rows = privacy.mask_rows(
-        [
-            {"day": day, "group": g, "label": names.reason_label(g), "visits": n}
-            for (day, g), n in sorted(
-                by_day.items(), key=lambda kv: (kv[0][0], names.reason_order(kv[0][1]))
-            )
-        ],
-        ["visits"],
-        ctx.minimum,
-    )
+        )
+    reason_rows = [
+        {"group": names.group(r), "reason": r, "label": names.reason_label(r),
+         "visits": split("reason", r)}
+        for r in split.reasons
+    ]  # fmt: skip
+    lang_rows = [
+        {"group": g, "label": names.reason_label(g), "lang": lang,
+         "language": names.language_label(lang), "visits": split("language", g, lang)}
+        for g in split.groups for lang in split.languages
+    ]  # fmt: skip
+    day_rows = [
+        {"day": d, "group": g, "label": names.reason_label(g), "visits": split("day", d, g)}
+        for d in split.days for g in split.groups
+    ]  # fmt: skip
     return [
         table("reasons", "groups", group_rows),
         table("reasons", "reasons", reason_rows),
@@ -213,6 +203,7 @@ def _waits(ctx: Ctx) -> list[Table]:
 
 def _outcomes(ctx: Ctx) -> list[Table]:
     tr, names = ctx.names.tr, ctx.names
+    referred = referral_counts(ctx)
     statuses = dict(count_by(ctx, T.c.status))
     total = sum(statuses.values())
     outcome = E.c.payload["outcome"].as_string()
@@ -241,10 +232,9 @@ def _outcomes(ctx: Ctx) -> list[Table]:
         "closed": statuses.get(Status.CLOSED, 0),
         "open": sum(statuses.get(s, 0) for s in OPEN_STATUSES),
     }
-    ending_rows = [
+    ending_rows = [  # every ending, zeros too: referrals to the groups add up to one
         {"ending": k, "label": tr(OUTCOME_LABELS[k]), "visits": n, "share": share(n, total)}
         for k, n in endings.items()
-        if n
     ]
     rates = rates_by_site(ctx)
     rate_rows = []
@@ -261,45 +251,50 @@ def _outcomes(ctx: Ctx) -> list[Table]:
         )
     return [
         table("outcomes", "endings", ending_rows),
-        table("outcomes", "referrals", referral_rows(ctx)),
+        _referrals("outcomes", ctx, referred, _split(ctx, referred)),
         table("outcomes", "rates", rate_rows),
     ]
 
 
+def _referrals(
+    kind: str, ctx: Ctx, counts: dict[tuple[bool, str], int], split: ReasonFigures | None
+) -> Table:
+    """Referrals by destination: the internal ones by reason group only where figures by
+    reason are shown (the same protected counts as every other table of the month)."""
+    note = None if split is not None else WITHHELD
+    return table(kind, "referrals", referral_rows(ctx, counts, split), note)
+
+
 def _indicators(ctx: Ctx) -> list[Table]:
     names, tr = ctx.names, ctx.names.tr
-    found = count_by(ctx, T.c.site_id, T.c.reason_code, T.c.status)  # one pass for three tables
-    visits = group_counts(ctx, [(code, n) for _, code, _, n in found])
-    served = group_counts(ctx, [(code, n) for _, code, st, n in found if st == Status.DONE])
+    found = count_by(ctx, T.c.site_id, T.c.status)
+    counts = referral_counts(ctx)
+    split = _split(ctx, counts)
     group_rows = [
-        {
-            "group": g,
-            "label": names.reason_label(g),
-            "visits": mask_sensitive(ctx, g, visits[g]),
-            "served": mask_sensitive(ctx, g, served.get(g, 0)),
-        }
-        for g in sorted(visits, key=names.reason_order)
-    ]
+        {"group": g, "label": names.reason_label(g), "visits": split("visits", g),
+         "served": split("served", g)}
+        for g in (split.groups if split is not None else ())
+    ]  # fmt: skip
     langs = sorted(count_by(ctx, T.c.lang), key=lambda r: (-r[1], r[0]))
     lang_rows = [
         {"lang": lang, "label": names.language_label(lang), "visits": n} for lang, n in langs
     ]
-    referrals = referral_rows(ctx)
+    referrals = _referrals("indicators", ctx, counts, split)
     waits, overall = waits_by_site_and_all(ctx)
     wait_rows = [
         {"site": names.site(s), "site_label": names.site_label(s), **wait_fields(waits.get(s))}
         for s in ctx.scope.site_ids
     ]
     w = wait_fields(overall)
-    rates = rates_by_site(ctx, [(site, st, n) for site, _, st, n in found])
+    rates = rates_by_site(ctx, found)
     total = sum(r["visits"] for r in rates.values())
     no_show = sum(r["no_show"] for r in rates.values())
     left = sum(r["left"] for r in rates.values())
-    n_referred = sum(r["visits"] for r in referrals if isinstance(r["visits"], int))
+    served = sum(n for _, st, n in found if st == Status.DONE)
     figures = [
         ("visits", N_("Visits"), total),
-        ("served", N_("Visits served (finished)"), sum(served.values())),
-        ("referred", N_("Referrals made"), n_referred),
+        ("served", N_("Visits served (finished)"), served),
+        ("referred", N_("Referrals made"), sum(counts.values())),
         ("languages", N_("Languages served"), len(lang_rows)),
         ("wait_median_s", N_("Median wait (s)"), w["wait_median_s"]),
         ("wait_p90_s", N_("90th percentile wait (s)"), w["wait_p90_s"]),
@@ -310,8 +305,8 @@ def _indicators(ctx: Ctx) -> list[Table]:
     figure_rows = [{"indicator": k, "label": tr(label), "value": v} for k, label, v in figures]
     return [
         table("indicators", "figures", figure_rows),
-        table("indicators", "people_by_group", group_rows),
-        table("indicators", "referrals", referrals),
+        table("indicators", "people_by_group", group_rows, None if split else WITHHELD),
+        referrals,
         table("indicators", "languages", lang_rows),
         table("indicators", "waits", wait_rows),
     ]

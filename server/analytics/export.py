@@ -1,6 +1,7 @@
 """A report as JSON-ready data, CSV or XLSX: the same tables, labels in the reader's language.
 
-Suppressed cells arrive here already as "<5"; nothing below can undo the masking.
+Hidden cells arrive here already as `privacy.HIDDEN`, and withheld tables without rows
+but with their note; nothing below can undo the protection.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from ..i18n import N_
+from .privacy import HIDDEN
 from .schema import Report, Table
 
 Translate = Callable[[str], str]
@@ -36,6 +39,8 @@ def to_data(report: Report, tr: Translate) -> dict[str, Any]:
                     {"key": c.key, "label": tr(c.label), "type": c.type} for c in t.columns
                 ],
                 "rows": t.rows,
+                "withheld": t.note is not None,
+                "note": tr(t.note) if t.note else None,
             }
             for t in report.tables
         ],
@@ -56,11 +61,21 @@ def filename(report: Report, extension: str) -> str:
     return f"seira-{report.kind}-{sites}-{report.first}-{report.last}.{extension}"
 
 
+LEGEND = N_(
+    "%(x)s: hidden, a count from 1 to %(below)s or a figure hidden with one so that it "
+    "cannot be worked out from the totals"
+)
+
+
+def legend(report: Report, tr: Translate) -> str:
+    return tr(LEGEND) % {"x": HIDDEN, "below": report.small_count - 1}
+
+
 def _heading(report: Report, tr: Translate) -> list[list[Any]]:
     return [
         [tr("Centres"), ", ".join(report.sites)],
         [tr("From"), report.first.isoformat(), tr("To"), report.last.isoformat()],
-        [tr("Counts below %(n)s are shown as <%(n)s") % {"n": report.small_count}],
+        [legend(report, tr)],
     ]
 
 
@@ -72,6 +87,8 @@ def to_csv(report: Report, tr: Translate) -> str:
     for table in report.tables:
         writer.writerow([])
         writer.writerow([tr(table.title)])
+        if table.note:
+            writer.writerow([tr(table.note)])
         writer.writerow([tr(c.label) for c in table.columns])
         for row in table.rows:
             writer.writerow(
@@ -103,6 +120,8 @@ def to_xlsx(report: Report, tr: Translate) -> bytes:
     for table in report.tables:
         sheet = book.create_sheet(_sheet_title(table, taken))
         sheet.append([tr(table.title)])
+        if table.note:
+            sheet.append([tr(table.note)])
         header = []
         for c in table.columns:
             cell = WriteOnlyCell(sheet, value=tr(c.label))

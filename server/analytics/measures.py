@@ -2,21 +2,20 @@
 
 Each is one grouped query over an index range (tickets by service and day, events by
 service, type and time); percentiles come from the counts of each distinct duration
-(`sql.distribution`). Small counts of sensitive reasons are masked here.
+(`sql.distribution`). Figures split by reason are protected in `reason_figures`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select
 
 from ..queue.rules import EXTERNAL_AGENCIES, EventType, Outcome, Status
-from . import privacy
 from .schema import AGENCY_LABELS, WITHIN_S
-from .scope import Ctx, E, Names, T, seconds, share
+from .scope import Ctx, E, T, seconds, share
 from .sql import (
     Summary,
     distribution,
@@ -28,6 +27,9 @@ from .sql import (
     summarise,
     weekday_of_day_number,
 )
+
+if TYPE_CHECKING:
+    from .reason_figures import ReasonFigures
 
 
 def count_by(ctx: Ctx, *cols: Any, where: tuple[Any, ...] = ()) -> list[Any]:
@@ -150,13 +152,8 @@ def rates_by_site(ctx: Ctx, by_status: list[Any] | None = None) -> dict[int, dic
     return out
 
 
-def destination_order(names: Names, internal: bool, dest: str) -> tuple[int, int]:
-    if internal:
-        return names.reason_order(dest)
-    return (0, EXTERNAL_AGENCIES.index(dest) if dest in EXTERNAL_AGENCIES else 99)
-
-
-def referral_rows(ctx: Ctx) -> list[dict[str, Any]]:
+def referral_counts(ctx: Ctx) -> dict[tuple[bool, str], int]:
+    """Referrals made, by (internal?, destination): a reason group or an external agency."""
     outcome = E.c.payload["outcome"].as_string()
     referral = E.c.payload["referral"].as_string()
     found = ctx.rows(
@@ -168,23 +165,33 @@ def referral_rows(ctx: Ctx) -> list[dict[str, Any]]:
         )
         .group_by(outcome, referral)
     )
-    names, tr = ctx.names, ctx.names.tr
-    rows = []
+    counts: dict[tuple[bool, str], int] = defaultdict(int)
     for out, dest, n in found:
-        internal = out == Outcome.REFERRED_INTERNAL
-        dest = dest or "other"
-        label = names.reason_label(dest) if internal else tr(AGENCY_LABELS.get(dest, dest))
-        visits = privacy.mask(n, ctx.minimum) if internal and names.sensitive(dest) else n
-        rows.append(
-            {
-                "kind": "internal" if internal else "external",
-                "destination": dest,
-                "label": label,
-                "visits": visits,
-                "_order": (not internal, destination_order(names, internal, dest)),
-            }
-        )
-    rows.sort(key=lambda r: r.pop("_order"))
+        counts[(out == Outcome.REFERRED_INTERNAL, dest or "other")] += n
+    return counts
+
+
+def referral_rows(
+    ctx: Ctx, counts: dict[tuple[bool, str], int], internal: ReasonFigures | None
+) -> list[dict[str, Any]]:
+    """Every external agency (zeros too), then the internal groups with their protected
+    counts, or none when figures by reason are withheld (see privacy)."""
+    names, tr = ctx.names, ctx.names.tr
+    agencies = list(EXTERNAL_AGENCIES) + sorted(
+        {dest for inside, dest in counts if not inside} - set(EXTERNAL_AGENCIES)
+    )
+    rows: list[dict[str, Any]] = []
+    if internal is not None:
+        rows += [
+            {"kind": "internal", "destination": g, "label": names.reason_label(g),
+             "visits": internal("referred", g)}
+            for g in internal.groups
+        ]  # fmt: skip
+    rows += [
+        {"kind": "external", "destination": dest, "label": tr(AGENCY_LABELS.get(dest, dest)),
+         "visits": counts.get((False, dest), 0)}
+        for dest in agencies
+    ]  # fmt: skip
     return rows
 
 
@@ -193,10 +200,6 @@ def group_counts(ctx: Ctx, rows: list[Any]) -> dict[str, int]:
     for code, n in rows:
         groups[ctx.names.group(code)] += n
     return groups
-
-
-def mask_sensitive(ctx: Ctx, code: str, n: int) -> int | str:
-    return privacy.mask(n, ctx.minimum) if ctx.names.sensitive(code) else n
 
 
 def arrivals_by_hour(ctx: Ctx, site_id: int | None = None) -> list[Any]:

@@ -15,7 +15,8 @@ returns grouped rows only; for percentiles, the counts of each distinct duration
 (see `sql.distribution`).
 
 Codes stay codes in SQL; labels are added here, in the reader's language, from the
-configuration tables. Small counts are masked here, once, for every output format.
+configuration tables. Figures by visit reason are protected once (`reason_figures`, by
+the rules of `privacy`), so every output format shows the same hidden cells.
 """
 
 from __future__ import annotations

@@ -91,6 +91,8 @@ class Table:
     title: str
     columns: tuple[Column, ...]
     rows: list[dict[str, Any]]
+    # why rows are withheld (English source text, translated where shown); see privacy
+    note: str | None = None
 
 
 @dataclass(frozen=True)

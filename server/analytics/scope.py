@@ -92,6 +92,7 @@ class Names:
     sites: dict[int, tuple[str, dict[str, str]]]
     services: dict[int, tuple[int, str, dict[str, str]]]
     reasons: dict[str, tuple[str | None, bool, dict[str, str], int]]
+    active: frozenset[str]  # reason codes offered now: the rows every reason table has
 
     @staticmethod
     def load(conn: Connection, lang: str) -> Names:
@@ -105,19 +106,19 @@ class Names:
                 select(Service.id, Service.site_id, Service.slug, Service.labels)
             )
         }
-        reasons = {
-            code: (parent, sensitive, labels, pos)
-            for code, parent, sensitive, labels, pos in conn.execute(
-                select(
-                    Reason.code,
-                    Reason.parent_code,
-                    Reason.sensitive,
-                    Reason.labels,
-                    Reason.position,
-                )
+        found = conn.execute(
+            select(
+                Reason.code,
+                Reason.parent_code,
+                Reason.sensitive,
+                Reason.labels,
+                Reason.position,
+                Reason.active,
             )
-        }
-        return Names(lang, tr, sites, services, reasons)
+        ).all()
+        reasons = {code: (up, sens, labels, pos) for code, up, sens, labels, pos, _ in found}
+        active = frozenset(code for code, *_, is_active in found if is_active)
+        return Names(lang, tr, sites, services, reasons, active)
 
     def _pick(self, labels: dict[str, str], fallback: str) -> str:
         return labels.get(self.lang) or labels.get("en") or labels.get("el") or fallback
@@ -202,7 +203,7 @@ def seconds(value: Any) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
-def table(kind: str, name: str, rows: list[dict[str, Any]]) -> Table:
+def table(kind: str, name: str, rows: list[dict[str, Any]], note: str | None = None) -> Table:
     spec = next(s for s in SPECS[kind] if s[0] == name)
     keys = [c.key for c in spec[2]]
-    return Table(name, spec[1], spec[2], [{k: row.get(k) for k in keys} for row in rows])
+    return Table(name, spec[1], spec[2], [{k: row.get(k) for k in keys} for row in rows], note)
