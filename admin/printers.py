@@ -13,7 +13,7 @@ from printers.backends import IMPLS, QR_MODES, SCHEMES
 from server import i18n
 from server.extensions import desk
 from server.i18n import N_
-from server.web import i18n_pages, staff_required
+from server.web import i18n_pages, print_labels, staff_required
 
 from .views import Page, configurable, who
 
@@ -56,6 +56,7 @@ def _page(
         qr_modes=list(QR_MODES),
         examples=EXAMPLES,
         languages=i18n.LANGUAGES,
+        prints=print_labels.words(),
         **more,
     )
     return (page, status) if status != 200 else page

@@ -7,7 +7,7 @@ from flask import Response, jsonify, render_template
 from server import catalog, i18n
 from server.auth import Can
 from server.extensions import db, desk
-from server.web import current_staff, i18n_pages, staff_required
+from server.web import current_staff, i18n_pages, print_labels, staff_required
 
 from . import labels
 
@@ -25,6 +25,7 @@ def live(site: str) -> str:
             "states": labels.translated(labels.STATES),
             "statuses": labels.translated(labels.STATUSES),
             "services": {s.slug: i18n.label(s.labels, lang) for s in cat.services_of(found.id)},
+            "prints": print_labels.words(),
         },
     )
 

@@ -8,7 +8,7 @@ from server import catalog, i18n
 from server.auth import Can
 from server.extensions import db, desk
 from server.queue import reads
-from server.web import current_staff, i18n_pages, staff_required
+from server.web import current_staff, i18n_pages, print_labels, staff_required
 
 from . import labels
 
@@ -53,6 +53,7 @@ def workstation(site: str, counter: str) -> str:
         "groups": {g.code: i18n.label(g.labels, lang) for g in cat.reason_groups()},
         "languages": labels.languages(),
         "services": {s.slug: i18n.label(s.labels, lang) for s in cat.services_of(found.id)},
+        "prints": print_labels.words(),
     }
     return render_template(
         "counter/workstation.html",

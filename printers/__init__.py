@@ -3,7 +3,7 @@
 The server's calls, all on plain data (no Flask, no database):
 
     config = parse_printer_url("tcp://10.0.0.5:9100?profile=TM-T20II&paper=80")
-    queue = PrintQueue(on_result=lambda job, ok, error: ...)   # one per process
+    queue = PrintQueue(on_result=lambda job, result: ...)   # one per process
     queue.submit(ticket_job(ticket_id, PrintedTicket(...), config))
 
 `preview` gives the ticket as an image (for a screen or a test), `print_now` prints
@@ -20,10 +20,19 @@ from printers.backends import (
     status,
 )
 from printers.escpos_bytes import encode, ticket_bytes
-from printers.jobs import PrintJob, PrintQueue, PrintResult, print_now, ticket_job
+from printers.jobs import (
+    Outcome,
+    PrintJob,
+    PrintQueue,
+    PrintResult,
+    Reason,
+    print_now,
+    ticket_job,
+)
 from printers.ticket import PrintedTicket, preview, render
 
 __all__ = [
+    "Outcome",
     "PrintJob",
     "PrintQueue",
     "PrintResult",
@@ -35,6 +44,7 @@ __all__ = [
     "printer_url",
     "describe",
     "PrinterUrlError",
+    "Reason",
     "preview",
     "print_now",
     "render",

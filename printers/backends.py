@@ -42,6 +42,9 @@ _EXTRAS = {"usb": (Usb, "usb"), "serial": (Serial, "serial"), "cups": (CupsPrint
 # bits 2-3 "near end".
 _OFFLINE = 0x08
 _PAPER_END, _PAPER_NEAR_END = 0x60, 0x0C
+# Every DLE EOT answer has bits 1 and 4 set and bits 0 and 7 clear: other bytes read back
+# are not an answer (a printer that echoes, or sends something else of its own).
+_FIXED_MASK, _FIXED_BITS = 0x93, 0x12
 
 
 class PrinterUrlError(ValueError):
@@ -291,10 +294,15 @@ def _supports_status(config: PrinterConfig) -> bool:
     return config.scheme in ("tcp", "usb", "serial", "cups")
 
 
-def read_status(conn: Escpos, config: PrinterConfig) -> PrinterStatus:
-    """Ask an open connection for online and paper status (DLE EOT 1 and DLE EOT 4).
+def read_status(
+    conn: Escpos, config: PrinterConfig, timeout: float | None = None
+) -> PrinterStatus:
+    """Ask an open connection for online and paper status (DLE EOT 1 and DLE EOT 4),
+    waiting at most `timeout` for each answer (the connection's own timeout when None).
 
-    A printer that does not answer within the connection's timeout gives None values: many
+    DLE EOT is a real-time command: the printer answers it as soon as it reads it, even
+    in the middle of a job, so asked right after a job it also tells that the printer has
+    read the job's bytes. A printer that does not answer in time gives None values: many
     printers answer late, never, or always "offline", so the result is only a hint.
     """
     if not _supports_status(config):
@@ -302,19 +310,48 @@ def read_status(conn: Escpos, config: PrinterConfig) -> PrinterStatus:
     if config.scheme == "cups":  # the queue's state: sending DLE EOT would add it to a job
         state = conn.printers.get(conn.printer_name, {}).get("printer-state")  # type: ignore[attr-defined]
         return PrinterStatus(None if state is None else state in (3, 4), None)
-    online = _query(conn, RT_STATUS_ONLINE)
+    online = _query(conn, config, RT_STATUS_ONLINE, timeout)
     if online is None:  # no answer: asking again would only wait for another timeout
         return PrinterStatus(None, None)
-    paper = _query(conn, RT_STATUS_PAPER)
+    paper = _query(conn, config, RT_STATUS_PAPER, timeout)
     return PrinterStatus(not online & _OFFLINE, None if paper is None else _paper(paper))
 
 
-def _query(conn: Escpos, command: bytes) -> int | None:
+def _query(
+    conn: Escpos, config: PrinterConfig, command: bytes, timeout: float | None
+) -> int | None:
+    """The status byte the printer answers to `command`, or None without a proper answer."""
+    device: Any = conn.device
+    before = _read_timeout(device, config.scheme)
+    if timeout is not None:
+        _set_read_timeout(device, config.scheme, timeout)
     try:
         answer = conn.query_status(command)
-    except OSError:  # a timeout is an OSError; file backends never get here
+    except OSError:  # a timeout is an OSError (pyusb's too); file backends never get here
         return None
-    return answer[0] if answer else None
+    finally:
+        if timeout is not None:
+            _set_read_timeout(device, config.scheme, before)
+    if not answer or answer[-1] & _FIXED_MASK != _FIXED_BITS:
+        return None  # nothing, or bytes that are not a status (a late answer is the last)
+    return answer[-1]
+
+
+def _read_timeout(device: Any, scheme: str) -> Any:
+    if scheme == "tcp":
+        return device.gettimeout()
+    if scheme == "serial":
+        return device.timeout
+    return device.default_timeout  # pyusb, in milliseconds
+
+
+def _set_read_timeout(device: Any, scheme: str, value: Any) -> None:
+    if scheme == "tcp":
+        device.settimeout(value)
+    elif scheme == "serial":
+        device.timeout = value
+    else:
+        device.default_timeout = value if isinstance(value, int) else int(value * 1000)
 
 
 def _paper(byte: int) -> str:

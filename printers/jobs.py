@@ -4,6 +4,12 @@ A ticket exists once it is issued; printing is a separate, fallible step. `Print
 prints in background threads (one per printer, so a dead printer delays only its own
 kiosk), tries a bounded number of times with short timeouts, and reports every outcome
 to an `on_result` hook, which the server uses to show failures to staff and offer a reprint.
+
+Bytes accepted by a network connection may only sit in socket buffers: a printer that
+accepts connections and never reads takes every job. So a job counts as printed only when
+the printer answers a status query sent after it (DLE EOT, answered once the printer has
+read up to it) with "online, paper in"; a job sent where no answer came, or where the
+connection cannot ask (CUPS, `status=off`), is "sent, unconfirmed", and staff see it so.
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from enum import StrEnum
+
+from escpos.escpos import Escpos
 
 from printers.backends import (
     BackendError,
@@ -29,10 +38,41 @@ from printers.ticket import PrintedTicket
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = 3.0  # seconds for each connect, write or status read
-RETRIES = 2  # attempts after the first
+TIMEOUT = 3.0  # seconds for each connect and write
+# seconds for the status answer before a job: an idle printer answers in milliseconds,
+# and one that does not costs every job this long
+ASK_TIMEOUT = 1.0
+# seconds for the answer after a job: the printer reads it while it prints (its receive
+# buffer is a few kilobytes), so the answer comes once most of the ticket is out
+CONFIRM_TIMEOUT = 5.0
+RETRIES = 2  # attempts after the first, only while nothing has been sent
 BACKOFF = 0.25  # seconds before the first retry, doubled for each next one
 MAX_PENDING = 50  # per printer: beyond this a printer is clearly not coming back soon
+UNKNOWN = PrinterStatus(None, None)
+
+
+class Outcome(StrEnum):
+    """What became of a job's paper, as far as the printer let us know."""
+
+    PRINTED = "printed"  # the printer answered after the job: online, with paper
+    UNCONFIRMED = "unconfirmed"  # sent, but no answer came or the connection cannot ask
+    FAILED = "failed"  # not sent, or the printer said after it that it could not print
+
+
+class Reason(StrEnum):
+    """Why a job failed or stayed unconfirmed: a code staff screens put into words."""
+
+    PAPER_OUT = "paper_out"
+    OFFLINE = "offline"  # cover open, paper fed by hand, or an error stopped the printer
+    UNREACHABLE = "unreachable"  # no connection: refused, timed out, no such device
+    SEND_FAILED = "send_failed"  # the connection broke or stalled while sending the job
+    NO_ANSWER = "no_answer"  # sent; the printer did not answer the status query in time
+    NOT_ASKED = "not_asked"  # sent; the connection cannot ask, or asking is turned off
+    BUSY = "busy"  # too many tickets already waiting for this printer
+    STOPPED = "stopped"  # the server is shutting down
+    NO_LIBRARY = "no_library"  # the connection's extra (usb, serial, cups) is not installed
+    RENDERING = "rendering"  # the ticket could not be drawn
+    ERROR = "error"  # anything else
 
 
 @dataclass(frozen=True)
@@ -46,29 +86,97 @@ class PrintJob:
 
 @dataclass(frozen=True)
 class PrintResult:
-    ok: bool
-    error: str | None  # why it failed, in English, for staff and logs
+    outcome: Outcome
+    reason: Reason | None  # None when printed
+    error: str | None  # what happened, in English, for staff and logs
     attempts: int
-    status: PrinterStatus | None = None  # what the printer said, where it could
+    status: PrinterStatus | None = None  # what the printer said last, where it could
+
+    @property
+    def printed(self) -> bool:
+        return self.outcome is Outcome.PRINTED
 
 
-ResultHook = Callable[[PrintJob, bool, str | None], None]
+def failed(reason: Reason, error: str, attempts: int = 0) -> PrintResult:
+    return PrintResult(Outcome.FAILED, reason, error, attempts)
 
 
-class _PaperOut(Exception):
-    """Retrying cannot help until someone loads paper."""
+ResultHook = Callable[[PrintJob, PrintResult], None]
 
 
-def _send_once(config: PrinterConfig, data: bytes, timeout: float) -> PrinterStatus:
-    conn = open_connection(config, timeout)
+class _NotSent(Exception):
+    """The connection failed before any byte of the job went out: trying again is safe."""
+
+
+def _attempt(
+    config: PrinterConfig, data: bytes, timeout: float, confirm_timeout: float, attempt: int
+) -> PrintResult:
+    """One connection: status, the job, status again. Only `_NotSent` may be retried:
+    once bytes have gone out, sending them again could print the ticket twice."""
     try:
-        found = read_status(conn, config) if config.check_status else PrinterStatus(None, None)
-        if found.paper == "out":
-            raise _PaperOut
-        conn._raw(data)  # python-escpos has no public call for bytes already encoded
+        conn = open_connection(config, timeout)
+    except BackendError as exc:
+        raise _NotSent(str(exc)) from exc
+    asks = config.check_status and config.scheme in ("tcp", "usb", "serial")
+    try:
+        before = read_status(conn, config, min(timeout, ASK_TIMEOUT)) if asks else UNKNOWN
+        if before.paper == "out":
+            return PrintResult(
+                Outcome.FAILED, Reason.PAPER_OUT, "printer is out of paper", attempt, before
+            )
+        if before.online is False:
+            error = "printer is offline"
+            return PrintResult(Outcome.FAILED, Reason.OFFLINE, error, attempt, before)
+        try:
+            conn._raw(data)  # python-escpos has no public call for bytes already encoded
+            if config.scheme == "cups":
+                conn.send()  # type: ignore[attr-defined]  # the job reaches the queue here
+        except Exception as exc:  # OSError, or CUPS's own IPPError
+            error = f"sending failed: {type(exc).__name__}: {exc}".strip()
+            return PrintResult(Outcome.FAILED, Reason.SEND_FAILED, error, attempt, before)
+        return _confirmed(conn, config, asks, before, confirm_timeout, attempt)
     finally:
-        conn.close()  # a CUPS connection submits its job here, so errors here count too
-    return found
+        _close(conn)
+
+
+def _confirmed(
+    conn: Escpos,
+    config: PrinterConfig,
+    asks: bool,
+    before: PrinterStatus,
+    confirm_timeout: float,
+    attempt: int,
+) -> PrintResult:
+    """What the printer says of the job just sent."""
+    if config.scheme == "file":  # the file is the destination: written whole, or raised
+        return PrintResult(Outcome.PRINTED, None, None, attempt, before)
+    if not asks:
+        return PrintResult(
+            Outcome.UNCONFIRMED, Reason.NOT_ASKED, "sent; the printer was not asked", attempt
+        )
+    if before.online is None:  # it did not answer before the job: it will not after it
+        return PrintResult(
+            Outcome.UNCONFIRMED, Reason.NO_ANSWER, "sent; the printer does not answer", attempt
+        )
+    after = read_status(conn, config, confirm_timeout)
+    if after.online is None:
+        error = "sent; the printer did not answer after the job"
+        return PrintResult(Outcome.UNCONFIRMED, Reason.NO_ANSWER, error, attempt, after)
+    if after.paper == "out":
+        error = "the paper ran out during the job"
+        return PrintResult(Outcome.FAILED, Reason.PAPER_OUT, error, attempt, after)
+    if not after.online:
+        error = "the printer went offline during the job"
+        return PrintResult(Outcome.FAILED, Reason.OFFLINE, error, attempt, after)
+    return PrintResult(Outcome.PRINTED, None, None, attempt, after)
+
+
+def _close(conn: Escpos) -> None:
+    """Close the connection; the job's outcome is known by now, whatever closing does."""
+    try:
+        conn.close()
+    except OSError as exc:
+        log.warning("closing the printer connection failed: %s", exc)
 
 
 def print_now(
@@ -77,32 +185,33 @@ def print_now(
     timeout: float = TIMEOUT,
     retries: int = RETRIES,
     backoff: float = BACKOFF,
+    confirm_timeout: float = CONFIRM_TIMEOUT,
 ) -> PrintResult:
-    """Print `data` now, trying `1 + retries` times; each blocking step ends after `timeout`.
+    """Print `data` now and say whether the printer confirmed it.
 
-    The worst case is bounded: (1 + retries) attempts of a connect, a status read and a
-    write, plus the backoff pauses. A printer out of paper is not retried.
+    A connection that cannot be opened is tried `1 + retries` times; once bytes went out,
+    never again. The worst case is bounded: the attempts' connects and the backoff pauses,
+    then one status read (`ASK_TIMEOUT` at most), one write (`timeout` per stalled send)
+    and one confirmation (`confirm_timeout` per status query).
     """
     try:
         require_extra(config)
     except BackendError as exc:
-        return PrintResult(False, str(exc), 0)
+        return failed(Reason.NO_LIBRARY, str(exc))
     error = "not attempted"
     for attempt in range(1, retries + 2):
         try:
-            found = _send_once(config, data, timeout)
-        except _PaperOut:
-            return PrintResult(
-                False, "printer is out of paper", attempt, PrinterStatus(None, "out")
-            )
-        except Exception as exc:  # any failure is reported, never raised to the kiosk
-            error = f"{type(exc).__name__}: {exc}".strip()
-            log.warning("printing on %s failed (attempt %d): %s", config.url, attempt, error)
+            result = _attempt(config, data, timeout, confirm_timeout, attempt)
+        except _NotSent as exc:
+            error = str(exc)
+            log.warning("printer %s unreachable (attempt %d): %s", config.url, attempt, error)
         else:
-            return PrintResult(True, None, attempt, found)
+            if result.outcome is not Outcome.PRINTED:
+                log.warning("printing on %s: %s", config.url, result.error)
+            return result
         if attempt <= retries:
             time.sleep(backoff * 2 ** (attempt - 1))
-    return PrintResult(False, error, retries + 1)
+    return failed(Reason.UNREACHABLE, error, retries + 1)
 
 
 class PrintQueue:
@@ -119,9 +228,11 @@ class PrintQueue:
         retries: int = RETRIES,
         backoff: float = BACKOFF,
         max_pending: int = MAX_PENDING,
+        confirm_timeout: float = CONFIRM_TIMEOUT,
     ) -> None:
         self.on_result = on_result
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        self.confirm_timeout = confirm_timeout
         self.max_pending = max_pending
         self._queues: dict[str, queue.Queue[tuple[PrintJob, Future[PrintResult]] | None]] = {}
         self._threads: list[threading.Thread] = []
@@ -133,7 +244,7 @@ class PrintQueue:
         future: Future[PrintResult] = Future()
         with self._lock:
             if self._closed:
-                self._finish(job, future, PrintResult(False, "print queue is closed", 0))
+                self._finish(job, future, failed(Reason.STOPPED, "print queue is closed"))
                 return future
             jobs = self._queues.get(job.printer.url)
             if jobs is None:
@@ -146,7 +257,7 @@ class PrintQueue:
         try:
             jobs.put_nowait((job, future))
         except queue.Full:
-            self._finish(job, future, PrintResult(False, "too many tickets waiting to print", 0))
+            self._finish(job, future, failed(Reason.BUSY, "too many tickets waiting to print"))
         return future
 
     def close(self, timeout: float | None = None) -> None:
@@ -162,16 +273,23 @@ class PrintQueue:
         while (item := jobs.get()) is not None:
             job, future = item
             try:
-                result = print_now(job.printer, job.data, self.timeout, self.retries, self.backoff)
+                result = print_now(
+                    job.printer,
+                    job.data,
+                    self.timeout,
+                    self.retries,
+                    self.backoff,
+                    self.confirm_timeout,
+                )
             except Exception as exc:  # a worker must outlive any bug in one job
                 log.exception("print job for ticket %s crashed", job.ticket_id)
-                result = PrintResult(False, f"{type(exc).__name__}: {exc}", 0)
+                result = failed(Reason.ERROR, f"{type(exc).__name__}: {exc}")
             self._finish(job, future, result)
 
     def _finish(self, job: PrintJob, future: Future[PrintResult], result: PrintResult) -> None:
         if self.on_result is not None:
             try:
-                self.on_result(job, result.ok, result.error)
+                self.on_result(job, result)
             except Exception:
                 log.exception("on_result hook failed for ticket %s", job.ticket_id)
         future.set_result(result)

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from sqlalchemy import make_url, select
 
-from printers import parse_printer_url, preview, print_now, ticket_bytes
+from printers import Outcome, parse_printer_url, preview, print_now, ticket_bytes
 from printers.samples import sample_ticket
 
 from . import auth, i18n, migrate, recordings, siteconfig, translation_review, translations
@@ -251,9 +251,14 @@ def printer_test(url: str, lang: str) -> None:
     ticket = sample_ticket(lang)
     data = ticket_bytes(ticket, config.paper_mm, config.profile, config.native_qr, config.impl)
     result = print_now(config, data)
-    if not result.ok:
+    if result.outcome is Outcome.FAILED:
         raise click.ClickException(f"printing failed after {result.attempts} tries: {result.error}")
-    click.echo(f"sample ticket ({lang}, {len(data)} bytes) sent to {url}")
+    if result.printed:
+        click.echo(f"sample ticket ({lang}, {len(data)} bytes) printed on {url}")
+    else:  # the paper may or may not have come out: look at the printer
+        click.echo(
+            f"sample ticket ({lang}, {len(data)} bytes) sent to {url}, unconfirmed: {result.error}"
+        )
 
 
 @main.group()

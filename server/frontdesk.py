@@ -154,8 +154,8 @@ class FrontDesk:
             )
 
     def print_status(self, who: Principal | None, ticket_id: int) -> str:
-        """'none', 'pending', 'printed' or 'failed': for the kiosk that issued the ticket,
-        and for staff of its site."""
+        """'none', 'pending', 'printed', 'unconfirmed' or 'failed': for the kiosk that
+        issued the ticket, and for staff of its site."""
         site_id = self._ticket_site(who, ticket_id)
         device = ticket_device(self.db, ticket_id)
         if who is None:
@@ -295,7 +295,14 @@ class FrontDesk:
 
     def _failures(self, site: SiteInfo) -> list[dict[str, Any]]:
         return [
-            {"id": f.ticket_id, "number": f.number, "at": f.at, "error": f.error}
+            {
+                "id": f.ticket_id,
+                "number": f.number,
+                "at": f.at,
+                "status": f.status,
+                "reason": f.reason,
+                "error": f.error,
+            }
             for f in self.printing.failures(site.id, screens.day_start(site))
         ]
 

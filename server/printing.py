@@ -3,8 +3,10 @@
 A kiosk's printer is a URL in its device settings (`seira device add --printer URL`).
 Rendering and sending happen in background threads, never in the request; a ticket exists
 whether or not its paper came out. The outcome is appended to the event log as `printed`
-or `print_failed`, which is how the kiosk learns to say "please take a photo", how staff
-see the failure, and what a reprint answers.
+(the printer confirmed it), `print_unconfirmed` (sent; the printer did not or cannot say)
+or `print_failed`, which is how the kiosk learns to say "please take a photo" (for
+anything but a confirmed print), how staff see the failure or the doubt, and what a
+reprint answers.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from printers import (
+    Outcome,
     PrintedTicket,
     PrintJob,
     PrintQueue,
     PrintResult,
+    Reason,
     parse_printer_url,
     print_now,
     ticket_bytes,
@@ -48,27 +52,40 @@ SETTINGS_TTL_S = 10.0
 class PrintStatus:
     NONE = "none"  # no printer: the screen is the ticket
     PENDING = "pending"
-    PRINTED = "printed"
-    FAILED = "failed"
+    PRINTED = Outcome.PRINTED.value
+    UNCONFIRMED = Outcome.UNCONFIRMED.value
+    FAILED = Outcome.FAILED.value
+
+
+# The event each outcome leaves in the log, and back.
+EVENTS = {
+    Outcome.PRINTED: EventType.PRINTED,
+    Outcome.UNCONFIRMED: EventType.PRINT_UNCONFIRMED,
+    Outcome.FAILED: EventType.PRINT_FAILED,
+}
+OUTCOMES = {event: outcome for outcome, event in EVENTS.items()}
 
 
 @dataclass(frozen=True)
 class Failure:
-    """A ticket whose paper did not come out, for staff to reprint."""
+    """A ticket whose paper did not come out, or may not have, for staff to reprint."""
 
     ticket_id: int
     number: str
     at: datetime
+    status: str  # "failed" or "unconfirmed"
+    reason: str | None  # a `printers.Reason`
     error: str
 
 
 @dataclass(frozen=True)
-class Outcome:
+class PastPrint:
     """What one print of a kiosk's ticket did, for its printer page."""
 
     at: datetime
     number: str
-    ok: bool
+    status: str  # "printed", "unconfirmed" or "failed"
+    reason: str | None
     error: str
 
 
@@ -141,8 +158,9 @@ class Printing:
         with self.db.write() as s:
             name = s.scalar(select(Device.name).where(Device.id == device_id)) or ""
             outcome = {
-                "ok": result.ok,
+                "status": result.outcome.value,
                 "lang": lang,
+                **({"reason": result.reason.value} if result.reason else {}),
                 **({"error": result.error} if result.error else {}),
             }
             audit.record(
@@ -150,21 +168,24 @@ class Printing:
             )
         return result
 
-    def history(self, device_id: int, limit: int = 10) -> list[Outcome]:
+    def history(self, device_id: int, limit: int = 10) -> list[PastPrint]:
         """The latest prints of the kiosk's tickets, newest first."""
         with self.db.read() as s:
             rows = s.execute(
                 select(Event.at, Event.type, Event.payload, Ticket.code)
                 .join(Ticket, Ticket.id == Event.ticket_id)
-                .where(
-                    Ticket.device_id == device_id,
-                    Event.type.in_([EventType.PRINTED, EventType.PRINT_FAILED]),
-                )
+                .where(Ticket.device_id == device_id, Event.type.in_(list(OUTCOMES)))
                 .order_by(Event.id.desc())
                 .limit(limit)
             ).all()
         return [
-            Outcome(r.at, r.code, r.type == EventType.PRINTED, (r.payload or {}).get("error", ""))
+            PastPrint(
+                r.at,
+                r.code,
+                OUTCOMES[EventType(r.type)].value,
+                (r.payload or {}).get("reason"),
+                (r.payload or {}).get("error", ""),
+            )
             for r in rows
         ]
 
@@ -185,7 +206,8 @@ class Printing:
             job = self.db.offload(partial(ticket_job, ticket_id, ticket, config))
         except Exception as exc:  # a ticket that cannot be drawn is a failed print, not a crash
             log.exception("rendering ticket %s failed", ticket_id)
-            self._record(ticket_id, ok=False, error=f"rendering failed: {exc}")
+            error = f"rendering failed: {exc}"
+            self._record(ticket_id, PrintResult(Outcome.FAILED, Reason.RENDERING, error, 0))
             return
         self.queue.submit(job)
 
@@ -208,12 +230,12 @@ class Printing:
             status_url=status_url,
         )
 
-    def _logged(self, job: PrintJob, ok: bool, error: str | None) -> None:
-        self._record(job.ticket_id, ok, error)
+    def _logged(self, job: PrintJob, result: PrintResult) -> None:
+        self._record(job.ticket_id, result)
 
-    def _record(self, ticket_id: int, ok: bool, error: str | None) -> None:
-        if not ok:
-            log.warning("printing ticket %s failed: %s", ticket_id, error)
+    def _record(self, ticket_id: int, result: PrintResult) -> None:
+        if not result.printed:
+            log.warning("printing ticket %s: %s: %s", ticket_id, result.outcome, result.error)
         with self.db.read() as s:
             row = s.execute(
                 select(Ticket.site_id, Ticket.service_id, Ticket.device_id).where(
@@ -223,15 +245,17 @@ class Printing:
         if row is None:
             return
         payload: dict[str, Any] = {"device": row.device_id}
-        if error:
-            payload["error"] = error[:200]
+        if result.reason:
+            payload["reason"] = result.reason.value
+        if result.error:
+            payload["error"] = result.error[:200]
         with self.db.transaction() as conn:
             conn.execute(
                 insert(Event).values(
                     ticket_id=ticket_id,
                     site_id=row.site_id,
                     service_id=row.service_id,
-                    type=EventType.PRINTED if ok else EventType.PRINT_FAILED,
+                    type=EVENTS[result.outcome],
                     at=utcnow(),
                     payload=payload,
                 )
@@ -242,43 +266,48 @@ class Printing:
     # --- what kiosks and staff read ---------------------------------------------------------
 
     def status(self, ticket_id: int, device_id: int | None) -> str:
+        """'printed', 'unconfirmed' or 'failed' once the latest print has an outcome."""
         with self.db.read() as s:
             last = s.scalar(
                 select(Event.type)
-                .where(
-                    Event.ticket_id == ticket_id,
-                    Event.type.in_([EventType.PRINTED, EventType.PRINT_FAILED]),
-                )
+                .where(Event.ticket_id == ticket_id, Event.type.in_(list(OUTCOMES)))
                 .order_by(Event.id.desc())
                 .limit(1)
             )
         if last is not None:
-            return PrintStatus.PRINTED if last == EventType.PRINTED else PrintStatus.FAILED
+            return OUTCOMES[EventType(last)].value
         return PrintStatus.NONE if self.printer_of(device_id) is None else PrintStatus.PENDING
 
     def failures(self, site_id: int, since: datetime) -> list[Failure]:
-        """Open tickets of the site whose latest print since `since` failed: staff reprint."""
+        """Open tickets of the site whose latest print since `since` failed or was not
+        confirmed: the visitor was told to keep a photo, and staff may reprint."""
         latest = (
             select(func.max(Event.id))
-            .where(
-                Event.site_id == site_id,
-                Event.at >= since,
-                Event.type.in_([EventType.PRINTED, EventType.PRINT_FAILED]),
-            )
+            .where(Event.site_id == site_id, Event.at >= since, Event.type.in_(list(OUTCOMES)))
             .group_by(Event.ticket_id)
         )
         with self.db.read() as s:
             rows = s.execute(
-                select(Event.ticket_id, Ticket.code, Event.at, Event.payload)
+                select(Event.ticket_id, Ticket.code, Event.at, Event.type, Event.payload)
                 .join(Ticket, Ticket.id == Event.ticket_id)
                 .where(
                     Event.id.in_(latest),
-                    Event.type == EventType.PRINT_FAILED,
+                    Event.type.in_([EventType.PRINT_FAILED, EventType.PRINT_UNCONFIRMED]),
                     Ticket.status.in_(sorted(OPEN_STATUSES)),
                 )
                 .order_by(Event.id)
             ).all()
-        return [Failure(r.ticket_id, r.code, r.at, r.payload.get("error", "")) for r in rows]
+        return [
+            Failure(
+                r.ticket_id,
+                r.code,
+                r.at,
+                OUTCOMES[EventType(r.type)].value,
+                r.payload.get("reason"),
+                r.payload.get("error", ""),
+            )
+            for r in rows
+        ]
 
     def close(self) -> None:
         self._render.shutdown(wait=True)

@@ -1,5 +1,6 @@
 """Printer bytes, checked with tools we did not write: npos (an ESC/POS parser, in Node)
-decodes what the file backend wrote, and zxing-cpp reads the QR code back from the raster.
+decodes what the file backend wrote and what a network printer received, and zxing-cpp
+reads the QR code back from the raster.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from printers.escpos_bytes import encode, ticket_bytes
 from printers.jobs import print_now, ticket_job
 from printers.samples import STATUS_URL, sample_ticket
 from printers.ticket import preview, render
+from tests.fake_printer import FakePrinter
 
 NPOS_DIR = Path(__file__).resolve().parent / "escpos"
 IMAGE_QR = "TH230"  # a profile without native QR codes (and with a cutter)
@@ -61,7 +63,7 @@ def test_file_backend_bytes_decode_to_the_ticket_and_its_qr_code(lang: str, tmp_
     out = tmp_path / "printer.bin"
     config = parse_printer_url(f"file://{out}?profile={IMAGE_QR}&paper=80")
     result = print_now(config, ticket_job(1, sample_ticket(lang), config).data)
-    assert result.ok, result.error
+    assert result.printed, result.error
 
     decoded = npos_decode(out.read_bytes(), tmp_path)
     names = [(c["ascii"], c["fn"]) for c in decoded["commands"]]
@@ -75,12 +77,31 @@ def test_file_backend_bytes_decode_to_the_ticket_and_its_qr_code(lang: str, tmp_
     assert [code.text for code in zxingcpp.read_barcodes(image.convert("L"))] == [STATUS_URL]
 
 
+def test_a_network_printer_gets_the_ticket_between_status_queries(tmp_path: Path) -> None:
+    """What goes over the wire is whole ESC/POS: DLE EOT before the ticket (paper in?) and
+    after it (printed?), which npos reads as commands of their own, and the same ticket."""
+    fake = FakePrinter()
+    try:
+        config = parse_printer_url(f"tcp://127.0.0.1:{fake.port}?profile={IMAGE_QR}")
+        result = print_now(config, ticket_job(1, sample_ticket("ar"), config).data)
+        assert result.printed, result.error
+        decoded = npos_decode(bytes(fake.received), tmp_path)
+    finally:
+        fake.close()
+    names = [(c["ascii"], c["fn"]) for c in decoded["commands"]]
+    queries = [("DLE", "\x04"), ("DLE", "\x04")]  # DLE EOT 1 and 4
+    assert names[:2] == queries and names[-2:] == queries
+    assert names[2] == ("ESC", "@") and names[-3] == ("GS", "V")
+    [raster] = decoded["rasters"]
+    assert same_pixels(raster_image(raster), preview(sample_ticket("ar"), 80))
+
+
 def test_file_backend_appends_each_ticket(tmp_path: Path) -> None:
     out = tmp_path / "printer.bin"
     config = parse_printer_url(f"file://{out}?profile={IMAGE_QR}&paper=58")
     first = ticket_job(1, sample_ticket("fa"), config).data
     second = ticket_job(2, sample_ticket("ur", number="A024"), config).data
-    assert print_now(config, first).ok and print_now(config, second).ok
+    assert print_now(config, first).printed and print_now(config, second).printed
     assert out.read_bytes() == first + second
     decoded = npos_decode(out.read_bytes(), tmp_path)
     assert [c["fn"] for c in decoded["commands"]].count("V") == 2

@@ -1,6 +1,7 @@
 """Printer URLs, and printing to a fake network printer on 127.0.0.1 that refuses
-connections, prints, runs out of paper or never answers: jobs report the truth, retry a
-bounded number of times and never hold anyone up for long.
+connections, prints, runs out of paper, is offline, never answers or never reads: a job
+is printed only when the printer said so after it, retries are bounded (and never once
+bytes went out), and a slow printer holds up nobody else.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from printers.backends import (
     parse_printer_url,
     status,
 )
-from printers.jobs import PrintJob, PrintQueue, print_now
+from printers.jobs import Outcome, PrintJob, PrintQueue, PrintResult, Reason, print_now
+from server.web import print_labels
 from tests.fake_printer import STATUS_ONLINE, STATUS_PAPER, FakePrinter
 
 TICKET = b"\x1b@" + b"\x1dv0\x00\x02\x00\x02\x00\xff\x00\x00\xff" + b"\x1dV\x00"
@@ -106,33 +108,40 @@ def test_missing_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(BackendError, match=r"pip install 'seira\[usb\]'"):
         open_connection(config, TIMEOUT)
     result = print_now(config, TICKET)
-    assert not result.ok and "seira[usb]" in (result.error or "")
+    assert (result.outcome, result.reason) == (Outcome.FAILED, Reason.NO_LIBRARY)
+    assert "seira[usb]" in (result.error or "")
 
 
-def test_file_status_is_unknown(tmp_path: Path) -> None:
-    assert status(parse_printer_url(f"file://{tmp_path}/p.bin")) == PrinterStatus(None, None)
+def test_file_status_is_unknown_and_a_written_file_is_printed(tmp_path: Path) -> None:
+    config = parse_printer_url(f"file://{tmp_path}/p.bin")
+    assert status(config) == PrinterStatus(None, None)
+    result = print_now(config, TICKET)
+    assert result.printed and result.reason is None  # the file is where the job goes
+    assert (tmp_path / "p.bin").read_bytes() == TICKET
 
 
 # --- a fake network printer ---------------------------------------------------------------
 
 
-def test_printing_to_a_printer_that_accepts(printer: FakePrinter) -> None:
-    result = print_now(parse_printer_url(url(printer.port)), TICKET, timeout=TIMEOUT)
-    assert result.ok and result.error is None and result.attempts == 1
-    assert result.status == PrinterStatus(True, "ok")
+def wait_for_bytes(printer: FakePrinter, count: int) -> None:
     deadline = time.monotonic() + 2
-    while printer.printed != TICKET and time.monotonic() < deadline:
+    while len(printer.received) < count and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert printer.printed == TICKET
-    assert bytes(printer.received).startswith(STATUS_ONLINE + STATUS_PAPER)
+
+
+def test_a_printer_that_answers_after_the_job_has_printed_it(printer: FakePrinter) -> None:
+    result = print_now(parse_printer_url(url(printer.port)), TICKET, timeout=TIMEOUT)
+    assert result.printed and result.error is None and result.attempts == 1
+    assert result.status == PrinterStatus(True, "ok")
+    queries = STATUS_ONLINE + STATUS_PAPER
+    assert bytes(printer.received) == queries + TICKET + queries  # asked before and after
+    assert printer.printed == TICKET and printer.answered == 4
 
 
 def test_status_is_not_asked_when_turned_off(printer: FakePrinter) -> None:
     result = print_now(parse_printer_url(url(printer.port, "&status=off")), TICKET, TIMEOUT)
-    assert result.ok and result.status == PrinterStatus(None, None)
-    deadline = time.monotonic() + 2
-    while bytes(printer.received) != TICKET and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert (result.outcome, result.reason) == (Outcome.UNCONFIRMED, Reason.NOT_ASKED)
+    wait_for_bytes(printer, len(TICKET))
     assert bytes(printer.received) == TICKET
 
 
@@ -141,7 +150,11 @@ def test_refused_connection_fails_after_bounded_retries() -> None:
     started = time.monotonic()
     result = print_now(config, TICKET, timeout=TIMEOUT, retries=2, backoff=0.05)
     elapsed = time.monotonic() - started
-    assert not result.ok and result.attempts == 3
+    assert (result.outcome, result.reason, result.attempts) == (
+        Outcome.FAILED,
+        Reason.UNREACHABLE,
+        3,
+    )
     assert "refused" in (result.error or "").lower()
     assert elapsed < 1.0  # 0.05 + 0.1 of backoff, and refusals are immediate
     assert status(config, TIMEOUT) == PrinterStatus(False, None)
@@ -151,16 +164,44 @@ def test_paper_out_is_reported_and_nothing_is_sent() -> None:
     fake = FakePrinter(paper="out")
     try:
         config = parse_printer_url(url(fake.port))
-        assert status(config, TIMEOUT) == PrinterStatus(True, "out")
+        assert status(config, TIMEOUT) == PrinterStatus(False, "out")
         result = print_now(config, TICKET, timeout=TIMEOUT, retries=2, backoff=0.05)
-        assert not result.ok and result.error == "printer is out of paper"
+        assert (result.outcome, result.reason) == (Outcome.FAILED, Reason.PAPER_OUT)
+        assert result.error == "printer is out of paper"
         assert result.attempts == 1  # retrying cannot load paper
         assert fake.printed == b""
     finally:
         fake.close()
 
 
-def test_a_printer_that_never_answers_costs_one_short_timeout() -> None:
+def test_an_offline_printer_is_a_failure_and_nothing_is_sent() -> None:
+    fake = FakePrinter(online=False)
+    try:
+        result = print_now(parse_printer_url(url(fake.port)), TICKET, timeout=TIMEOUT)
+        assert (result.outcome, result.reason, result.attempts) == (
+            Outcome.FAILED,
+            Reason.OFFLINE,
+            1,
+        )
+        assert fake.printed == b""
+    finally:
+        fake.close()
+
+
+def test_paper_that_runs_out_during_the_job_is_a_failure() -> None:
+    fake = FakePrinter(paper="ends")
+    try:
+        result = print_now(parse_printer_url(url(fake.port)), TICKET, timeout=TIMEOUT)
+        assert (result.outcome, result.reason) == (Outcome.FAILED, Reason.PAPER_OUT)
+        assert result.status == PrinterStatus(False, "out")
+        assert fake.printed == TICKET  # it was sent; the printer said it could not finish
+    finally:
+        fake.close()
+
+
+def test_a_printer_that_never_reads_is_never_printed() -> None:
+    """It takes the connection and every byte into the socket's buffers, and reads
+    nothing: the job is sent, unconfirmed, at the cost of one short wait."""
     fake = FakePrinter(silent=True)
     try:
         config = parse_printer_url(url(fake.port))
@@ -168,23 +209,47 @@ def test_a_printer_that_never_answers_costs_one_short_timeout() -> None:
         started = time.monotonic()
         result = print_now(config, TICKET, timeout=TIMEOUT, retries=2, backoff=0.05)
         elapsed = time.monotonic() - started
-        # Status unknown is only a hint: the bytes fit the socket buffer, so they are sent.
-        assert result.ok and result.status == PrinterStatus(None, None)
-        assert elapsed < 3 * TIMEOUT
+        assert not result.printed
+        assert (result.outcome, result.reason) == (Outcome.UNCONFIRMED, Reason.NO_ANSWER)
+        assert elapsed < 2 * TIMEOUT
+        assert fake.received == b""
     finally:
         fake.close()
 
 
-def test_a_printer_that_stops_reading_times_out_within_bounds() -> None:
+def test_a_printer_without_status_answers_is_unconfirmed() -> None:
+    fake = FakePrinter(mute=True)
+    try:
+        result = print_now(parse_printer_url(url(fake.port)), TICKET, timeout=TIMEOUT)
+        assert (result.outcome, result.reason) == (Outcome.UNCONFIRMED, Reason.NO_ANSWER)
+        wait_for_bytes(fake, len(STATUS_ONLINE + TICKET))
+        assert fake.printed == TICKET
+    finally:
+        fake.close()
+
+
+def test_a_slow_printer_that_answers_in_time_has_printed() -> None:
+    fake = FakePrinter(delay=0.1)
+    try:
+        started = time.monotonic()
+        result = print_now(parse_printer_url(url(fake.port)), TICKET, timeout=TIMEOUT)
+        assert result.printed
+        assert time.monotonic() - started >= 0.4  # four answers, each 0.1 s late
+    finally:
+        fake.close()
+
+
+def test_a_printer_that_stops_reading_fails_once_without_sending_again() -> None:
     fake = FakePrinter(silent=True)
     try:
         config = parse_printer_url(url(fake.port, "&status=off"))
         started = time.monotonic()
         result = print_now(config, b"\0" * 64_000_000, timeout=TIMEOUT, retries=1, backoff=0.05)
         elapsed = time.monotonic() - started
-        assert not result.ok and result.attempts == 2
+        assert (result.outcome, result.reason) == (Outcome.FAILED, Reason.SEND_FAILED)
+        assert result.attempts == 1  # part of it may be in the printer: never twice
         assert "timed out" in (result.error or "")
-        assert elapsed < 2 * TIMEOUT + 0.05 + 1.0
+        assert elapsed < TIMEOUT + 1.0
     finally:
         fake.close()
 
@@ -193,9 +258,9 @@ def test_a_printer_that_stops_reading_times_out_within_bounds() -> None:
 
 
 def test_queue_reports_success_and_failure_without_blocking(printer: FakePrinter) -> None:
-    results: list[tuple[int, bool, str | None]] = []
+    results: list[tuple[int, Outcome, Reason | None]] = []
     queue = PrintQueue(
-        lambda job, ok, error: results.append((job.ticket_id, ok, error)),
+        lambda job, result: results.append((job.ticket_id, result.outcome, result.reason)),
         timeout=TIMEOUT,
         retries=1,
         backoff=0.05,
@@ -207,26 +272,26 @@ def test_queue_reports_success_and_failure_without_blocking(printer: FakePrinter
     assert time.monotonic() - started < 0.1  # submit never waits for a printer
     outcomes = [f.result(timeout=5) for f in futures]
     queue.close(timeout=5)
-    assert [(r.ok, r.attempts) for r in outcomes] == [(False, 2), (True, 1)]
-    assert sorted(results)[0][:2] == (7, False) and "refused" in (sorted(results)[0][2] or "")
-    assert sorted(results)[1] == (8, True, None)
+    assert [(r.outcome, r.attempts) for r in outcomes] == [
+        (Outcome.FAILED, 2),
+        (Outcome.PRINTED, 1),
+    ]
+    assert "refused" in (outcomes[0].error or "")
+    assert sorted(results) == [(7, Outcome.FAILED, Reason.UNREACHABLE), (8, Outcome.PRINTED, None)]
     assert printer.printed == TICKET
 
 
 def test_queue_keeps_order_per_printer_and_survives_a_failing_hook(printer: FakePrinter) -> None:
-    def hook(job: PrintJob, ok: bool, error: str | None) -> None:
+    def hook(job: PrintJob, result: PrintResult) -> None:
         raise RuntimeError("the server's hook broke")
 
     queue = PrintQueue(hook, timeout=TIMEOUT)
-    config = parse_printer_url(url(printer.port, "&status=off"))
+    config = parse_printer_url(url(printer.port))
     tickets = [bytes([65 + i]) * 10 for i in range(5)]
     futures = [queue.submit(PrintJob(i, config, data)) for i, data in enumerate(tickets)]
-    assert all(f.result(timeout=5).ok for f in futures)
+    assert all(f.result(timeout=5).printed for f in futures)
     queue.close(timeout=5)
-    deadline = time.monotonic() + 2
-    while len(printer.received) < 50 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert bytes(printer.received) == b"".join(tickets)
+    assert printer.printed == b"".join(tickets)
 
 
 def test_closed_or_full_queue_fails_jobs_at_once() -> None:
@@ -238,16 +303,40 @@ def test_closed_or_full_queue_fails_jobs_at_once() -> None:
         time.sleep(0.1)  # the worker has taken it and waits for the printer's status
         futures += [queue.submit(PrintJob(i, config, TICKET)) for i in range(1, 5)]
         full = [f.result(timeout=0.1) for f in futures[2:]]  # failed at once, not queued
-        assert {(r.ok, r.error) for r in full} == {(False, "too many tickets waiting to print")}
-        assert [f.result(timeout=5).error for f in futures[:2]] == [None, None]
+        assert {(r.outcome, r.reason) for r in full} == {(Outcome.FAILED, Reason.BUSY)}
+        assert [f.result(timeout=5).outcome for f in futures[:2]] == [Outcome.UNCONFIRMED] * 2
         queue.close(timeout=5)
         closed = queue.submit(PrintJob(99, config, TICKET)).result(timeout=0.1)
-        assert (closed.ok, closed.error) == (False, "print queue is closed")
+        assert (closed.outcome, closed.reason) == (Outcome.FAILED, Reason.STOPPED)
     finally:
         fake.close()
+
+
+def test_a_hung_printer_holds_up_neither_submitting_nor_another_printer() -> None:
+    hung, good = FakePrinter(silent=True), FakePrinter()
+    try:
+        queue = PrintQueue(timeout=TIMEOUT, retries=0)
+        stuck = parse_printer_url(url(hung.port))
+        started = time.monotonic()
+        waiting = [queue.submit(PrintJob(i, stuck, TICKET)) for i in range(4)]
+        assert time.monotonic() - started < 0.05  # four jobs queued, none waited for
+        other = queue.submit(PrintJob(99, parse_printer_url(url(good.port)), TICKET))
+        assert other.result(timeout=1).printed  # while the hung printer's take 2 s
+        assert time.monotonic() - started < 1.0
+        assert not any(f.done() for f in waiting[2:])
+        assert {f.result(timeout=5).outcome for f in waiting} == {Outcome.UNCONFIRMED}
+        queue.close(timeout=5)
+    finally:
+        hung.close()
+        good.close()
 
 
 def test_status_check_reads_what_python_escpos_reads(printer: FakePrinter) -> None:
     assert backends.status(parse_printer_url(url(printer.port)), TIMEOUT) == PrinterStatus(
         True, "ok"
     )
+
+
+def test_staff_have_words_for_every_outcome_and_reason() -> None:
+    assert set(print_labels.STATUSES) == {o.value for o in Outcome}
+    assert set(print_labels.REASONS) == {r.value for r in Reason}

@@ -99,6 +99,13 @@ function show(data) {
   drawFailures(data.print_failures || []);
 }
 
+// "not printed: out of paper", "sent, not confirmed by the printer: the printer did not answer"
+function printOutcome(failure) {
+  const status = words.prints.statuses[failure.status] || failure.status;
+  const reason = words.prints.reasons[failure.reason];
+  return reason ? `${status}: ${reason}` : status;
+}
+
 function drawFailures(failures) {
   const box = $("print-failures");
   box.hidden = failures.length === 0;
@@ -106,8 +113,10 @@ function drawFailures(failures) {
     ...failures.map((failure) => {
       const item = document.createElement("li");
       item.dataset.number = failure.number;
+      item.dataset.status = failure.status;
       const text = document.createElement("span");
-      text.textContent = `${failure.number} · ${clock(failure.at)} · ${failure.error}`;
+      text.textContent = `${failure.number} · ${clock(failure.at)} · ${printOutcome(failure)}`;
+      text.title = failure.error; // the printer's own words, in English
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = t.reprint;

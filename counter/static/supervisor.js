@@ -58,7 +58,11 @@ function show(data) {
   $("print-failures").querySelector("ul").replaceChildren(
     ...failures.map((f) => {
       const li = document.createElement("li");
-      li.textContent = `${f.number} · ${clock(f.at)} · ${f.error}`;
+      const status = words.prints.statuses[f.status] || f.status;
+      const reason = words.prints.reasons[f.reason];
+      li.dataset.status = f.status;
+      li.textContent = `${f.number} · ${clock(f.at)} · ${reason ? `${status}: ${reason}` : status}`;
+      li.title = f.error; // the printer's own words, in English
       return li;
     })
   );

@@ -52,7 +52,8 @@ export class Api {
     return this.request("POST", `/sites/${site}/tickets`, ticket);
   }
 
-  // "none" | "pending" | "printed" | "failed"; "none" when printing is not there (yet).
+  // "none" | "pending" | "printed" | "unconfirmed" | "failed"; "none" when printing is not
+  // there (yet). Only "printed" is paper the printer confirmed.
   async printStatus(ticketId) {
     try {
       return (await this.request("GET", `/tickets/${ticketId}/print`)).status || "none";

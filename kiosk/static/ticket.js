@@ -26,8 +26,9 @@ export function showTicket(ticket) {
   document.getElementById("ticket-qr").innerHTML = qrSvg(ticket.status_url);
 }
 
-// Ask the printer's state every second for ten seconds; anything but "printed" means the
-// screen is the ticket. `stillShown()` stops the polling once the visitor has left.
+// Ask the printer's state every second for ten seconds; anything but "printed" (the printer
+// confirmed it; "unconfirmed" paper may not have come out) means the screen is the ticket.
+// `stillShown()` stops the polling once the visitor has left.
 export async function followPrinting(api, ticketId, stillShown) {
   const state = document.getElementById("print-state");
   const say = (text, warn) => {

@@ -664,7 +664,9 @@ DOCUMENT: dict[str, Any] = {
             "get": _op(
                 "getPrintStatus",
                 "Whether the ticket's paper came out: for the kiosk that issued it, and staff. "
-                "'none' means the kiosk has no printer: its screen is the ticket.",
+                "'none' means the kiosk has no printer: its screen is the ticket; 'printed' "
+                "that the printer confirmed it; 'unconfirmed' that it was sent but the "
+                "printer did not (or cannot) say it printed it.",
                 {
                     **_ok(
                         "The print status",
@@ -673,7 +675,9 @@ DOCUMENT: dict[str, Any] = {
                             "required": ["status"],
                             "additionalProperties": False,
                             "properties": {
-                                "status": {"enum": ["none", "pending", "printed", "failed"]}
+                                "status": {
+                                    "enum": ["none", "pending", "printed", "unconfirmed", "failed"]
+                                }
                             },
                         },
                     ),

@@ -71,6 +71,7 @@ class EventType(StrEnum):
     CLOSED_AT_DAY_END = "closed_at_day_end"
     # Not transitions: what happened to the ticket's paper at the kiosk.
     PRINTED = "printed"
+    PRINT_UNCONFIRMED = "print_unconfirmed"  # sent; the printer did not or cannot confirm it
     PRINT_FAILED = "print_failed"
 
 
