@@ -9,7 +9,8 @@
 Query parameters common to all: `profile` (a python-escpos printer profile, default
 "default"), `paper` (58 or 80 mm, default 80), `impl` (raster, graphics or column, default
 raster), `qr` (auto, native or image, default auto) and `status` (on or off: whether to ask
-the printer for its status before printing). Others are the connection's own, see `_OPTIONS`.
+the printer for its status before printing, and after it to confirm the ticket; off, every
+ticket is "sent, unconfirmed"). Others are the connection's own, see `_OPTIONS`.
 """
 
 from __future__ import annotations
