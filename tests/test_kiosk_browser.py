@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from urllib.parse import unquote_plus
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Request, expect
 from sqlalchemy import func, select
 
 from server import i18n
@@ -145,17 +146,49 @@ def test_read_aloud_fetches_speech_into_the_audio_element(
 ) -> None:
     open_kiosk(page, server, token)
     tap(page, "button[data-lang=en]")
-    with page.expect_response(lambda r: "/speech?" in r.url) as answer:
+    with page.expect_response(lambda r: r.url.endswith("/speech")) as answer:
         page.locator("#speak").click()
     response = answer.value
-    assert response.status == 200
-    assert "lang=en" in response.url
+    assert response.status == 200 and response.request.method == "POST"
+    assert response.request.post_data_json["lang"] == "en"
     assert response.request.headers["authorization"] == f"Bearer {token}"
     wait_until(page, "document.getElementById('voice').src.startsWith('blob:')")
     # a language without a voice has no read-aloud button
     tap(page, "#home")
     tap(page, "button[data-lang=so]")
     expect(page.locator("#speak")).to_be_hidden()
+
+
+def test_reading_the_protection_reasons_aloud_puts_no_label_in_a_url(
+    page: Page, server: LiveServer, token: str
+) -> None:
+    """The labels of sensitive reasons go to the speech engine in POST bodies: a URL ends
+    up in access logs, proxies and the browser's history."""
+    requested: list[Request] = []
+    page.on("request", lambda r: requested.append(r))
+    open_kiosk(page, server, token)
+    tap(page, "button[data-lang=en]")
+    tap(page, "#groups button[data-reason=protection]")
+    expect(page.locator("#reasons button").nth(2)).to_be_visible()
+    labels = [page.locator("#reasons-title").inner_text().strip()]
+    labels += [label.strip() for label in page.locator("#reasons button").all_inner_texts()]
+    assert "Support for women" in labels  # the screen holds the sensitive labels
+
+    def carries(request: Request, text: str) -> bool:  # in its URL or in its body
+        return text in unquote_plus(request.url) + (request.post_data or "")
+
+    with page.expect_response(
+        lambda r: "/speech" in r.url and carries(r.request, labels[-1]), timeout=30000
+    ) as last:
+        page.locator("#speak").click()  # the last tile asked for: every part has been
+    assert last.value.status == 200
+    for request in requested:
+        url = unquote_plus(request.url).casefold()
+        assert not [label for label in labels if label.casefold() in url], request.url
+        assert "protection" not in url, request.url
+    speech = [r for r in requested if "/speech" in r.url]
+    assert {r.method for r in speech} == {"POST"}
+    assert set(labels) <= {r.post_data_json["text"] for r in speech}
 
 
 CONTRAST = """

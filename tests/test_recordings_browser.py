@@ -21,6 +21,13 @@ SITE = "thess-east"
 TAP_GUARD_S = 0.45
 
 
+def spoken(response: Response) -> dict[str, str] | None:
+    """What a page asked POST /speech to say ({lang, text, key?}), or None for another URL."""
+    if not response.url.endswith("/speech"):
+        return None
+    return response.request.post_data_json
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
     with LiveServer() as live:
@@ -58,17 +65,21 @@ def test_a_tigrinya_call_is_announced_with_the_recorded_phrases(
     page.goto(f"{server.url}/display/{SITE}#token={tokens['display']}")
     wait_until(page, "document.getElementById('board').dataset.snapshots >= '1'")
     said: list[Response] = []
-    page.on("response", lambda r: said.append(r) if "/speech?" in r.url else None)
+    page.on("response", lambda r: said.append(r) if spoken(r) else None)
     ticket = api(server, tokens["kiosk"], f"/sites/{SITE}/tickets",
                  {"service": "general", "reason": "other", "lang": "ti"})  # fmt: skip
     api(server, tokens["staff"], f"/sites/{SITE}/counters/desk-1/call-next")
     wait_until(page, "document.getElementById('announcer').dataset.lang === 'ti'", timeout=15000)
-    tigrinya = next(r for r in said if "lang=ti" in r.url)
+    tigrinya = next(r for r in said if (spoken(r) or {}).get("lang") == "ti")
     assert tigrinya.status == 200
     keys = announce.call_keys(ticket["number"], {"el": "Γκισέ 1", "en": "Desk 1"})
-    assert keys is not None and f"key={'%7C'.join(keys)}".replace(":", "%3A") in tigrinya.url
-    again = requests.get(  # what the display played: every word, one after another
-        tigrinya.url, headers={"Authorization": f"Bearer {tokens['display']}"}, timeout=10
+    asked = spoken(tigrinya)
+    assert keys is not None and asked is not None and asked["key"] == "|".join(keys)
+    again = requests.post(  # what the display played: every word, one after another
+        f"{server.url}/speech",
+        json=asked,
+        headers={"Authorization": f"Bearer {tokens['display']}"},
+        timeout=10,
     )
     assert frames(again.content) > len(keys) * int(recordings.RATE * 0.1)
 
@@ -84,12 +95,16 @@ def test_the_kiosk_reads_aloud_in_tigrinya_from_the_recordings(
     expect(page.locator("#groups button").nth(5)).to_be_attached()
     expect(page.locator("#speak")).to_be_visible()  # no engine voice, but recordings
     answered: list[Response] = []
-    page.on("response", lambda r: answered.append(r) if "/speech?" in r.url else None)
-    with page.expect_response(lambda r: "key=reason%3Aother" in r.url, timeout=20000):
+    page.on("response", lambda r: answered.append(r) if spoken(r) else None)
+    last_tile = {"lang": "ti", "key": "reason:other"}
+    with page.expect_response(
+        lambda r: last_tile.items() <= (spoken(r) or {}).items(), timeout=20000
+    ):
         page.click("#speak")  # the last tile: every part of the screen has been asked for
-    heard = {r.url.split("key=")[-1]: r.status for r in answered if "lang=ti" in r.url}
-    assert heard["Why+are+you+here+today%3F"] == 200  # the screen's title
-    assert heard["reason%3Ahealth"] == 200  # a tile
+    asked = [(spoken(r) or {}, r.status) for r in answered]
+    heard = {said["key"]: status for said, status in asked if said["lang"] == "ti"}
+    assert heard["Why are you here today?"] == 200  # the screen's title
+    assert heard["reason:health"] == 200  # a tile
     assert 404 in heard.values()  # a tile nobody recorded yet is skipped, not said wrong
 
 

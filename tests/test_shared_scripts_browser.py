@@ -100,7 +100,7 @@ def test_the_display_says_so_when_calls_cannot_be_spoken(
     browser: Browser, server: LiveServer
 ) -> None:
     display = open_display(browser, server)
-    display.route("**/speech?*", lambda route: route.fulfill(status=503, body="{}"))
+    display.route("**/speech", lambda route: route.fulfill(status=503, body="{}"))
     issue(server, lang="fr")
     counter = sign_in(browser, server, "maria")
     open_counter(counter, server)

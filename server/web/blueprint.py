@@ -17,7 +17,7 @@ bp = Blueprint(
 )
 
 _RULES = [
-    ("/speech", speech_view.speech, ["GET"]),
+    ("/speech", speech_view.speech, ["POST"]),
     ("/fonts/<path:filename>", fonts_view.font, ["GET"]),
 ]
 

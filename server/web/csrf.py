@@ -1,7 +1,8 @@
 """CSRF protection for pages: a random token per session, required on every form post.
 
 The JSON API is exempt: it authenticates with bearer tokens, which a browser never sends
-on its own. Socket.IO connections are checked by their own auth, not here.
+on its own. So is any request that carries an `Authorization: Bearer ...` header (see
+_bearer). Socket.IO connections are checked by their own auth, not here.
 """
 
 from __future__ import annotations
@@ -28,10 +29,21 @@ def token() -> str:
     return session[FIELD]
 
 
+def _bearer() -> bool:
+    """Whether the request carries a bearer token, as the kiosk and the display do when
+    they POST to /speech with no session. A forged request cannot carry one: a browser
+    attaches cookies and remembered Basic credentials on its own, never a bearer token; a
+    cross-site form cannot set a header; and a cross-site fetch that sets one is held back
+    by the CORS preflight, which this server never grants. So the header itself shows the
+    request was made by a page of this origin, or by a program that is not a browser."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and bool(token.strip())
+
+
 def _check() -> None:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    if request.path.startswith(EXEMPT_PREFIXES):
+    if request.path.startswith(EXEMPT_PREFIXES) or _bearer():
         return
     sent = request.form.get(FIELD) or request.headers.get(HEADER) or ""
     expected = session.get(FIELD, "")

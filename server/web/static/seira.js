@@ -200,7 +200,7 @@ function chunks(text) {
   return out;
 }
 
-// Speech from the server's offline engine (GET /speech, WAV), played on one <audio>
+// Speech from the server's offline engine (POST /speech, WAV), played on one <audio>
 // element. `say(parts, {onPart})` speaks each {lang, text, key?} in turn, telling `onPart(i)`
 // as part i starts (and onPart(-1) at the end), and resolves when done; a new say() or
 // stop() interrupts the one playing. `onSound(state)` hears "playing",
@@ -227,12 +227,13 @@ export class Voice {
       onPart(index);
       // a part with a `key` may be said from an interpreter's recording: one request, whole
       for (const piece of key ? [text.slice(0, MAX_TEXT)] : chunks(text)) {
-        const query = new URLSearchParams({ lang, text: piece });
-        if (key) query.set("key", key);
-        const headers = this.token ? { Authorization: `Bearer ${this.token}` } : {};
+        // in the body, never the URL: the text may name a sensitive visit reason
+        const body = JSON.stringify(key ? { lang, text: piece, key } : { lang, text: piece });
+        const headers = { "Content-Type": "application/json" };
+        if (this.token) headers.Authorization = `Bearer ${this.token}`;
         let response;
         try {
-          response = await fetch(`${this.url}?${query}`, { headers, credentials: "same-origin" });
+          response = await fetch(this.url, { method: "POST", headers, body, credentials: "same-origin" });
         } catch (err) {
           this.onSound("offline");
           return done(false);
