@@ -3,6 +3,7 @@
 from flask import Blueprint
 from werkzeug.exceptions import HTTPException
 
+from server.api.openapi import ACTION_OPERATIONS
 from server.errors import Refused
 from server.web.errors import for_pages
 
@@ -18,6 +19,8 @@ bp = Blueprint(
 )
 supervisor_bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 
+# the ticket actions there are, and a reprint: any other word is an unknown URL
+ACTION = "<any({}):action>".format(",".join(f'"{a}"' for a in [*ACTION_OPERATIONS, "reprint"]))
 _COUNTER_RULES = [
     # pages
     ("/<site>", views.choose, ["GET"]),
@@ -29,7 +32,7 @@ _COUNTER_RULES = [
     ("/<site>/<counter>/resume", actions.resume, ["POST"]),
     ("/<site>/<counter>/close", actions.close, ["POST"]),
     ("/<site>/<counter>/call-next", actions.call_next, ["POST"]),
-    ("/<site>/<counter>/tickets/<int:ticket_id>/<action>", actions.ticket_action, ["POST"]),
+    (f"/<site>/<counter>/tickets/<int:ticket_id>/{ACTION}", actions.ticket_action, ["POST"]),
 ]
 _SUPERVISOR_RULES = [
     ("/<site>", supervisor.live, ["GET"]),

@@ -29,11 +29,13 @@ import socketio
 from flask import Flask
 from sqlalchemy import select
 
+from counter.blueprint import ACTION as COUNTER_ACTION
 from server import auth
+from server.api.blueprint import ACTION as API_ACTION
 from server.app import create_app
 from server.db import Database
 from server.models import Device, Ticket, User
-from server.web.csrf import FIELD
+from server.web.csrf import FIELD, HEADER
 from tests.conftest import PASSWORD
 from tests.liveserver import LiveServer
 
@@ -78,9 +80,9 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/sites/<site>/counters/<counter>/call-next"): STAFF_A,
     ("GET", "/api/v1/tickets/<int:ticket_id>"): STAFF_A,
     ("GET", "/api/v1/tickets/<int:ticket_id>/print"): "k" + STAFF_A,  # the kiosk that issued it
-    ("POST", "/api/v1/tickets/<int:ticket_id>/<action>"): STAFF_A,
+    ("POST", f"/api/v1/tickets/<int:ticket_id>/{API_ACTION}"): STAFF_A,
     ("GET", "/api/v1/reports/<kind>"): SUPERVISORS,
-    ("GET", "/speech"): "kd" + STAFF_ANYWHERE,
+    ("POST", "/speech"): "kd" + STAFF_ANYWHERE,
     # staff pages
     ("GET", "/"): STAFF_ANYWHERE,
     ("GET", "/password"): STAFF_ANYWHERE,
@@ -93,7 +95,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/counter/<site>/<counter>/resume"): STAFF_A,
     ("POST", "/counter/<site>/<counter>/close"): STAFF_A,
     ("POST", "/counter/<site>/<counter>/call-next"): STAFF_A,
-    ("POST", "/counter/<site>/<counter>/tickets/<int:ticket_id>/<action>"): STAFF_A,
+    ("POST", f"/counter/<site>/<counter>/tickets/<int:ticket_id>/{COUNTER_ACTION}"): STAFF_A,
     ("GET", "/supervisor/<site>"): SUPERVISORS,
     ("GET", "/supervisor/<site>/state"): SUPERVISORS,
     ("GET", "/reports/"): SUPERVISORS,
@@ -242,21 +244,22 @@ ONE_WORLD_EACH = {
     "/admin/<site>/counters/<slug>/retire",
     "/admin/<site>/services/<slug>/retire",
 }
+# per rule: the JSON a page's script POSTs instead of a form (the CSRF token in its header)
+JSON_BODIES: dict[str, dict[str, str]] = {
+    "/speech": {"lang": "el", "text": "A023"},
+}
 QUERY: dict[str, str] = {
     "/api/v1/reports/<kind>": "site=thess-east&from=2026-01-01&to=2026-01-31",
     "/reports/<site>/export/<kind>.<fmt>": "from=2026-01-01&to=2026-01-31",
-    "/speech": "lang=el&text=A023",
     "/languages/<lang>/phrase": "key=call.number",
     "/languages/<lang>/phrase/delete": "key=call.number",
 }
 
 
 def _url(rule: str, values: dict[str, Any]) -> str:
-    out = rule
-    for name, value in {**values, **OVERRIDES.get(rule, {})}.items():
-        for converter in ("", "int:", "path:"):
-            out = out.replace(f"<{converter}{name}>", str(value))
-    assert "<" not in out, out
+    """The rule with a value for each variable, whatever its converter (`<int:id>`...)."""
+    chosen = {**values, **OVERRIDES.get(rule, {})}
+    out = re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?(\w+)>", lambda m: str(chosen[m[1]]), rule)
     query = QUERY.get(rule)
     return f"{out}?{query}" if query else out
 
@@ -308,6 +311,9 @@ def _call(app: Flask, world: World, caller: str, method: str, rule: str) -> tupl
         response = client.open(
             url, method=method, headers=headers, json={} if method == "POST" else None
         )
+    elif rule in JSON_BODIES:
+        headers = {**headers, HEADER: "matrix-csrf"}
+        response = client.open(url, method=method, headers=headers, json=JSON_BODIES[rule])
     else:
         data = {FIELD: "matrix-csrf", **FORMS.get(rule, {})} if method == "POST" else None
         response = client.open(url, method=method, headers=headers, data=data)

@@ -254,7 +254,7 @@ BAD_REQUESTS = [
     ("staff", "POST", f"{API}/tickets/1/transfer", {"service": "general"}, 409, "same_service"),
     ("staff", "POST", f"{API}/tickets/1/transfer", {"service": "nope"}, 404, "not_found"),
     ("staff", "POST", f"{API}/tickets/1/cancel", {"why": "bored"}, 400, "validation_error"),
-    ("staff", "POST", f"{API}/tickets/1/explode", None, 404, "unknown_action"),
+    ("staff", "POST", f"{API}/tickets/1/explode", None, 404, "not_found"),
     ("staff", "POST", f"{API}/tickets/999/cancel", None, 404, "not_found"),
     ("staff", "GET", f"{API}/tickets/999", None, 404, "not_found"),
     ("staff", "GET", f"{API}/tickets/99999999999999999999999", None, 404, "not_found"),

@@ -177,7 +177,8 @@ def test_refused_actions_answer_json_and_change_nothing(
     base = f"/counter/thess-east/desk-1/tickets/{ticket['id']}"
     cases = [
         (f"{base}/finish", {"outcome": "maybe"}, 400),  # the API's schema, as the API
-        (f"{base}/finish", {"outcome": "referred_external", "referral": "moon"}, 422),
+        (f"{base}/finish", {"outcome": "referred_external", "referral": "moon"}, 400),
+        (f"{base}/finish", {"outcome": "referred_internal", "referral": "moon"}, 422),
         (f"{base}/transfer", {"service": "nowhere"}, 404),
         (f"{base}/explode", {}, 404),
         ("/counter/thess-east/desk-1/tickets/999999/start", {}, 404),
@@ -215,21 +216,37 @@ def test_the_supervisor_sees_waits_over_the_limit(
     assert {c["state"] for c in state["counters"]} == {"signed_out"}
 
 
-def test_speech_is_for_devices_and_staff_only(client: FlaskClient, tokens: dict[str, str]) -> None:
-    url = "/speech?lang=el&text=Εισιτήριο%20Α%2023,%20γκισέ%203"
-    assert client.get(url).status_code == 401
-    assert client.get(url, headers=bearer("wrong")).status_code == 401
-    audio = client.get(url, headers=bearer(tokens["display"]))
+def test_speech_is_for_devices_and_staff_only(
+    app: Flask, client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    """POST with the text in a JSON body (a URL is logged; the text may name a visit
+    reason): a device's bearer token needs no CSRF token, a staff session does."""
+    said = {"lang": "el", "text": "Εισιτήριο Α 23, γκισέ 3"}
+    display, kiosk = bearer(tokens["display"]), bearer(tokens["kiosk"])
+
+    def code(response: Any) -> str:
+        return response.get_json()["error"]["code"]
+
+    assert client.get("/speech?lang=el&text=x", headers=display).status_code == 405
+    assert client.post("/speech", json=said, headers=bearer("wrong")).status_code == 401
+    audio = client.post("/speech", json=said, headers=display)
     assert audio.status_code == 200 and audio.mimetype == "audio/wav"
     assert audio.data[:4] == b"RIFF" and len(audio.data) > 10_000
-    assert (
-        client.get("/speech?lang=ps&text=x", headers=bearer(tokens["display"])).status_code == 404
-    )
-    assert client.get("/speech?lang=el&text=", headers=bearer(tokens["display"])).status_code == 400
-    assert (
-        client.get("/speech?lang=el&text=" + "a" * 500, headers=bearer(tokens["kiosk"])).status_code
-        == 400
-    )
+    assert audio.headers["Cache-Control"] == "no-store"
+    no_voice = client.post("/speech", json={"lang": "ps", "text": "x"}, headers=display)
+    assert no_voice.status_code == 404 and code(no_voice) == "no_voice"
+    for text in ("", " ", "a" * 500):
+        refused = client.post("/speech", json={"lang": "el", "text": text}, headers=kiosk)
+        assert refused.status_code == 400 and code(refused) == "bad_text"
+    for body in ([said], "text", {"lang": "el", "text": 23}, {**said, "key": ["a"]}):
+        refused = client.post("/speech", json=body, headers=kiosk)
+        assert refused.status_code == 400 and code(refused) == "bad_json"
+    form = client.post("/speech", data=said, headers=kiosk)  # a form is not a JSON object
+    assert form.status_code == 400 and code(form) == "bad_json"
+    staff, csrf = signed_in(app, "eleni")
+    assert staff.post("/speech", json=said).status_code == 400  # no CSRF token: refused
+    heard = staff.post("/speech", json=said, headers={"X-CSRF-Token": csrf})
+    assert heard.status_code == 200 and heard.data[:4] == b"RIFF"
 
 
 def test_the_api_and_the_counter_pages_answer_an_action_alike(
@@ -278,11 +295,11 @@ def test_the_api_and_the_counter_pages_answer_an_action_alike(
     alike(call_next("thess-west", "desk-1"), 403, "forbidden")
     alike(on_ticket(first, "finish", {"outcome": "maybe"}), 400, "validation_error")
     alike(on_ticket(first, "finish", "raw"), 400, "bad_json")
-    moon = {"outcome": "referred_external", "referral": "moon"}
+    moon = {"outcome": "referred_internal", "referral": "moon"}  # no such reason group
     alike(on_ticket(first, "finish", moon), 422, "bad_referral")
     alike(on_ticket(first, "transfer", {"service": "nowhere"}), 404, "not_found")
     alike(on_ticket(first, "transfer", {"service": "general"}), 409, "same_service")
-    alike(on_ticket(first, "explode"), 404, "unknown_action")
+    alike(on_ticket(first, "explode"), 404, "not_found")
     alike(on_ticket(999999, "start"), 404, "not_found")
     assert counts(db) == before
     alike(on_ticket(first, "recall"), 200)

@@ -217,7 +217,8 @@ def test_a_finish_records_a_referral_only_where_it_belongs(
     outcome: str | None, referral: str | None
 ) -> None:
     """An external referral names an agency, an internal one a reason group of the centre;
-    no other outcome carries one. Anything else is refused, with a code saying why."""
+    no other outcome carries one, and an empty referral (a form's empty field) is none.
+    Anything else is refused, with a code saying why."""
     groups = ["housing", "benefits", "protection"]
     try:
         record = finish_record(outcome, referral, groups)
@@ -229,7 +230,7 @@ def test_a_finish_records_a_referral_only_where_it_belongs(
             or outcome == Outcome.REFERRED_INTERNAL
             and referral in groups
             or outcome in {o.value for o in Outcome} - {"referred_external", "referred_internal"}
-            and referral is None
+            and not referral
         )
         assert not allowed
         return

@@ -3,7 +3,10 @@
 from flask import Blueprint
 
 from . import handlers as h
-from . import reports
+from . import openapi, reports
+
+# only the actions there are: /tickets/<id>/print is not one (its Allow header says GET)
+ACTION = "<any({}):action>".format(",".join(f'"{a}"' for a in openapi.ACTION_OPERATIONS))
 
 bp = Blueprint("api", __name__)
 bp.before_request(h.load_principal)
@@ -26,7 +29,7 @@ _RULES = [
     ("/sites/<site>/counters/<counter>/call-next", h.call_next, ["POST"]),
     ("/tickets/<int:ticket_id>", h.get_ticket, ["GET"]),
     ("/tickets/<int:ticket_id>/print", h.print_status, ["GET"]),
-    ("/tickets/<int:ticket_id>/<action>", h.ticket_action, ["POST"]),
+    (f"/tickets/<int:ticket_id>/{ACTION}", h.ticket_action, ["POST"]),
     # supervisors and admins
     ("/reports/<kind>", reports.report, ["GET"]),
 ]

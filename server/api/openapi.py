@@ -39,6 +39,7 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 _TIME = {"type": "string", "format": "date-time"}
 _SLUG = {"type": "string", "pattern": r"^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 64}
+_GROUP = {"type": "string", "pattern": r"^[a-z0-9]+(_[a-z0-9]+)*$", "maxLength": 64}
 
 SCHEMAS: dict[str, Any] = {
     "Opening": {
@@ -338,18 +339,39 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
     },
     "FinishRequest": {
-        "type": "object",
-        "required": ["outcome"],
-        "properties": {
-            "outcome": {"enum": _codes(Outcome)},
-            "referral": {
-                "type": "string",
-                "description": "A reason group code (internal) or one of "
-                + ", ".join(EXTERNAL_AGENCIES)
-                + " (external).",
+        "description": "An outcome, and a referral with the referred outcomes only: an "
+        "external one names an agency, an internal one a reason group of the centre. An "
+        "empty referral is no referral.",
+        "discriminator": {"propertyName": "outcome"},
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["outcome"],
+                "properties": {
+                    "outcome": {"enum": [Outcome.SERVED.value, Outcome.APPOINTMENT.value]},
+                    "referral": {"const": ""},
+                },
+                "additionalProperties": False,
             },
-        },
-        "additionalProperties": False,
+            {
+                "type": "object",
+                "required": ["outcome", "referral"],
+                "properties": {
+                    "outcome": {"const": Outcome.REFERRED_EXTERNAL.value},
+                    "referral": {"enum": list(EXTERNAL_AGENCIES)},
+                },
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "required": ["outcome", "referral"],
+                "properties": {
+                    "outcome": {"const": Outcome.REFERRED_INTERNAL.value},
+                    "referral": {**_GROUP, "description": "A reason group code of the centre"},
+                },
+                "additionalProperties": False,
+            },
+        ],
     },
     "TransferRequest": {
         "type": "object",
@@ -366,13 +388,12 @@ SCHEMAS: dict[str, Any] = {
 }
 
 # Reports: one schema per kind, made from the table specifications the reports are built
-# from. A count is an integer, or "<5" when suppressed (small groups are never shown).
+# from. A count is an integer, or "x" when hidden (a small count, or one hidden with it so
+# that it cannot be worked out: server/analytics/privacy.py).
 _CELL = {
     "text": {"type": ["string", "null"]},
     "date": {"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]},
-    "count": {
-        "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^<\\d+$"}]
-    },
+    "count": {"anyOf": [{"type": "integer", "minimum": 0}, {"const": "x"}]},
     "number": {"type": ["number", "null"]},
     "seconds": {"type": ["number", "null"], "minimum": 0},
     "rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
@@ -406,6 +427,9 @@ for _kind, _tables in SPECS.items():
                         "properties": {
                             "name": {"const": name},
                             "title": {"type": "string"},
+                            # figures by reason: one centre and one whole month, or no rows
+                            "withheld": {"type": "boolean"},
+                            "note": {"type": ["string", "null"]},
                             "columns": {"type": "array", "minItems": len(cols)},
                             "rows": {
                                 "type": "array",
@@ -839,7 +863,39 @@ def problems(schema_name: str, data: Any) -> list[str]:
     except fastjsonschema.JsonSchemaException:
         pass
     out = []
-    for error in sorted(validator(schema_name).iter_errors(data), key=lambda e: list(e.path)):
+    errors = validator(schema_name).iter_errors(data)
+    for error in sorted((_explained(e) for e in errors), key=lambda e: list(e.path)):
         where = ".".join(str(p) for p in error.path)
         out.append(f"{where}: {error.message}" if where else error.message)
     return out
+
+
+def _explained(error: ValidationError) -> ValidationError:
+    """A oneOf with a discriminator ('outcome') says only that no branch matched; the
+    branch its discriminator picks says what is wrong ('referral: 'moon' is not one
+    of ...'), and with no such branch, the discriminator's own error does."""
+    key = (
+        error.schema.get("discriminator", {}).get("propertyName")
+        if error.validator == "oneOf"
+        else None
+    )
+    if key is None or not isinstance(error.instance, dict):
+        return error
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context or []:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    picked = [b for b in branches.values() if all(list(e.relative_path) != [key] for e in b)]
+    if picked:
+        return sorted(picked[0], key=lambda e: list(e.path))[0]
+    allowed = [v for b in error.schema["oneOf"] for v in _values(b["properties"][key])]
+    found = error.instance.get(key)
+    message = (
+        f"{found!r} is not one of {allowed!r}"
+        if key in error.instance
+        else f"{key!r} is a required property"
+    )
+    return ValidationError(message, path=[key] if key in error.instance else [])
+
+
+def _values(schema: dict[str, Any]) -> list[Any]:
+    return [schema["const"]] if "const" in schema else list(schema.get("enum", []))

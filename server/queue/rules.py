@@ -232,8 +232,10 @@ def finish_record(
     """What the `finished` event records, or OutcomeError.
 
     An external referral names one of EXTERNAL_AGENCIES; an internal one names a reason
-    group of the centre (`groups`); any other outcome takes no referral.
+    group of the centre (`groups`); any other outcome takes no referral. An empty referral
+    is no referral (a form's empty field).
     """
+    referral = referral or None
     if outcome is None:
         raise OutcomeError("missing_outcome", "finish needs an outcome")
     try:
@@ -310,6 +312,13 @@ def service_day(now_utc: datetime, timezone: str) -> date:
 def day_start_utc(day: date, timezone: str) -> datetime:
     """The UTC instant the site's local `day` begins (midnight is never skipped in Athens)."""
     return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def status_link_open(day: date, now_utc: datetime, timezone: str) -> bool:
+    """A ticket's status link works until the end of its own local day; after it, the
+    status page and API answer as for a ticket that never was (what they told is of no
+    use any more, and an old link in a phone's history opens nothing)."""
+    return service_day(now_utc, timezone) <= day
 
 
 def format_number(prefix: str, number: int) -> str:
