@@ -1,5 +1,5 @@
 """Every URL of the admin area: a site's settings, services, counters and file, its
-devices and people; the reasons all sites share; the audit log."""
+devices and people, erasing a visit on request; the reasons all sites share; the audit log."""
 
 from flask import Blueprint
 from werkzeug.exceptions import HTTPException
@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 from server.errors import Refused
 from server.web.errors import for_pages
 
-from . import audit_log, devices, printers, reasons, staff, views
+from . import audit_log, devices, erase, printers, reasons, staff, views
 
 bp = Blueprint(
     "admin",

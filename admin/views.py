@@ -162,6 +162,7 @@ def _site_item(form: Any, before: dict[str, Any]) -> dict[str, Any]:
         "timezone": form.get("timezone", ""),
         "hours": hours,
         "priority_max_in_row": forms.number(form, "priority_max_in_row"),
+        "retention_days": forms.number(form, "retention_days"),
         # the checkboxes say which are on; every reason listed and not ticked is off
         "reasons_off": [
             c for c in form.getlist("reasons_all") if c not in form.getlist("reasons_on")

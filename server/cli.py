@@ -327,6 +327,23 @@ def close_day_cmd() -> None:
     click.echo(f"closed {close_day(_db())} tickets")
 
 
+@main.command()
+def purge() -> None:
+    """Anonymise the tickets older than each site's retention_days (the server also does
+    this itself): their status links, numbers, exact times and staff links go; the day,
+    hour and codes stay for the reports. The audit log says how many, never which."""
+    from . import audit, retention
+    from .models import Site
+
+    db = _db()
+    done = {p.site: p for p in retention.purge(db, actor=audit.COMMAND_LINE, limit=sys.maxsize)}
+    with db.read() as s:
+        sites = s.execute(select(Site.slug, Site.retention_days).order_by(Site.slug)).all()
+    for slug, days in sites:
+        found = done.get(slug)
+        click.echo(f"{slug}: {found.tickets if found else 0} tickets anonymised (kept {days} days)")
+
+
 @main.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def backup_cmd(file: Path) -> None:

@@ -157,7 +157,8 @@ class Hub:
                 Ticket.lang,
             )
             .join(Ticket, Ticket.id == Event.ticket_id)
-            .where(Event.type.in_(CALL_TYPES))
+            # a ticket erased on request today is no longer shown among the calls
+            .where(Event.type.in_(CALL_TYPES), Ticket.anonymised.is_(False))
             .order_by(Event.id.desc())
         )
         if ticket_id is not None:
@@ -402,11 +403,17 @@ class StatusNamespace(_HubNamespace):
         db = self.hub.db
         with db.read() as s:
             site_id = s.scalar(select(Ticket.site_id).where(Ticket.public_token == token))
-        if site_id is None:
+        status = None
+        if site_id is not None:
+            try:
+                status = reads.ticket_status(db, token)
+            except NotFound:  # the ticket's day is over: as if it never was
+                status = None
+        if status is None:
             raise _refuse("no such ticket")
         join_room(f"ticket:{token}")
         join_room(site_room(site_id))
-        emit("status", _jsonable(reads.ticket_status(db, token)))
+        emit("status", _jsonable(status))
 
 
 def _field(data: Any, name: str) -> Any:

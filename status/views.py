@@ -1,7 +1,10 @@
 """The status page: a ticket's number, state, place in the queue and counter, live.
 
 No sign-in: the public token in the URL is the secret. The page shows nothing else about
-the visit: not the reason, not the service (a service can hint at the reason).
+the visit: not the reason, not the service (a service can hint at the reason). The link
+works on the ticket's own day only; afterwards, and once a ticket is anonymised, it gets
+the page of a ticket that never was, in the phone's language, so that nothing tells an old
+link from a mistyped one.
 """
 
 from __future__ import annotations

@@ -155,6 +155,7 @@ def test_the_admin_pages_pass_the_audit(browser: Browser, server: LiveServer, la
         (f"/admin/{SITE}/devices", "admin: kiosks and displays"),
         (f"/admin/{SITE}/staff", "admin: people"),
         (f"/admin/{SITE}/messages", "admin: messages on the displays"),
+        (f"/admin/{SITE}/erase", "admin: erase a visit"),
         ("/password", "own password"),
         ("/admin/reasons/", "admin: visit reasons"),
         ("/admin/reasons/legal.asylum", "admin: a visit reason"),
@@ -176,4 +177,9 @@ def test_the_admin_pages_pass_the_audit(browser: Browser, server: LiveServer, la
     page.click("button.primary")
     expect(page.locator(".field-error").first).to_be_visible()
     scanned(page, f"admin: a refused form {lang}", problems)
+    page.goto(f"{server.url}/admin/{SITE}/erase")
+    page.fill("input[name=number]", "A")
+    page.click("form.admin-form button[type=submit]")
+    expect(page.locator("#err-number")).to_be_visible()
+    scanned(page, f"admin: erasing a visit, refused {lang}", problems)
     assert not problems, problems

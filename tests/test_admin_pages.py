@@ -397,3 +397,178 @@ def test_an_edited_configuration_exported_and_loaded_elsewhere_is_the_same(
     assert siteconfig.export(fresh, "thess-east") == siteconfig.export(db, "thess-east")
     assert siteconfig.dumps(siteconfig.export(fresh, "thess-east")) == text
     fresh.dispose()
+
+
+# --- erasing a visit on request, and how long visits are kept ------------------------------
+
+
+def _served_today(db: Database, reason: str = "protection.women") -> int:
+    """A visit of today at the East centre's social work service, finished at desk 3."""
+    from server.queue import transactions
+    from server.queue.rules import Action
+
+    ticket = transactions.issue_ticket(
+        db, site="thess-east", service="social-work", reason=reason, lang="ar"
+    )
+    called = transactions.call_next(db, site="thess-east", counter="desk-3", user_id=None)
+    assert called is not None and called.id == ticket.id
+    transactions.act(db, ticket.id, Action.FINISH, user_id=None, outcome="served")
+    return ticket.id
+
+
+def _ticket(db: Database, ticket_id: int):  # type: ignore[no-untyped-def]
+    from server.models import Ticket
+
+    with db.read() as s:
+        return s.get(Ticket, ticket_id)
+
+
+def _today() -> str:
+    from server.models import utcnow
+    from server.queue.rules import service_day
+
+    return service_day(utcnow(), "Europe/Athens").isoformat()
+
+
+def test_a_visit_is_erased_on_request_by_its_number_and_day(
+    admin: tuple[FlaskClient, str], app: Flask, db: Database
+) -> None:
+    client, csrf = admin
+    ticket_id = _served_today(db)
+    token = _ticket(db, ticket_id).public_token
+    visitor = app.test_client()
+    assert visitor.get(f"/api/v1/tickets/status/{token}").status_code == 200
+
+    assert 'href="/admin/thess-east/erase"' in client.get("/admin/thess-east/").get_data(
+        as_text=True
+    )
+    assert client.get("/admin/thess-east/erase").status_code == 200
+    found = client.post(
+        "/admin/thess-east/erase", data={"number": " c1 ", "day": _today(), "csrf_token": csrf}
+    )
+    page = found.get_data(as_text=True)
+    assert found.status_code == 200
+    assert "Διαγραφή της επίσκεψης C001;" in page and "Κοινωνική υπηρεσία" in page
+    assert "Υποστήριξη γυναικών" in page  # an administrator may see a sensitive reason
+    assert f'name="ticket" value="{ticket_id}"' in page
+    assert not _ticket(db, ticket_id).anonymised  # finding changes nothing
+
+    done = client.post(
+        "/admin/thess-east/erase",
+        data={"number": "c1", "day": _today(), "ticket": str(ticket_id), "csrf_token": csrf},
+    )
+    assert done.status_code == 302 and done.headers["Location"] == "/admin/thess-east/erase"
+    assert "Διαγράφηκε: ο αριθμός" in client.get("/admin/thess-east/erase").get_data(as_text=True)
+    erased = _ticket(db, ticket_id)
+    assert erased.anonymised and erased.public_token is None and erased.code is None
+    assert erased.reason_code == "protection.women"  # still counted in the reports
+    assert visitor.get(f"/api/v1/tickets/status/{token}").status_code == 404
+    assert visitor.get(f"/s/{token}").status_code == 404
+    with db.read() as s:
+        row = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (row.action, row.actor, row.target, row.after) == (
+        "ticket.erased",
+        "sofia",
+        "thess-east/tickets",
+        {"tickets": 1},
+    )
+    # and it is not found a second time
+    again = client.post(
+        "/admin/thess-east/erase", data={"number": "C001", "day": _today(), "csrf_token": csrf}
+    )
+    assert again.status_code == 422
+    assert 'id="err-number">Δεν υπάρχει χαρτάκι με αυτόν τον αριθμό' in again.get_data(as_text=True)
+
+
+def test_erasing_answers_bad_input_next_to_its_field_in_greek_and_changes_nothing(
+    admin: tuple[FlaskClient, str], db: Database
+) -> None:
+    from server.queue import transactions
+
+    client, csrf = admin
+    _greek(client)
+    served = _served_today(db)
+    waiting = transactions.issue_ticket(
+        db, site="thess-east", service="social-work", reason="legal", lang="fa"
+    )
+    before = _ticket(db, served).public_token, _ticket(db, waiting.id).public_token
+
+    def erase(**form: str):  # type: ignore[no-untyped-def]
+        response = client.post("/admin/thess-east/erase", data={**form, "csrf_token": csrf})
+        assert response.status_code == 422
+        return response.get_data(as_text=True)
+
+    page = erase(number="123", day="2026-02-30")
+    assert 'id="err-number">Γράψτε τον αριθμό όπως φαίνεται στο χαρτάκι' in page
+    assert 'id="err-day">γράψτε μια ημερομηνία όπως 2026-12-25' in page
+    assert 'value="123"' in page  # what was typed stays in the form
+    page = erase(number="C099", day=_today())
+    assert 'id="err-number">Δεν υπάρχει χαρτάκι με αυτόν τον αριθμό' in page
+    page = erase(number=waiting.number, day=_today())
+    assert 'id="err-number">Το χαρτάκι είναι ακόμη στην ουρά' in page
+    # a ticket id not found by the number and day is refused, even of this site
+    page = erase(number="C001", day=_today(), ticket=str(waiting.id))
+    assert 'id="err-number">' in page
+    no_csrf = client.post(
+        "/admin/thess-east/erase", data={"number": "C001", "day": _today(), "ticket": str(served)}
+    )
+    assert no_csrf.status_code == 400
+    assert (_ticket(db, served).public_token, _ticket(db, waiting.id).public_token) == before
+
+
+def test_erasing_is_for_those_who_configure_the_site(app: Flask, db: Database) -> None:
+    served = _served_today(db, reason="legal.asylum")
+    staff, staff_csrf = signed_in(app, "eleni")  # staff of thess-east: no admin area
+    assert staff.get("/admin/thess-east/erase").status_code == 403
+    refused = staff.post(
+        "/admin/thess-east/erase",
+        data={"number": "C001", "day": _today(), "ticket": str(served), "csrf_token": staff_csrf},
+    )
+    assert refused.status_code == 403
+    supervisor, csrf = signed_in(app, "maria")  # supervisor of thess-east only
+    assert supervisor.get("/admin/thess-west/erase").status_code == 403
+    west = supervisor.post(
+        "/admin/thess-west/erase",
+        data={"number": "C001", "day": _today(), "ticket": str(served), "csrf_token": csrf},
+    )
+    assert west.status_code == 403
+    assert not _ticket(db, served).anonymised
+    found = supervisor.post(
+        "/admin/thess-east/erase", data={"number": "C001", "day": _today(), "csrf_token": csrf}
+    )
+    assert found.status_code == 200 and "Διαδικασία ασύλου" in found.get_data(as_text=True)
+
+
+def test_how_long_visits_are_kept_is_set_on_the_centre_page(
+    admin: tuple[FlaskClient, str], db: Database
+) -> None:
+    client, csrf = admin
+    _greek(client)
+    page = client.get("/admin/thess-east/").get_data(as_text=True)
+    assert 'name="retention_days" type="number" value="90"' in page
+    form = siteconfig.export(db, "thess-east")["sites"][0]
+    base = {
+        "name.el": form["name"]["el"],
+        "name.en": form["name"]["en"],
+        "address.el": form["address"]["el"],
+        "address.en": form["address"]["en"],
+        "timezone": form["timezone"],
+        "hours.mon.opens": "08:00",
+        "hours.mon.closes": "15:00",
+        "csrf_token": csrf,
+    }
+    before = _snapshot(db)
+    for typed, message in (
+        ("5000", 'id="err-retention_days">πρέπει να είναι 3650 ή λιγότερο'),
+        ("-1", 'id="err-retention_days">πρέπει να είναι ακέραιος αριθμός'),
+    ):
+        refused = client.post("/admin/thess-east/", data={**base, "retention_days": typed})
+        assert refused.status_code == 422 and message in refused.get_data(as_text=True)
+    assert _snapshot(db) == before
+    assert (
+        client.post("/admin/thess-east/", data={**base, "retention_days": "0"}).status_code == 302
+    )
+    assert siteconfig.export(db, "thess-east")["sites"][0]["retention_days"] == 0
+    with db.read() as s:
+        row = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert row.action == "site.changed" and row.after["retention_days"] == 0

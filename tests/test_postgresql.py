@@ -172,3 +172,47 @@ def test_concurrent_counters_never_share_a_ticket(pg: Database) -> None:
         ).all()
         assert {n for _, n in per_ticket} == {1}
         assert s.scalar(select(func.count()).where(Ticket.status == "done")) == 60
+
+
+def test_anonymising_passes_the_append_only_log_once_and_keeps_the_reports(pg: Database) -> None:
+    """retention.purge on PostgreSQL: its trigger lets the one anonymising rewrite of an
+    event through (and nothing else), and the reports count the same visits."""
+    from server import retention
+    from server.analytics import reports
+
+    old = T0 - timedelta(days=120) + timedelta(minutes=37, seconds=12, microseconds=400_000)
+    ticket = issue(pg, now=old)
+    transactions.call_next(
+        pg, site="thess-east", counter="desk-1", user_id=None, now=old + timedelta(minutes=6)
+    )
+    transactions.act(
+        pg, ticket.id, Action.FINISH, user_id=None, outcome="served",
+        now=old + timedelta(minutes=21),
+    )  # fmt: skip
+    site_id = catalog.current(pg).sites["thess-east"].id
+    day = rules.service_day(old, "Europe/Athens")
+
+    def figures() -> list:
+        with pg.connect() as conn:
+            return [
+                reports.compute(conn, kind, [site_id], day, day).tables
+                for kind in ("reasons", "languages", "heatmap", "outcomes", "services")
+            ]
+
+    before = figures()
+    assert [p.tickets for p in retention.purge(pg, now=T0)] == [1]
+    assert figures() == before
+    with pg.read() as s:
+        row = s.get(Ticket, ticket.id)
+        assert row.anonymised and row.public_token is None and row.code is None
+        assert row.issued_at == datetime(old.year, old.month, old.day, old.hour, tzinfo=UTC)
+        assert row.ended_at - row.issued_at == timedelta(minutes=21)  # the visit took as long
+        events = s.scalars(select(Event).where(Event.ticket_id == ticket.id)).all()
+        assert [e.type for e in events] == ["issued", "called", "finished"]
+        assert all(e.anonymised for e in events)
+    for statement in (
+        "UPDATE events SET at = at - interval '1 hour'",  # anonymised already: once only
+        "DELETE FROM events",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), pg.engine.begin() as conn:
+            conn.execute(text(statement))

@@ -795,3 +795,41 @@ def test_several_problems_are_all_listed(db: Database, tmp_path: Path) -> None:
     assert message.startswith("invalid configuration:")
     assert all(p in message for p in problems)
     assert snapshot(db) == before
+
+
+# --- how long a site keeps its visits in detail (server/retention.py) -----------------------
+
+
+def test_retention_days_default_to_ninety_and_round_trip(db: Database, tmp_path: Path) -> None:
+    assert {s["slug"]: s["retention_days"] for s in siteconfig.export(db)["sites"]} == {
+        "thess-east": 90,
+        "thess-west": 90,
+    }
+    data = shipped()
+    site_of(data, "thess-east")["retention_days"] = 0
+    del site_of(data, "thess-west")["retention_days"]  # not said: the default
+    siteconfig.load(db, write(tmp_path, data))
+    exported = siteconfig.export(db)
+    assert [s["retention_days"] for s in exported["sites"]] == [0, 90]
+    assert siteconfig.parse(write(tmp_path, siteconfig.dumps(exported), "again.toml")) == exported
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (-1, "(thess-east) retention_days: must be 0 or more"),
+        (3651, "(thess-east) retention_days: must be 3650 or less"),
+        ("90", "(thess-east) retention_days: must be a whole number"),
+        (12.5, "(thess-east) retention_days: must be a whole number"),
+    ],
+)
+def test_retention_days_out_of_range_are_refused(
+    db: Database, tmp_path: Path, value: Any, expected: str
+) -> None:
+    data = shipped()
+    site_of(data, "thess-east")["retention_days"] = value
+    before = snapshot(db)
+    with pytest.raises(siteconfig.ConfigError) as info:
+        siteconfig.load(db, write(tmp_path, data))
+    assert info.value.problems == [f"sites[0] {expected}"]
+    assert snapshot(db) == before

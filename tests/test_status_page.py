@@ -163,3 +163,33 @@ def test_unknown_token_gives_a_readable_404(page: Page, server: LiveServer) -> N
     page.set_extra_http_headers({"Accept-Language": "uk,en;q=0.5"})
     page.goto(server.url + "/s/no-such-ticket")
     expect(page.locator("h1")).to_have_text(visitors("uk", "Ticket not found"))
+
+
+def test_a_link_of_an_earlier_day_is_answered_like_an_unknown_one(
+    page: Page, server: LiveServer
+) -> None:
+    from datetime import timedelta
+
+    from server.models import utcnow
+    from server.queue import transactions
+
+    old = transactions.issue_ticket(
+        server.db, site=SITE, service="social-work", reason="legal", lang="ar",
+        now=utcnow() - timedelta(days=1),
+    )  # fmt: skip
+    transactions.close_day(server.db)  # as the server does at the day's end
+    page.set_extra_http_headers({"Accept-Language": "ti,en;q=0.5"})
+    response = page.goto(f"{server.url}/s/{old.public_token}")
+    assert response is not None and response.status == 404
+    expect(page.locator("h1")).to_have_text(visitors("ti", "Ticket not found"))
+    once = (
+        "This page works only on the day you took your ticket. On another day, take a new ticket."
+    )
+    expect(page.locator(".message").last).to_have_text(visitors("ti", once))
+    assert visitors("ti", once) != once
+    expired = page.content()
+    page.goto(f"{server.url}/s/no-such-ticket")
+    assert page.content() == expired  # nothing tells an old link from a wrong one
+    api = requests.get(f"{server.url}/api/v1/tickets/status/{old.public_token}", timeout=10)
+    assert api.status_code == 404
+    screenshot(page, "status_ti_expired")

@@ -251,8 +251,15 @@ async function issue(priority) {
 }
 
 // What the visitor is told when a ticket could not be taken, by the server's error code.
+// The database codes (503: locked elsewhere, disk full, read-only) all mean "not now".
+const NOT_NOW = N_("Tickets cannot be given out just now. Please wait a minute and try again, or ask at the reception desk.");
 const ERROR_TEXTS = {
   too_many_tickets: N_("Many tickets were taken here just now. Please wait a minute, or ask at the reception desk."),
+  database_busy: NOT_NOW,
+  database_full: NOT_NOW,
+  database_read_only: NOT_NOW,
+  database_io_error: NOT_NOW,
+  database_unavailable: NOT_NOW,
 };
 const ERROR_TEXT = N_("Something went wrong. Please try again or ask at the reception desk.");
 

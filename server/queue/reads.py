@@ -143,14 +143,20 @@ def issued_by_device(db: Database, device_id: int, since: datetime) -> list[date
         return list(rows)
 
 
-def ticket_status(db: Database, public_token: str) -> dict[str, Any]:
-    """What the visitor's phone may know: number, status, place, wait, counter. No reason."""
+def ticket_status(db: Database, public_token: str, now: datetime | None = None) -> dict[str, Any]:
+    """What the visitor's phone may know: number, status, place, wait, counter. No reason.
+
+    Only on the ticket's own day (`rules.status_link_open`): later, NotFound, as for a
+    token that never was."""
     cat = catalog.current(db)
     row, current = _ticket_row(db, sql.T.c.public_token == public_token, cat)
+    site = cat.site_by_id(row["site_id"])
+    zone = site.timezone if site else i18n.TIMEZONE
+    if not rules.status_link_open(row["service_day"], now or utcnow(), zone):
+        raise NotFound("no such ticket")
     lang = current.lang
     counter = cat.counters.get(row["counter_id"]) if row["counter_id"] else None
     service = cat.services.get(row["service_id"])
-    site = cat.site_by_id(row["site_id"])
     return {
         "number": current.number,
         "status": current.status,

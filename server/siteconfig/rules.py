@@ -29,6 +29,9 @@ CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 PREFIX = re.compile(r"[A-Z]")
 OVERDUE = ("call_first", "alert")  # what a wait past the service's maximum does
+# days a site keeps ticket-level detail (server/retention.py); 0 keeps only the day's
+# aggregates, and ten years is as long as a retention limit can mean anything
+RETENTION_DAYS_MAX = 3650
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # the pictograms the server ships (and the kiosk and the admin pages show), by name
 PICTOGRAM_DIR = Path(__file__).resolve().parents[1] / "web" / "static" / "pictograms"
@@ -122,6 +125,7 @@ SITE_SCHEMA = {
         "timezone": _TEXT,
         "hours": {"type": "object", "additionalProperties": _TEXT},
         "priority_max_in_row": {"type": "integer", "minimum": 0},
+        "retention_days": {"type": "integer", "minimum": 0, "maximum": RETENTION_DAYS_MAX},
         "reasons_off": _CODES,
         "closures": {
             "type": "array",
@@ -188,6 +192,8 @@ def _schema_problem(data: Any, error: ValidationError) -> Problem:
         message = _TYPE_MESSAGES[value]
     elif kind == "minimum":
         message, params = N_("must be %(minimum)s or more"), {"minimum": value}
+    elif kind == "maximum":
+        message, params = N_("must be %(maximum)s or less"), {"maximum": value}
     elif kind in ("minItems", "minProperties"):
         message = N_("needs at least one entry")
     elif kind == "minLength":

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ..models import Counter, CounterService, Reason, Service, ServiceReason, Site
 
 SERVICE_DEFAULTS = {"max_wait_min": 45, "when_overdue": "call_first", "default_service_min": 10}
-SITE_DEFAULTS = {"priority_max_in_row": 2}
+SITE_DEFAULTS = {"priority_max_in_row": 2, "retention_days": 90}
 
 
 def _write_reasons(s: Session, reasons: list[dict]) -> None:
@@ -47,6 +47,7 @@ def _write_site(s: Session, data: dict) -> None:
     site.timezone = data["timezone"]
     site.hours = dict(data.get("hours") or {})
     site.priority_max_in_row = data.get("priority_max_in_row", SITE_DEFAULTS["priority_max_in_row"])
+    site.retention_days = data.get("retention_days", SITE_DEFAULTS["retention_days"])
     site.reasons_off = list(data.get("reasons_off") or [])
     site.closures = [dict(c) for c in data.get("closures") or []]
     site.messages = [dict(m) for m in data.get("messages") or []]
@@ -138,6 +139,7 @@ def read(s: Session, slugs: list[str]) -> dict[str, Any]:
             "timezone": site.timezone,
             "hours": dict(site.hours),
             "priority_max_in_row": site.priority_max_in_row,
+            "retention_days": site.retention_days,
         }
         for optional in ("reasons_off", "closures", "messages"):
             if getattr(site, optional):
