@@ -92,6 +92,7 @@ def run(
             "worker_connections": connections,
             "keepalive": 30,
             "accesslog": "-" if access_log else None,
+            "logger_class": "server.access_log.PrivateLogger",  # no secret of a URL
             "graceful_timeout": 5,
             "control_socket_disable": True,
             "post_request": _take_turns,

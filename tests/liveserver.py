@@ -44,6 +44,7 @@ class LiveServer:
         workers: int = 1,
         database_url: str | None = None,
         opening_hours: str = "ignore",  # tests run at any hour; "enforce" to test the hours
+        access_log: bool = False,  # `seira serve --access-log`, into server.log
     ) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="seira-"))
         self.database_url = database_url or f"sqlite:///{self.dir / 'seira.db'}"
@@ -51,6 +52,7 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
         self.opening_hours = opening_hours
+        self.access_log = access_log
         self.process: subprocess.Popen[bytes] | None = None
         db = Database(self.database_url)
         migrate.upgrade(db)
@@ -77,6 +79,7 @@ class LiveServer:
         env = {**os.environ, "SEIRA_DATABASE_URL": self.database_url}
         env["SEIRA_SECRET_KEY"] = "sandbox"
         env["SEIRA_OPENING_HOURS"] = self.opening_hours
+        log = open(self.dir / "server.log", "ab")  # noqa: SIM115 - the child owns it
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -87,11 +90,13 @@ class LiveServer:
                 str(self.port),
                 "--workers",
                 str(self.workers),
+                *(["--access-log"] if self.access_log else []),
             ],
             env=env,
             cwd=self.dir,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.dir / "server.log", "ab"),  # noqa: SIM115 - the child owns it
+            # the access log goes to standard output: kept with the rest if asked for
+            stdout=log if self.access_log else subprocess.DEVNULL,
+            stderr=log,
             start_new_session=True,  # its own process group: kill() takes the workers too
         )
         deadline = time.monotonic() + timeout
