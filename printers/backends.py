@@ -295,9 +295,7 @@ def _supports_status(config: PrinterConfig) -> bool:
     return config.scheme in ("tcp", "usb", "serial", "cups")
 
 
-def read_status(
-    conn: Escpos, config: PrinterConfig, timeout: float | None = None
-) -> PrinterStatus:
+def read_status(conn: Escpos, config: PrinterConfig, timeout: float | None = None) -> PrinterStatus:
     """Ask an open connection for online and paper status (DLE EOT 1 and DLE EOT 4),
     waiting at most `timeout` for each answer (the connection's own timeout when None).
 

@@ -266,7 +266,8 @@ def download(site: str, kind: str, fmt: str) -> Response:
     try:
         kind = params.kind(kind)
         first, last = params.period(request.args)
-        options = params.options(request.args) if kind == "staffing" else {}
+        options = params.options(request.args)  # checked for every kind, used by one
+        options = options if kind == "staffing" else {}
         report = _compute(kind, site_ids, first, last, **options)
     except ReportError as exc:
         abort(400, description=_explained(exc))

@@ -107,11 +107,13 @@ def test_offset_segments_find_each_change() -> None:
 def test_parsing_dates_and_months() -> None:
     assert parse_day("2025-07-01") == date(2025, 7, 1)
     assert parse_month("2024-02") == (date(2024, 2, 1), date(2024, 2, 29))
+    assert parse_month("9999-12") == (date(9999, 12, 1), date(9999, 12, 31))  # the last one
     for bad in ("2025-7-1", "2025-02-30", "", "yesterday"):
         with pytest.raises(PeriodError):
             parse_day(bad)
-    with pytest.raises(PeriodError):
-        parse_month("2025-13")
+    for bad in ("2025-13", "0000-01", "2025-00"):
+        with pytest.raises(PeriodError):
+            parse_month(bad)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])

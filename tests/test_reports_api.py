@@ -105,6 +105,8 @@ def test_who_may_not(
         ("/reasons?lang=fr", "bad_lang"),
         ("/staffing?target=1.5", "bad_target"),
         ("/staffing?within=soon", "bad_target"),
+        ("/reasons?within=soon", "bad_target"),  # checked where unused too
+        ("/reasons?month=2025-07&to=someday", "bad_date"),
         ("/reasons?from=1990-01-01&to=2025-01-01", "bad_date"),
     ],
 )

@@ -67,7 +67,7 @@ def test_report_tabs_show_tables_and_charts(supervisor: FlaskClient) -> None:
     html = supervisor.get(f"/reports/thess-east?tab=waits&{JULY}").get_data(as_text=True)
     assert "5:30" in html  # general's median wait, 330 s
     html = supervisor.get("/reports/thess-east?tab=reasons&month=2025-07").get_data(as_text=True)
-    assert "<td class=\"num\">x</td>" in html and "x: hidden" in html
+    assert '<td class="num">x</td>' in html and "x: hidden" in html
     assert "protection.women" not in html.split("<table")[0]
     # a single day: figures by reason are withheld, the page says why and offers July
     html = supervisor.get(f"/reports/thess-east?tab=reasons&{JULY}").get_data(as_text=True)

@@ -45,8 +45,13 @@ def output_format(value: str | None) -> str:
 
 
 def period(args: Mapping[str, str], default_days: int = DEFAULT_DAYS) -> tuple[date, date]:
-    """`month=YYYY-MM`, or `from`/`to` (either may be left out: four weeks to yesterday)."""
+    """`month=YYYY-MM`, or `from`/`to` (either may be left out: four weeks to yesterday).
+    A month goes before from and to, but those are still checked: a wrong parameter is
+    refused even where another one makes it unused."""
     try:
+        for name in ("from", "to"):
+            if args.get(name):
+                parse_day(args[name])
         if args.get("month"):
             return parse_month(args["month"])
         last = parse_day(args["to"]) if args.get("to") else yesterday()

@@ -8,6 +8,7 @@ UTC offsets that apply within the range (see `offset_segments`).
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -54,9 +55,7 @@ def parse_month(text: str) -> tuple[date, date]:
 
 def month_bounds(day: date) -> tuple[date, date]:
     """The first and last day of the month that holds `day`."""
-    first = day.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first, following - timedelta(days=1)
+    return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def check_range(first: date, last: date) -> None:

@@ -39,6 +39,7 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 _TIME = {"type": "string", "format": "date-time"}
 _SLUG = {"type": "string", "pattern": r"^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 64}
+_MONTH = r"^([1-9]\d{3}|0[1-9]\d\d|00[1-9]\d|000[1-9])-(0[1-9]|1[0-2])$"  # 0001-01 to 9999-12
 _GROUP = {"type": "string", "pattern": r"^[a-z0-9]+(_[a-z0-9]+)*$", "maxLength": 64}
 
 SCHEMAS: dict[str, Any] = {
@@ -471,7 +472,15 @@ def _errors(*statuses: int) -> dict[str, Any]:
         503: "The database cannot take the write now (locked, full, read-only); retry later",
     }
     every = (*statuses, 413, 500, 503)  # any request may be too large, or meet a failure
-    return {str(s): {"description": text[s], **_json(ref("Error"))} for s in every}
+    return {
+        **{str(s): {"description": text[s], **_json(ref("Error"))} for s in every},
+        # answered by the web server before the application reads the request
+        "414": {
+            "description": "The URL is longer than the server reads (4094 bytes with the "
+            "method); the web server's own page",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+    }
 
 
 _SITE = {"name": "site", "in": "path", "required": True, "schema": _SLUG}
@@ -757,7 +766,7 @@ DOCUMENT: dict[str, Any] = {
                         "in": "query",
                         "required": False,
                         "description": "YYYY-MM, instead of from and to",
-                        "schema": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+                        "schema": {"type": "string", "pattern": _MONTH},
                     },
                     {
                         "name": "format",

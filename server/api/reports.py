@@ -44,7 +44,8 @@ def report(kind: str) -> Response:
         kind = params.kind(kind)
         fmt = params.output_format(request.args.get("format"))
         first, last = params.period(request.args)
-        options = params.options(request.args) if kind == "staffing" else {}
+        options = params.options(request.args)  # checked for every kind, used by one
+        options = options if kind == "staffing" else {}
         with db().connect() as conn:
             result = compute(
                 conn,
