@@ -39,6 +39,28 @@ STATUSES = {
     "cancelled": N_("Left"),
     "closed": N_("Closed at day end"),
 }
+# the database's fault codes (server.db.fault_of), as staff are told them: a 503 on the
+# counter page, and the banner of the supervisor's live view while the fault lasts
+FAULTS = {
+    "database_busy": N_(
+        "The database is held by another program: nothing can be saved for now. It goes on "
+        "by itself once it is free."
+    ),
+    "database_full": N_(
+        "The server's disk is full: nothing can be saved. Tell the administrator; it goes on "
+        "by itself once there is space."
+    ),
+    "database_read_only": N_(
+        "The database cannot be written (read-only): nothing can be saved. Tell the administrator."
+    ),
+    "database_io_error": N_(
+        "The server cannot write its database (a disk error): nothing can be saved. Tell the "
+        "administrator."
+    ),
+    "database_unavailable": N_(
+        "The database cannot be reached: nothing can be saved. Tell the administrator."
+    ),
+}
 STATES = {
     "available": N_("Available"),
     "paused": N_("Paused"),

@@ -26,9 +26,13 @@ def live(site: str) -> str:
             "statuses": labels.translated(labels.STATUSES),
             "services": {s.slug: i18n.label(s.labels, lang) for s in cat.services_of(found.id)},
             "prints": print_labels.words(),
+            "faults": labels.translated(labels.FAULTS),
         },
     )
 
 
 def state(site: str) -> Response:
-    return jsonify(desk().site_overview(current_staff(), site, i18n_pages.lang()))
+    """The live view's data, and whether the database takes writes (a fault code or
+    None): a fault stops every desk, so the supervisor sees it while it lasts."""
+    overview = desk().site_overview(current_staff(), site, i18n_pages.lang())
+    return jsonify({**overview, "database_fault": db().write_fault()})

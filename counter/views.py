@@ -54,6 +54,7 @@ def workstation(site: str, counter: str) -> str:
         "languages": labels.languages(),
         "services": {s.slug: i18n.label(s.labels, lang) for s in cat.services_of(found.id)},
         "prints": print_labels.words(),
+        "faults": labels.translated(labels.FAULTS),
     }
     return render_template(
         "counter/workstation.html",

@@ -16,6 +16,7 @@ bite a process running as root (which file permissions do not stop):
 from __future__ import annotations
 
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -27,7 +28,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.liveserver import LiveServer
+from server import auth
+from tests.liveserver import PASSWORD, LiveServer
 
 DATA = Path(__file__).with_name("data")
 NOT_WRITABLE = {"database_full", "database_io_error", "database_read_only"}
@@ -70,6 +72,25 @@ def health(live: LiveServer) -> requests.Response:
     return requests.get(f"{live.url}/api/v1/health", timeout=10)
 
 
+def supervisor(live: LiveServer) -> requests.Session:
+    """A supervisor signed in to the staff pages (before any fault: signing in writes)."""
+    auth.add_user(live.db, "watch", PASSWORD, "supervisor", "test-centre")
+    session = requests.Session()
+    page = session.get(f"{live.url}/signin", timeout=10).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert csrf, page[:300]
+    form = {"csrf_token": csrf[1], "username": "watch", "password": PASSWORD}
+    assert session.post(f"{live.url}/signin", data=form, timeout=10).ok
+    return session
+
+
+def fault_seen(session: requests.Session, live: LiveServer) -> str | None:
+    """What the supervisor's live view says of the database: a fault code, or None."""
+    state = session.get(f"{live.url}/supervisor/test-centre/state", timeout=10)
+    assert state.status_code == 200, state.text
+    return state.json()["database_fault"]
+
+
 def until(check: callable, within: float = 5.0) -> None:  # type: ignore[valid-type]
     deadline = time.monotonic() + within
     while not check():
@@ -97,8 +118,10 @@ def assert_reads_work(live: LiveServer, token: str) -> None:
 def test_a_full_disk_is_reported_refused_with_503_and_survived() -> None:
     with LiveServer(DATA / "eight_counters.toml") as live:
         kiosk = live.add_device("test-centre", "kiosk", "full")
+        watching = supervisor(live)
         first = issue(live, kiosk)
         assert first.status_code == 201
+        assert fault_seen(watching, live) is None
         with disk_full(live):
             assert_refused(issue(live, kiosk))
             assert_refused(issue(live, kiosk))  # the same again, not a 500 the second time
@@ -107,8 +130,10 @@ def test_a_full_disk_is_reported_refused_with_503_and_survived() -> None:
             assert answer.status_code == 503
             assert answer.json()["database"] == "not_writable"
             assert answer.json()["fault"] in NOT_WRITABLE
+            assert fault_seen(watching, live) == answer.json()["fault"]  # staff see it too
             assert_reads_work(live, kiosk)
         until(lambda: health(live).status_code == 200)
+        until(lambda: fault_seen(watching, live) is None)
         after = issue(live, kiosk)
         assert after.status_code == 201, after.text
         assert after.json()["number"] == "A002"  # the refused writes took no number

@@ -24,7 +24,7 @@ function say(text, isError) {
 
 function explain(error) {
   if (error.code === "offline") return t.offline;
-  return t.errors[error.code] || `${t.failed} ${error.message || error.code}`;
+  return t.errors[error.code] || words.faults[error.code] || `${t.failed} ${error.message || error.code}`;
 }
 
 async function post(path, body) {

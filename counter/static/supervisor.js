@@ -67,6 +67,9 @@ function show(data) {
     })
   );
   $("updated").textContent = clock(new Date());
+  const fault = data.database_fault;
+  $("fault").hidden = !fault;
+  $("fault").textContent = fault ? words.faults[fault] || fault : "";
 }
 
 async function refresh() {
@@ -75,7 +78,8 @@ async function refresh() {
     tell($("message"), "");
     show(data);
   } else if (error) {
-    tell($("message"), error.code === "offline" ? t.offline : `${t.failed} ${error.message}`, { error: true });
+    const text = error.code === "offline" ? t.offline : words.faults[error.code] || `${t.failed} ${error.message}`;
+    tell($("message"), text, { error: true });
   }
 }
 
