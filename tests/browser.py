@@ -53,6 +53,8 @@ def wait_until(
     page: Page, expression: str, arg: Any = None, timeout: float = 30000, every_ms: int = 50
 ) -> Any:
     """Wait until `expression` (or a function of `arg`) is truthy in the page; its value.
+    Write it so that it is false, not an error, on the page before a navigation ends
+    (`?.`): a click that navigates returns before the next page is there.
 
     Playwright's wait_for_function builds its predicate with eval inside the page, which
     the pages' Content-Security-Policy forbids; page.evaluate goes through the DevTools

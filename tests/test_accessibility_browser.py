@@ -114,7 +114,7 @@ def test_the_staff_pages_and_the_display_pass_the_audit(
     page.goto(f"{server.url}/counter/{SITE}")
     scanned(page, f"choose a counter {lang}", problems)
     page.click(f"button[data-counter={'desk-1' if lang == 'el' else 'desk-2'}]")
-    wait_until(page, "document.getElementById('workstation').dataset.ready === '1'")
+    wait_until(page, "document.getElementById('workstation')?.dataset.ready === '1'")
     page.click("[data-do=call-next]")
     expect(page.locator("#current")).to_be_visible()
     scanned(page, f"workstation {lang}", problems)

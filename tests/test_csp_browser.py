@@ -94,7 +94,7 @@ def test_no_page_breaks_the_policy(browser: Browser, server: LiveServer) -> None
     staff.wait_for_url(f"{server.url}/")
     staff.goto(f"{server.url}/counter/{SITE}")
     staff.click("button[data-counter=desk-1]")
-    wait_until(staff, "document.getElementById('workstation').dataset.ready === '1'")
+    wait_until(staff, "document.getElementById('workstation')?.dataset.ready === '1'")
     staff.click("[data-do=call-next]")
     expect(staff.locator("#current")).to_be_visible()
     _clean(staff, "counter workstation", found)

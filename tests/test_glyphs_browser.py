@@ -29,7 +29,6 @@ LANGUAGES = list(i18n.LANGUAGES)
 def server() -> Iterator[LiveServer]:
     with LiveServer() as live:
         live.tokens = {  # type: ignore[attr-defined]
-            "kiosk": live.add_device(SITE, "kiosk", "glyphs"),
             "display": live.add_device(SITE, "display", "glyphs"),
         }
         yield live
@@ -91,12 +90,15 @@ def check_language(page: Page, lang: str, where: str, problems: dict[str, list[s
 
 
 def test_no_glyph_is_left_to_the_machine_on_the_kiosk(page: Page, server: LiveServer) -> None:
-    token = server.tokens["kiosk"]  # type: ignore[attr-defined]
-    page.goto(f"{server.url}/kiosk/{SITE}#token={token}")
-    expect(page.locator("#screen-idle")).to_be_visible()
     problems: dict[str, list[str]] = {}
-    check(page, "languages", problems)
-    for lang in LANGUAGES:
+    for n, lang in enumerate(LANGUAGES):
+        # a kiosk a language: one kiosk gives at most frontdesk.KIOSK_TICKETS a minute
+        token = server.add_device(SITE, "kiosk", f"glyphs-{lang}")
+        page.goto("about:blank")
+        page.goto(f"{server.url}/kiosk/{SITE}#token={token}")
+        expect(page.locator("#screen-idle")).to_be_visible()
+        if n == 0:
+            check(page, "languages", problems)
         tap(page, f"button[data-lang={lang}]")
         expect(page.locator("#groups button").nth(5)).to_be_attached()
         check(page, f"{lang} groups", problems)
@@ -122,7 +124,7 @@ def test_no_glyph_is_left_to_the_machine_on_the_kiosk(page: Page, server: LiveSe
 def test_no_glyph_is_left_to_the_machine_on_the_status_page(
     browser: Browser, server: LiveServer
 ) -> None:
-    token = server.tokens["kiosk"]  # type: ignore[attr-defined]
+    token = server.add_staff("reception", SITE)  # a kiosk would stop at 8 tickets a minute
     page = browser.new_context(viewport={"width": 412, "height": 900}).new_page()
     problems: dict[str, list[str]] = {}
     for lang in LANGUAGES:

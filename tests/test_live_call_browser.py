@@ -61,7 +61,7 @@ def open_counter(page: Page, server: LiveServer, counter: str = "desk-1") -> Non
     page.goto(f"{server.url}/counter/thess-east")
     page.click(f"button[data-counter={counter}]")
     page.wait_for_url(f"{server.url}/counter/thess-east/{counter}")
-    wait_until(page, "document.getElementById('workstation').dataset.ready === '1'")
+    wait_until(page, "document.getElementById('workstation')?.dataset.ready === '1'")
 
 
 def test_a_call_from_the_counter_page_reaches_the_display_within_a_second(
