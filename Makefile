@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test i18n postgresql speech chromium bench bench-reports clean
+.PHONY: run test i18n postgresql redis speech chromium bench bench-reports clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(PY)
 run: $(STAMP) speech  ## set up the demo database and serve on http://127.0.0.1:5000
 	$(VENV)/bin/seira demo
 
-test: $(STAMP) postgresql speech chromium tests/escpos/node_modules  ## lint, then the whole test suite
+test: $(STAMP) postgresql redis speech chromium tests/escpos/node_modules  ## lint, then the whole test suite
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -32,6 +32,9 @@ tests/escpos/node_modules: tests/escpos/package.json tests/escpos/package-lock.j
 postgresql:  ## the PostgreSQL tests start their own server from Debian's package
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+
+redis:  ## the tests of several processes start their own Redis from Debian's package
+	@command -v redis-server >/dev/null 2>&1 || $(call apt_install,redis-server)
 
 # Debian packages: espeak-ng speaks the calls (offline); chromium runs the page tests.
 # Installed when missing and we may (root, as on CI); otherwise say what is missing.

@@ -21,23 +21,21 @@ What each namespace receives:
     /display, /kiosk
               revoked   this device's token was taken back; the connection is then closed
 
-Events of /display and /counter carry `seq`, counted per namespace and site, and `epoch`,
-which changes when the server restarts: a client that sees a gap or a new epoch asks
-for a snapshot. Everything is emitted after the database commit, from the database's
-state. No event carries a visit reason, a name, or anything else about the visitor beyond
-the ticket number and its language.
+Events of /display and /counter carry `seq`, counted per namespace and site by every
+process alike (server/sequence.py), and `epoch`, which changes when that count starts
+again: a client that sees a gap or a new epoch asks for a snapshot. Everything is
+emitted after the database commit, from the database's state. No event carries a visit
+reason, a name, or anything else about the visitor beyond the ticket number and its
+language.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import queue
-import secrets
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +52,7 @@ from .queue import reads, rules
 from .queue.news import Called, ConfigChanged, DeviceRevoked, News, QueueChanged, TicketChanged
 from .queue.reads import TicketView
 from .queue.rules import EventType
+from .sequence import Sequence, for_queue
 from .speech import Speech
 
 log = logging.getLogger(__name__)
@@ -76,14 +75,13 @@ def device_room(device_id: int) -> str:
 class Hub:
     """Sequences, snapshots and publishing for one app (one database)."""
 
-    def __init__(self, socketio: SocketIO, db: Database, speech: Speech) -> None:
+    def __init__(
+        self, socketio: SocketIO, db: Database, speech: Speech, sequence: Sequence
+    ) -> None:
         self.socketio = socketio
         self.db = db
         self.speech = speech
-        self.epoch = secrets.token_hex(4)
-        self._lock = threading.Lock()
-        self._seq: dict[tuple[str, int], Iterator[int]] = defaultdict(lambda: itertools.count(1))
-        self._last: dict[tuple[str, int], int] = defaultdict(int)
+        self.sequence = sequence
         self._tasks: queue.Queue[tuple[Callable[..., None], tuple[Any, ...]]] = queue.Queue()
         self._dirty: set[int] = set()  # sites whose summary is due; the hub thread's alone
         self._thread: threading.Thread | None = None
@@ -91,25 +89,30 @@ class Hub:
     # --- sequenced emits ---------------------------------------------------------------------
 
     def _emit(self, namespace: str, site_id: int, event: str, data: dict[str, Any]) -> None:
-        """Number the event and send it, in one step, so numbers reach clients in order."""
-        key = (namespace, site_id)
-        with self._lock:
-            seq = next(self._seq[key])
-            self._last[key] = seq
+        """Number the event and send it, in one step, so numbers reach clients in order
+        (from every process: see server/sequence.py)."""
+        with self.sequence.next(f"{namespace}:{site_id}") as (seq, epoch):
             self.socketio.emit(
                 event,
-                {**data, "seq": seq, "epoch": self.epoch},
+                {**data, "seq": seq, "epoch": epoch},
                 namespace=namespace,
                 to=site_room(site_id),
             )
 
-    def send_snapshot(self, namespace: str, site_id: int, event: str, data: dict, to: str) -> None:
-        """A snapshot carries the sequence number of the last event it already contains."""
-        with self._lock:
-            seq = self._last[(namespace, site_id)]
-            self.socketio.emit(
-                event, {**data, "seq": seq, "epoch": self.epoch}, namespace=namespace, to=to
-            )
+    def send_snapshot(
+        self,
+        namespace: str,
+        site_id: int,
+        event: str,
+        snapshot: Callable[[Hub, int], dict[str, Any]],
+        to: str,
+    ) -> None:
+        """A snapshot carries the sequence number of the last event it contains: the
+        number is read first, so every event up to it was committed before the snapshot
+        reads the database (a later one may be in it too: clients apply events as states)."""
+        seq, epoch = self.sequence.last(f"{namespace}:{site_id}")
+        data = snapshot(self, site_id)
+        self.socketio.emit(event, {**data, "seq": seq, "epoch": epoch}, namespace=namespace, to=to)
 
     # --- what displays see -------------------------------------------------------------------
 
@@ -353,8 +356,7 @@ class _SiteNamespace(_HubNamespace):
         sid: str = request.sid  # type: ignore[attr-defined]
         site_id = self.sites.get(sid)
         if site_id is not None:
-            data = self.snapshot(self.hub, site_id)
-            self.hub.send_snapshot(self.namespace, site_id, self.snapshot_event, data, sid)
+            self.hub.send_snapshot(self.namespace, site_id, self.snapshot_event, self.snapshot, sid)
 
 
 class DisplayNamespace(_SiteNamespace):
@@ -447,7 +449,8 @@ def init_app(app: Flask, speech: Speech) -> Hub:
         message_queue=app.config.get("MESSAGE_QUEUE"),
         cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),
     )
-    hub = Hub(socketio, app.extensions["seira.db"], speech)
+    sequence = for_queue(app.config.get("MESSAGE_QUEUE"))
+    hub = Hub(socketio, app.extensions["seira.db"], speech, sequence)
     app.extensions["seira.hub"] = hub
     socketio.on_namespace(DisplayNamespace("/display", hub, "snapshot", Hub.display_snapshot))
     socketio.on_namespace(CounterNamespace("/counter", hub, "queue", Hub.counter_summary))

@@ -45,6 +45,7 @@ class LiveServer:
         database_url: str | None = None,
         opening_hours: str = "ignore",  # tests run at any hour; "enforce" to test the hours
         access_log: bool = False,  # `seira serve --access-log`, into server.log
+        message_queue: str | None = None,  # SEIRA_MESSAGE_QUEUE: redis://... for several
     ) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="seira-"))
         self.database_url = database_url or f"sqlite:///{self.dir / 'seira.db'}"
@@ -53,6 +54,7 @@ class LiveServer:
         self.workers = workers
         self.opening_hours = opening_hours
         self.access_log = access_log
+        self.message_queue = message_queue
         self.process: subprocess.Popen[bytes] | None = None
         db = Database(self.database_url)
         migrate.upgrade(db)
@@ -79,6 +81,8 @@ class LiveServer:
         env = {**os.environ, "SEIRA_DATABASE_URL": self.database_url}
         env["SEIRA_SECRET_KEY"] = "sandbox"
         env["SEIRA_OPENING_HOURS"] = self.opening_hours
+        if self.message_queue:
+            env["SEIRA_MESSAGE_QUEUE"] = self.message_queue
         log = open(self.dir / "server.log", "ab")  # noqa: SIM115 - the child owns it
         self.process = subprocess.Popen(
             [

@@ -16,6 +16,7 @@ from server.db import Database
 from server.queue import transactions
 from server.queue.news import QueueChanged, TicketChanged
 from server.realtime import Hub, site_room
+from server.sequence import LocalSequence
 from server.speech import Speech
 
 
@@ -60,7 +61,8 @@ def test_a_change_queued_while_a_summary_is_due_is_still_sent(db: Database, tmp_
         db, site="thess-west", service="general", reason="other", lang="en"
     )
     fake = BlockingSocketIO(block_on="status")
-    hub = Hub(fake, db, Speech(NoVoice(), cache_dir=tmp_path))  # type: ignore[arg-type]
+    speech = Speech(NoVoice(), cache_dir=tmp_path)
+    hub = Hub(fake, db, speech, LocalSequence())  # type: ignore[arg-type]
     hub.start()
     hub.publish(TicketChanged(ticket, west))  # the hub thread stops inside its status emit
     assert fake.blocked.wait(5)

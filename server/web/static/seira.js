@@ -81,7 +81,8 @@ export async function pairDevice({ kind, site, key, onCode }) {
 // Connect to a Socket.IO namespace. `events` maps event names to handler(data, inOrder).
 // With `snapshot` ({event, handler}), events carry `seq` and `epoch`: one that does not
 // follow the last one seen (a gap, or a restarted server) asks for a snapshot, and its
-// handler is told it came out of order; a snapshot resets the sequence. `onState` hears
+// handler is told it came out of order; one the last snapshot holds already is dropped;
+// a snapshot resets the sequence. `onState` hears
 // "online", "offline", or "refused" when the server turned the credential down.
 export function live(namespace, { auth, snapshot = null, events = {}, onState = () => {} }) {
   const socket = window.io(namespace, { auth, reconnectionDelayMax: 3000 });
@@ -105,6 +106,7 @@ export function live(namespace, { auth, snapshot = null, events = {}, onState = 
     socket.on(name, (data) => {
       let inOrder = true;
       if (snapshot) {
+        if (data.epoch === epoch && seq !== null && data.seq <= seq) return; // in the snapshot
         inOrder = data.epoch === epoch && seq !== null && data.seq === seq + 1;
         if (inOrder) seq = data.seq;
         else socket.emit("snapshot");

@@ -1,0 +1,218 @@
+"""Two `seira serve` processes on one database and one Redis, as a city's central service
+runs: a display, a counter page or a phone connected to either process hears every event
+caused through the other, numbered from one count, and counters on both never call the
+same ticket twice. On PostgreSQL, and on one SQLite file shared by two processes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from server.sequence import RedisSequence
+from tests.liveserver import LiveServer
+from tests.pg_cluster import Cluster
+from tests.redis_server import RedisServer
+from tests.test_realtime import Listener
+
+SITE = "thess-east"
+SEQUENCED = ("/display", "/counter")
+
+
+@pytest.fixture(scope="module")
+def redis() -> Iterator[RedisServer]:
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def postgresql() -> Iterator[Cluster]:
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def pair(
+    request: pytest.FixtureRequest, redis: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Process A and process B: the same database, the same Redis message queue."""
+    if request.param == "postgresql":
+        cluster: Cluster = request.getfixturevalue("postgresql")
+        name = f"city_{time.monotonic_ns()}"
+        admin = create_engine(cluster.url("postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        url = cluster.url(name)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('city') / 'seira.db'}"
+    queue = redis.url(len(request.node.name) % 16)  # a Redis database of this test's own
+    flush_redis(queue)
+    a = LiveServer(database_url=url, message_queue=queue).start()
+    b = LiveServer(database_url=url, message_queue=queue).start()
+    try:
+        yield a, b
+    finally:
+        a.close()
+        b.close()
+
+
+def flush_redis(url: str) -> None:
+    import redis as redis_client
+
+    redis_client.Redis.from_url(url).flushdb()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def issue(server: LiveServer, staff: str) -> dict[str, Any]:
+    body = {"service": "general", "reason": "other", "lang": "ar"}
+    answer = requests.post(
+        f"{server.url}/api/v1/sites/{SITE}/tickets", json=body, headers=bearer(staff), timeout=10
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def call_and_finish(server: LiveServer, staff: str, counter: str) -> dict[str, Any] | None:
+    called = requests.post(
+        f"{server.url}/api/v1/sites/{SITE}/counters/{counter}/call-next",
+        headers=bearer(staff),
+        timeout=30,
+    )
+    if called.status_code == 204:
+        return None
+    assert called.status_code == 200, called.text
+    ticket = called.json()
+    done = requests.post(
+        f"{server.url}/api/v1/tickets/{ticket['id']}/finish",
+        json={"outcome": "served"},
+        headers=bearer(staff),
+        timeout=30,
+    )
+    assert done.status_code == 200, done.text
+    return ticket
+
+
+def sequenced(listener: Listener, start: int) -> list[tuple[str, int, str]]:
+    """(event, seq, epoch) of every numbered event received after the first `start`."""
+    return [
+        (event, data["seq"], data["epoch"])
+        for event, data in listener.received[start:]
+        if isinstance(data, dict) and "seq" in data
+    ]
+
+
+def test_every_process_hears_every_call_numbered_from_one_count(
+    pair: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = pair
+    display = a.add_device(SITE, "display", "hall")
+    staff = b.add_staff("eleni", SITE)
+    listeners = {
+        (name, namespace): Listener(server, namespace, auth)
+        for name, server in (("A", a), ("B", b))
+        for namespace, auth in (
+            ("/display", {"token": display}),
+            ("/counter", {"token": staff, "site": SITE}),
+        )
+    }
+    try:
+        for listener in listeners.values():  # each one's snapshot first (its own seq)
+            listener.wait_for(lambda got: any(e in ("snapshot", "queue") for e, _ in got))
+        start = {key: len(listener.received) for key, listener in listeners.items()}
+        phone_ticket = issue(a, staff)
+        phone = Listener(a, "/status", {"ticket": phone_ticket["status_url"].rsplit("/", 1)[-1]})
+        numbers = [phone_ticket["number"]] + [issue(b, staff)["number"] for _ in range(5)]
+        for i in range(len(numbers)):  # calls alternate between the processes
+            assert call_and_finish(b if i % 2 == 0 else a, staff, "desk-1") is not None
+        for (_, namespace), listener in listeners.items():
+            if namespace == "/display":
+                listener.wait_for(lambda got: sum(e == "called" for e, _ in got) == len(numbers))
+        time.sleep(1.0)  # the coalesced summaries that follow the last call
+        # the phone on A heard its own ticket change through B (called, then done: by the
+        # time the news is read the visit may be over already)
+        heard = {d["status"] for d in phone.events("status")}
+        assert heard - {"waiting"}, phone.received
+        for namespace in SEQUENCED:
+            heard_a = sequenced(listeners[("A", namespace)], start[("A", namespace)])
+            heard_b = sequenced(listeners[("B", namespace)], start[("B", namespace)])
+            assert heard_a == heard_b, namespace  # the same events, the same numbers
+            seqs = [seq for _, seq, _ in heard_a]
+            assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), (namespace, seqs)
+            assert len({epoch for _, _, epoch in heard_a}) == 1
+        calls = listeners[("A", "/display")].events("called")
+        assert [c["number"] for c in calls] == numbers  # in the order they were called
+        phone.close()
+    finally:
+        for listener in listeners.values():
+            listener.close()
+
+
+def test_counters_on_both_processes_never_call_the_same_ticket(
+    pair: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = pair
+    staff = a.add_staff("racer", SITE)
+    issued = {issue(a if i % 2 else b, staff)["id"] for i in range(60)}
+    called: list[int] = []
+    lock = threading.Lock()
+    counters = [(a, "desk-1"), (b, "desk-2"), (b, "desk-3")]
+    barrier = threading.Barrier(len(counters))
+    errors: list[BaseException] = []
+
+    def work(server: LiveServer, counter: str) -> None:
+        barrier.wait()
+        try:
+            while (ticket := call_and_finish(server, staff, counter)) is not None:
+                with lock:
+                    called.append(ticket["id"])
+        except BaseException as exc:  # reported in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=c) for c in counters]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[0]
+    assert sorted(called) == sorted(issued)  # each ticket called once, none left out
+
+
+def test_the_count_is_shared_in_order_and_a_lost_redis_starts_a_new_epoch(
+    redis: RedisServer,
+) -> None:
+    """RedisSequence alone: numbers given by several processes' sequences come out in the
+    order they are sent; a Redis that lost its data counts again under a new epoch."""
+    url = redis.url(15)
+    flush_redis(url)
+    sequences = [RedisSequence(url) for _ in range(4)]
+    sent: list[int] = []
+
+    def send(sequence: RedisSequence) -> None:
+        for _ in range(50):
+            with sequence.next("/display:1") as (seq, _epoch):
+                sent.append(seq)  # what the event's emit does while the lock is held
+
+    threads = [threading.Thread(target=send, args=(s,)) for s in sequences]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sent == list(range(1, 201))
+    last, epoch = sequences[0].last("/display:1")
+    assert last == 200 and sequences[3].last("/display:1") == (200, epoch)
+    assert sequences[1].last("/counter:1") == (0, epoch)  # one count per namespace and site
+    flush_redis(url)
+    with sequences[2].next("/display:1") as (seq, new_epoch):
+        assert seq == 1 and new_epoch != epoch
