@@ -216,3 +216,34 @@ def test_the_count_is_shared_in_order_and_a_lost_redis_starts_a_new_epoch(
     flush_redis(url)
     with sequences[2].next("/display:1") as (seq, new_epoch):
         assert seq == 1 and new_epoch != epoch
+
+
+def test_desks_on_both_processes_get_distinct_gap_free_numbers(
+    pair: tuple[LiveServer, LiveServer],
+) -> None:
+    """Eight reception desks issuing at once, four through each process: one number each,
+    none skipped (row locks on PostgreSQL, the write lock on SQLite, across processes)."""
+    a, b = pair
+    desks = [a.add_staff(f"reception-{i}", SITE) for i in range(8)]
+    barrier = threading.Barrier(len(desks))
+    numbers: list[int] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        barrier.wait()
+        try:
+            for _ in range(40):
+                number = issue(a if i % 2 else b, desks[i])["number"]
+                with lock:
+                    numbers.append(int(number[1:]))
+        except BaseException as exc:  # reported in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(desks))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[0]
+    assert sorted(numbers) == list(range(1, 321))
