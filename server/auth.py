@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit, catalog, credentials, signin_limits
+from . import audit, bus, catalog, credentials, signin_limits
 from .cache import TTLCache
 from .db import Database
 from .errors import NotFound
@@ -329,8 +329,12 @@ def sign_out(db: Database, token: str) -> None:
 
 
 def forget_tokens() -> None:
-    """Drop remembered principals, after a revocation in this process."""
-    _principals.forget()
+    """Drop remembered principals, after a revocation: here and in every other process
+    (server/bus.py), so that a token signed out on one is refused by all at once."""
+    bus.announce("tokens")
+
+
+bus.on("tokens", lambda _value: _principals.forget())
 
 
 def authenticate(db: Database, token: str, kind: str = API) -> Principal | None:

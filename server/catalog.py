@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import i18n
+from . import bus, i18n
 from .cache import TTLCache
 from .db import Database, PerDatabase
 from .errors import NotFound
@@ -228,8 +228,18 @@ def current(db: Database) -> Catalog:
 
 
 def invalidate(db: Database) -> None:
-    """Forget the snapshot, after this process changed the configuration."""
+    """Forget the snapshot, after a change of the configuration: here, and in every other
+    process (server/bus.py), which each hold one database's snapshot."""
     _snapshots(db).forget()
+    bus.announce("catalog")
+
+
+def _forget_every_snapshot(_value: object) -> None:
+    for cache in _snapshots.values():
+        cache.forget()
+
+
+bus.on("catalog", _forget_every_snapshot)
 
 
 # --- the configuration as kiosks and displays read it -------------------------------------

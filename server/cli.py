@@ -34,6 +34,11 @@ DEMO_USERS = [  # (username, role, sites)
 
 
 def _db() -> Database:
+    """The database of SEIRA_DATABASE_URL; a change made through it is told to the
+    servers that share SEIRA_MESSAGE_QUEUE (a revoked device, a new configuration)."""
+    from . import bus
+
+    bus.configure(os.environ.get("SEIRA_MESSAGE_QUEUE"), listen=False)
     return Database()
 
 

@@ -442,3 +442,8 @@ class PerDatabase(Generic[T]):
             if item is None:
                 item = self._items[db] = self._factory(db)
             return item
+
+    def values(self) -> list[T]:
+        """The objects of every database open now."""
+        with self._lock:
+            return list(self._items.values())

@@ -31,6 +31,7 @@ language.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import threading
@@ -43,7 +44,7 @@ from flask import Flask, request, session
 from flask_socketio import Namespace, SocketIO, emit, join_room
 from sqlalchemy import select
 
-from . import announce, auth, catalog, i18n, recordings
+from . import announce, auth, bus, catalog, i18n, recordings
 from .auth import SESSION_KEY, Can, DeviceKind, Principal
 from .db import Database
 from .errors import NotFound
@@ -82,6 +83,9 @@ class Hub:
         self.db = db
         self.speech = speech
         self.sequence = sequence
+        # which database an announcement is about (server/bus.py), without its URL
+        self._database = hashlib.sha256(db.url.encode()).hexdigest()[:16]
+        bus.on("device_revoked", self._revoked)
         self._tasks: queue.Queue[tuple[Callable[..., None], tuple[Any, ...]]] = queue.Queue()
         self._dirty: set[int] = set()  # sites whose summary is due; the hub thread's alone
         self._thread: threading.Thread | None = None
@@ -92,12 +96,8 @@ class Hub:
         """Number the event and send it, in one step, so numbers reach clients in order
         (from every process: see server/sequence.py)."""
         with self.sequence.next(f"{namespace}:{site_id}") as (seq, epoch):
-            self.socketio.emit(
-                event,
-                {**data, "seq": seq, "epoch": epoch},
-                namespace=namespace,
-                to=site_room(site_id),
-            )
+            payload = {**data, "seq": seq, "epoch": epoch}
+            self.sequence.send(self.socketio, event, payload, namespace, site_room(site_id))
 
     def send_snapshot(
         self,
@@ -210,8 +210,8 @@ class Hub:
                 self._tasks.put((self._mark_due, (site_id,)))
             case ConfigChanged(site_ids):
                 self._tasks.put((self._publish_config, (site_ids,)))
-            case DeviceRevoked(device_id):
-                self._tasks.put((self._disconnect_device, (device_id,)))
+            case DeviceRevoked(device_id):  # its connections may be on any process
+                bus.announce("device_revoked", {"database": self._database, "device": device_id})
 
     def _publish_config(self, site_ids: tuple[int, ...]) -> None:
         """Tell every open page of these sites to read its configuration again."""
@@ -220,14 +220,20 @@ class Hub:
                 self.socketio.emit("config", {}, namespace=namespace, to=site_room(site_id))
             self._mark_due(site_id)  # services may have come or gone from the summaries
 
+    def _revoked(self, value: dict[str, Any]) -> None:
+        """A device of this database was revoked, here or on another process."""
+        if value.get("database") == self._database:
+            self._tasks.put((self._disconnect_device, (int(value["device"]),)))
+
     def _disconnect_device(self, device_id: int) -> None:
-        """Close a revoked device's connections; the page then shows its pairing screen."""
+        """Close a revoked device's connections to this process (every process does the
+        same with its own); the page then shows its pairing screen."""
         room = device_room(device_id)
         for namespace in DEVICE_NAMESPACES:
-            self.socketio.emit("revoked", {}, namespace=namespace, to=room)
+            self.socketio.emit("revoked", {}, namespace=namespace, to=room, ignore_queue=True)
             participants = self.socketio.server.manager.get_participants(namespace, room)
             for sid, _eio_sid in list(participants):
-                self.socketio.server.disconnect(sid, namespace=namespace)
+                self.socketio.server.disconnect(sid, namespace=namespace, ignore_queue=True)
 
     def _mark_due(self, site_id: int) -> None:
         # looked up when the task runs: _flush swaps in a new set, and a set bound when
@@ -449,6 +455,7 @@ def init_app(app: Flask, speech: Speech) -> Hub:
         message_queue=app.config.get("MESSAGE_QUEUE"),
         cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),
     )
+    bus.configure(app.config.get("MESSAGE_QUEUE"))  # changes told to the other processes
     sequence = for_queue(app.config.get("MESSAGE_QUEUE"))
     hub = Hub(socketio, app.extensions["seira.db"], speech, sequence)
     app.extensions["seira.hub"] = hub

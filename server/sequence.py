@@ -8,9 +8,12 @@ process numbers a site's events from one count, in the order the events are sent
   start, so a restarted server makes every client take a snapshot;
 - several processes or hosts with Redis as the message queue: the count and the epoch
   are kept in that Redis, and a process numbers and sends an event while it holds the
-  site's lock there, so numbers reach every client in the order they were given, from
-  whichever process sent them. A Redis that lost its data gets a new epoch, which sends
-  every client for a snapshot, as a restart does.
+  site's lock there. The event is only published to Redis, never handed straight to this
+  process's own clients (Socket.IO's manager would do that, and they could then get a
+  later number before an earlier one still on its way from another process): every
+  process, this one too, delivers it from Redis, so numbers reach every client in the
+  order they were given. A Redis that lost its data gets a new epoch, which sends every
+  client for a snapshot, as a restart does.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 PREFIX = "seira:live"
+CHANNEL = "flask-socketio"  # Flask-SocketIO's channel on the message queue, its default
 LOCK_TIMEOUT_S = 10.0  # a process that died holding a site's lock frees it after this
 # the count and the epoch at once; the epoch is made by the first process that needs it
 _NEXT = """
@@ -38,6 +42,12 @@ return {redis.call('INCRBY', KEYS[1], tonumber(ARGV[2])), epoch}
 class Sequence(Protocol):
     def next(self, key: str) -> Iterator[tuple[int, str]]:
         """The next number and the epoch, held until the event is sent (a context)."""
+        ...
+
+    def send(
+        self, socketio: Any, event: str, data: dict[str, Any], namespace: str, to: str
+    ) -> None:
+        """Send a numbered event, inside `next`."""
         ...
 
     def last(self, key: str) -> tuple[int, str]:
@@ -63,16 +73,24 @@ class LocalSequence:
         with self._lock:
             return self._count[key], self.epoch
 
+    def send(
+        self, socketio: Any, event: str, data: dict[str, Any], namespace: str, to: str
+    ) -> None:
+        socketio.emit(event, data, namespace=namespace, to=to)
+
 
 class RedisSequence:
     """The count of every process that shares this Redis."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, channel: str = CHANNEL) -> None:
         import redis  # the `redis` extra, needed by the message queue anyway
+        import socketio
 
         self.client = redis.Redis.from_url(url)
         self._script = self.client.register_script(_NEXT)
         self._epoch_key = f"{PREFIX}:epoch"
+        # publishes only: every server process, this one included, delivers from Redis
+        self._publisher = socketio.RedisManager(url, channel=channel, write_only=True)
 
     def _counted(self, key: str, step: int) -> tuple[int, str]:
         number, epoch = self._script(
@@ -90,6 +108,11 @@ class RedisSequence:
 
     def last(self, key: str) -> tuple[int, str]:
         return self._counted(key, 0)
+
+    def send(
+        self, socketio: Any, event: str, data: dict[str, Any], namespace: str, to: str
+    ) -> None:
+        self._publisher.emit(event, data, namespace=namespace, room=to)
 
 
 def for_queue(message_queue: str | None) -> Sequence:

@@ -6,17 +6,20 @@ same ticket twice. On PostgreSQL, and on one SQLite file shared by two processes
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from server import bus, siteconfig
 from server.sequence import RedisSequence
-from tests.liveserver import LiveServer
+from tests.liveserver import DEFAULT_CONFIG, PASSWORD, LiveServer
 from tests.pg_cluster import Cluster
 from tests.redis_server import RedisServer
 from tests.test_realtime import Listener
@@ -247,3 +250,81 @@ def test_desks_on_both_processes_get_distinct_gap_free_numbers(
         t.join(120)
     assert not errors, errors[0]
     assert sorted(numbers) == list(range(1, 321))
+
+
+# --- what one process changes, the other forgets at once ---------------------------------
+
+
+def page_session(server: LiveServer, username: str) -> tuple[requests.Session, str]:
+    """Signed in to the staff pages of `server`; the session and a CSRF token."""
+    session = requests.Session()
+
+    def csrf(path: str) -> str:
+        found = re.search(r'name="csrf_token" value="([^"]+)"', session.get(server.url + path).text)
+        assert found, path
+        return found[1]
+
+    form = {"csrf_token": csrf("/signin"), "username": username, "password": PASSWORD}
+    assert session.post(f"{server.url}/signin", data=form, timeout=10).ok
+    return session, csrf("/")
+
+
+def test_signing_out_through_one_process_ends_the_token_on_the_other(
+    pair: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = pair
+    token = a.add_staff("eleni", SITE)
+    queue = f"{b.url}/api/v1/sites/{SITE}/queue"
+    assert requests.get(queue, headers=bearer(token), timeout=10).status_code == 200  # B knows it
+    session, csrf = page_session(a, "eleni")
+    assert session.post(f"{a.url}/signout", data={"csrf_token": csrf}, timeout=10).ok
+    # at once, not when B's memory of the token runs out (auth.PRINCIPAL_TTL_S)
+    assert requests.get(queue, headers=bearer(token), timeout=10).status_code == 401
+
+
+def test_a_device_revoked_through_one_process_is_disconnected_from_the_other(
+    pair: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = pair
+    display = a.add_device(SITE, "display", "hall")
+    on_b = Listener(b, "/display", {"token": display})
+    on_b.wait_for(lambda got: any(e == "snapshot" for e, _ in got))
+    a.add_staff("admin", SITE, "admin")
+    session, csrf = page_session(a, "admin")
+    revoked = session.post(
+        f"{a.url}/admin/{SITE}/devices/revoke", data={"csrf_token": csrf, "name": "hall"}
+    )
+    assert revoked.ok, revoked.text[:300]
+    on_b.wait_for(lambda got: any(e == "revoked" for e, _ in got))
+    deadline = time.monotonic() + 5
+    while on_b.client.connected:  # closed by B itself, not only asked to close
+        assert time.monotonic() < deadline, "B kept the revoked display connected"
+        time.sleep(0.05)
+
+
+def test_a_configuration_loaded_elsewhere_reaches_both_processes_at_once(
+    pair: tuple[LiveServer, LiveServer], tmp_path: Path
+) -> None:
+    """`seira config load` is a third process: what it loads is what A and B serve next."""
+    a, b = pair
+    kiosk = a.add_device(SITE, "kiosk", "entrance")
+    services = f"{{}}/api/v1/sites/{SITE}/services?lang=en"
+
+    def names(server: LiveServer) -> set[str]:
+        answer = requests.get(services.format(server.url), headers=bearer(kiosk), timeout=10)
+        assert answer.status_code == 200, answer.text
+        found = answer.json()
+        return {s["label"] for s in (found["services"] if isinstance(found, dict) else found)}
+
+    assert "Reception and general" not in names(a) | names(b)  # both remember the old
+    changed = tmp_path / "changed.toml"
+    text = DEFAULT_CONFIG.read_text()
+    changed.write_text(
+        text.replace('en = "Reception and information"', 'en = "Reception and general"', 1)
+    )
+    bus.configure(a.message_queue, listen=False)  # as the command line does
+    try:
+        siteconfig.load(a.db, changed)
+    finally:
+        bus.reset()
+    assert "Reception and general" in names(a) and "Reception and general" in names(b)
