@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test i18n postgresql redis speech chromium bench bench-reports clean
+.PHONY: run test i18n postgresql redis speech chromium nginx systemd-analyze bench bench-reports clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(PY)
 run: $(STAMP) speech  ## set up the demo database and serve on http://127.0.0.1:5000
 	$(VENV)/bin/seira demo
 
-test: $(STAMP) postgresql redis speech chromium tests/escpos/node_modules  ## lint, then the whole test suite
+test: $(STAMP) postgresql redis speech chromium nginx systemd-analyze tests/escpos/node_modules  ## lint, then the whole test suite
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -43,6 +43,12 @@ speech:
 
 chromium:  ## the browser tests drive Debian's Chromium through Playwright
 	@command -v chromium >/dev/null 2>&1 || $(call apt_install,chromium)
+
+nginx:  ## tests/test_deploy_files.py checks deploy/nginx/seira.conf with nginx -t
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || $(call apt_install,nginx)
+
+systemd-analyze:  ## tests/test_deploy_files.py checks deploy/systemd/ with systemd-analyze verify
+	@command -v systemd-analyze >/dev/null 2>&1 || $(call apt_install,systemd)
 
 define apt_install
 	( [ "$$(id -u)" = 0 ] && apt-get update -qq && \
