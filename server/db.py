@@ -95,6 +95,8 @@ def keep_private(path: str) -> None:
     user only. SQLite gives the -wal and -shm files the database file's mode, so creating
     that one 0600 is enough; files from before are narrowed here."""
     if not os.path.exists(path):
+        # a new install's folder too (SEIRA_DATABASE_URL=sqlite:////var/lib/seira/seira.db)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     for name in (path, f"{path}-wal", f"{path}-shm", f"{path}.lock"):
         try:

@@ -120,6 +120,15 @@ def test_init_creates_the_database_and_can_run_again(fresh_url: str, tmp_path: P
         assert migrate.head_revision() in first.stdout
 
 
+def test_init_makes_the_folder_of_a_new_database(tmp_path: Path) -> None:
+    """A first install names a file in a folder that is not there yet: it is made, for the
+    service's user only."""
+    path = tmp_path / "var" / "lib" / "seira" / "seira.db"
+    done = seira(f"sqlite:///{path}", tmp_path, "init")
+    assert done.returncode == 0, done.stderr
+    assert path.exists() and (path.parent.stat().st_mode & 0o777) == 0o700
+
+
 def test_config_load_prints_counts(url: str, tmp_path: Path) -> None:
     result = seira(url, tmp_path, "config", "load", str(CONFIG))
     assert result.returncode == 0, result.stderr
