@@ -42,12 +42,13 @@ def _db() -> Database:
     return Database()
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 @click.group()
 def main() -> None:
     """Seira: kiosk and queue management for Community Centres."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
 
 
 @main.command()
@@ -394,8 +395,17 @@ def restore_cmd(file: Path) -> None:
 @click.option("--access-log", is_flag=True, help="log every request (off: privacy first)")
 def serve(host: str, port: int, connections: int, workers: int, access_log: bool) -> None:
     """Serve the API and pages."""
+    from .housekeeping import sweep_intervals
     from .serve import run
 
+    try:
+        sweep_intervals()  # refused here, not in each worker as it starts
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    # python-escpos calls logging.basicConfig() as it is imported (above), which leaves
+    # main()'s without effect: the server's own lines (the sweeps, which process leads)
+    # were dropped below WARNING
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, force=True)
     run(host, port, connections, access_log, workers)
 
 

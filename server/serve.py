@@ -47,7 +47,7 @@ class _Server(BaseApplication):
         from .app import create_app
         from .backup import hold_serving_lock
         from .db import Database
-        from .housekeeping import start_housekeeping
+        from .housekeeping import start_housekeeping, sweep_intervals
 
         db = Database(background_checkpoints=True)
         # a checkpoint writes and syncs megabytes under load (30-60 ms), and a wait for a
@@ -57,7 +57,14 @@ class _Server(BaseApplication):
         db.threads = ThreadPoolExecutor(max_workers=2)
         hold_serving_lock(db)  # `seira restore` refuses while any worker holds it
         app = create_app(db)
-        start_housekeeping(db, at_closing=app.config["OPENING_HOURS"] != "ignore")
+        # in every worker; the sweeps run in the one that leads (server/leader.py)
+        sweep_every_s, purge_every_s = sweep_intervals()
+        start_housekeeping(
+            db,
+            sweep_every_s=sweep_every_s,
+            purge_every_s=purge_every_s,
+            at_closing=app.config["OPENING_HOURS"] != "ignore",
+        )
         # The app's own objects (about 140,000: routes, catalogs, schemas, SQL) live as
         # long as the worker. Left to the garbage collector, every full collection walks
         # them all, a 100 ms pause in the middle of whichever call is running; frozen,

@@ -213,6 +213,14 @@ def close_day(db: Database, now: datetime | None = None, at_closing: bool = Fals
     With `at_closing`, also those of today once the site has been closed for
     CLOSING_GRACE (visitors already waiting at closing time are still seen). Nothing is
     deleted: each gets a `closed_at_day_end` event and status 'closed'.
+
+    Safe to run twice at once (the server runs it in one process, server/leader.py, but
+    `seira purge` runs it too, and a leader that lost its lock may not know yet): each
+    ticket is closed once, with one event. On SQLite the two queue on the write lock, and
+    the second reads after the first committed. On PostgreSQL the open tickets are
+    locked as they are read (FOR UPDATE, in id order, so two never deadlock): the second
+    waits for the first, then PostgreSQL reads each row again and drops those no longer
+    open.
     """
     now = now or utcnow()
     closed = 0
@@ -227,11 +235,14 @@ def close_day(db: Database, now: datetime | None = None, at_closing: bool = Fals
                 today = today + timedelta(days=1)  # today's are over too
             stale = (
                 conn.execute(
-                    select(sql.T).where(
+                    select(sql.T)
+                    .where(
                         sql.T.c.site_id == site_id,
                         sql.T.c.status.in_(sorted(rules.OPEN_STATUSES)),
                         sql.T.c.service_day < today,
                     )
+                    .order_by(sql.T.c.id)
+                    .with_for_update()
                 )
                 .mappings()
                 .all()
