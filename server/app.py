@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin.blueprint import bp as admin_bp
 from counter.blueprint import bp as counter_bp
@@ -66,6 +67,7 @@ def create_app(database: Database | str | None = None, **config: Any) -> Flask:
         SECRET_KEY=_secret_key(Path(app.instance_path)),
         PUBLIC_URL=os.environ.get("SEIRA_PUBLIC_URL"),
         MESSAGE_QUEUE=os.environ.get("SEIRA_MESSAGE_QUEUE"),
+        PROXIES=os.environ.get("SEIRA_PROXIES", "0"),  # reverse proxies in front: _behind_proxies
         # "enforce": kiosks issue only in opening hours and the day is swept at closing;
         # "ignore": for demonstrations and tests that run at any hour
         OPENING_HOURS=os.environ.get("SEIRA_OPENING_HOURS", "enforce"),
@@ -93,4 +95,19 @@ def create_app(database: Database | str | None = None, **config: Any) -> Flask:
     app.extensions["seira.desk"] = FrontDesk(
         db, publish=hub.publish, opening_hours=app.config["OPENING_HOURS"] != "ignore"
     )
+    _behind_proxies(app)
     return app
+
+
+def _behind_proxies(app: Flask) -> None:
+    """SEIRA_PROXIES=N: N reverse proxies (nginx) stand in front, and the client's address,
+    scheme and host are the ones they pass on (X-Forwarded-For, -Proto, -Host). Without
+    it every visitor would have the proxy's address, so that 20 wrong passwords from
+    anyone would lock every sign-in of the centre. Left at 0 (no proxy), those headers
+    are ignored: a client could otherwise name any address to escape its lockout."""
+    value = str(app.config.get("PROXIES") or "0")
+    if not value.isdigit():
+        raise ValueError(f"SEIRA_PROXIES must be a number of proxies, not {value!r}")
+    if int(value):
+        n = int(value)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]

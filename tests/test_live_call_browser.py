@@ -214,3 +214,49 @@ def test_keyboard_calls_and_the_supervisor_sees_it_live(
     )
     wait_until(counter, "document.getElementById('current-status').textContent === 'Εξυπηρετείται'")
     screenshot(supervisor, "supervisor_live")
+
+
+def test_displays_on_two_workers_hear_calls_from_either(browser: Browser) -> None:
+    """`seira serve --workers 2` on one port, Redis between the workers: five displays,
+    each reaching whichever worker the kernel gives it, show the call. The pages open a
+    websocket from the start and never poll: the polling requests of one connection can
+    land on the other worker, which refuses them ("Invalid session")."""
+    from tests.redis_server import RedisServer
+
+    redis = RedisServer()
+    try:
+        with LiveServer(workers=2, message_queue=redis.url()) as live:
+            token = live.add_device("thess-east", "display", "hall")
+            live.tokens = {  # type: ignore[attr-defined]
+                "display": token,
+                "kiosk": live.add_device("thess-east", "kiosk", "entrance"),
+            }
+            staff = live.add_staff("eleni", "thess-east")
+            polled: list[str] = []
+            displays = []
+            for _ in range(5):
+                context = browser.new_context(viewport={"width": 1920, "height": 1080})
+                context.on(
+                    "request", lambda r: "transport=polling" in r.url and polled.append(r.url)
+                )
+                page = context.new_page()
+                page.goto(f"{live.url}/display/thess-east#token={token}")
+                wait_until(page, "document.getElementById('board').dataset.snapshots >= '1'")
+                displays.append(page)
+            ticket = issue(live)
+            called = requests.post(
+                f"{live.url}/api/v1/sites/thess-east/counters/desk-1/call-next",
+                headers={"Authorization": f"Bearer {staff}"},
+                timeout=10,
+            )
+            assert called.status_code == 200, called.text
+            for display in displays:
+                wait_until(
+                    display,
+                    "document.getElementById('current-number').textContent === "
+                    f"'{ticket['number']}'",
+                    timeout=10000,
+                )
+            assert not polled, polled[:3]
+    finally:
+        redis.stop()

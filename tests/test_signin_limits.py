@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from server import auth, signin_limits
+from server.app import create_app
 from server.db import Database
 from server.models import AuditEntry, SigninFailure, StaffToken, User
 from tests.conftest import PASSWORD
@@ -103,3 +104,32 @@ def test_a_page_session_id_is_not_an_api_bearer_token(app: Flask, db: Database) 
 def _user_id(db: Database, username: str) -> int:
     with db.read() as s:
         return s.scalar(select(User.id).where(User.username == username))
+
+
+def test_behind_a_proxy_each_client_is_locked_by_its_own_address(db: Database) -> None:
+    """With SEIRA_PROXIES=1 the address is the one nginx passes on: one client guessing is
+    paused, the others behind the same proxy are not. Without it, the header is ignored
+    (a client could name any address to escape its lockout)."""
+    behind = create_app(db, TESTING=True, PROXIES="1")
+
+    def sign_in(app: Flask, client_address: str, username: str, password: str) -> int:
+        return (
+            app.test_client()
+            .post(
+                "/api/v1/auth/token",
+                json={"username": username, "password": password},
+                environ_base={"REMOTE_ADDR": "127.0.0.1"},  # the proxy
+                headers={"X-Forwarded-For": client_address},
+            )
+            .status_code
+        )
+
+    for n in range(signin_limits.PER_ADDRESS):
+        assert sign_in(behind, "203.0.113.9", f"guess-{n}", "not-the-password") == 401
+    assert sign_in(behind, "203.0.113.9", "eleni", PASSWORD) == 429
+    assert sign_in(behind, "203.0.113.10", "eleni", PASSWORD) == 200
+    assert ("signin.locked", "addresses/203.0.113.9") in _locks(db)
+    direct = create_app(db, TESTING=True)  # no proxy: X-Forwarded-For says nothing
+    for n in range(signin_limits.PER_ADDRESS):
+        assert sign_in(direct, f"203.0.113.{100 + n}", f"other-{n}", "not-the-password") == 401
+    assert sign_in(direct, "203.0.113.200", "eleni", PASSWORD) == 429  # all came from 127.0.0.1

@@ -85,7 +85,10 @@ export async function pairDevice({ kind, site, key, onCode }) {
 // a snapshot resets the sequence. `onState` hears
 // "online", "offline", or "refused" when the server turned the credential down.
 export function live(namespace, { auth, snapshot = null, events = {}, onState = () => {} }) {
-  const socket = window.io(namespace, { auth, reconnectionDelayMax: 3000 });
+  // A websocket from the start, no long-polling first: a websocket stays with the server
+  // process it reached, so several processes on one port (seira serve --workers N) or
+  // behind a proxy need no sticky sessions; every browser Seira serves has websockets.
+  const socket = window.io(namespace, { auth, transports: ["websocket"], reconnectionDelayMax: 3000 });
   let epoch = null;
   let seq = null;
   socket.on("connect", () => onState("online"));
