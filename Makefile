@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test i18n postgresql redis speech chromium nginx systemd-analyze bench bench-reports clean
+.PHONY: run test i18n postgresql redis speech chromium nginx systemd-analyze bench bench-reports bench-country clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -64,6 +64,9 @@ bench: $(STAMP) speech  ## performance figures (see docs/benchmarks.md)
 
 bench-reports: $(STAMP)  ## reports on a million generated tickets (several minutes)
 	$(PY) bench/reports.py
+
+bench-country: $(STAMP) postgresql redis  ## 250 centres on two processes, PostgreSQL and Redis (under 10 minutes)
+	$(PY) bench/country.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -46,6 +46,7 @@ class LiveServer:
         opening_hours: str = "ignore",  # tests run at any hour; "enforce" to test the hours
         access_log: bool = False,  # `seira serve --access-log`, into server.log
         message_queue: str | None = None,  # SEIRA_MESSAGE_QUEUE: redis://... for several
+        connections: int | None = None,  # `seira serve --connections`: open ones per worker
     ) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="seira-"))
         self.database_url = database_url or f"sqlite:///{self.dir / 'seira.db'}"
@@ -55,6 +56,7 @@ class LiveServer:
         self.opening_hours = opening_hours
         self.access_log = access_log
         self.message_queue = message_queue
+        self.connections = connections
         self.process: subprocess.Popen[bytes] | None = None
         db = Database(self.database_url)
         migrate.upgrade(db)
@@ -95,6 +97,7 @@ class LiveServer:
                 "--workers",
                 str(self.workers),
                 *(["--access-log"] if self.access_log else []),
+                *(["--connections", str(self.connections)] if self.connections else []),
             ],
             env=env,
             cwd=self.dir,
