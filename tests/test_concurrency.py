@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from server.models import Event
 from tests.liveserver import LiveServer
@@ -67,12 +67,7 @@ def _serve(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     url = None
     if request.param == "postgresql":
         cluster: Cluster = request.getfixturevalue("postgresql")
-        name = f"race_{time.monotonic_ns()}"
-        admin = create_engine(cluster.url("postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-        url = cluster.url(name)
+        url = cluster.new_database("race")
     workers = 2 if request.param == "two-workers" else 1
     with LiveServer(DATA / "eight_counters.toml", workers=workers, database_url=url) as live:
         yield live

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
 from server import bus, siteconfig
 from server.sequence import RedisSequence
@@ -49,12 +48,7 @@ def pair(
     """Process A and process B: the same database, the same Redis message queue."""
     if request.param == "postgresql":
         cluster: Cluster = request.getfixturevalue("postgresql")
-        name = f"city_{time.monotonic_ns()}"
-        admin = create_engine(cluster.url("postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-        url = cluster.url(name)
+        url = cluster.new_database("city")
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('city') / 'seira.db'}"
     queue = redis.url(len(request.node.name) % 16)  # a Redis database of this test's own

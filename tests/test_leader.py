@@ -51,12 +51,7 @@ def cluster() -> Iterator[Cluster]:
 
 
 def new_database(cluster: Cluster) -> str:
-    name = f"leader_{time.monotonic_ns()}"
-    admin = create_engine(cluster.url("postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return cluster.url(name)
+    return cluster.new_database("leader")
 
 
 def leave_open(db: Database, count: int, days_ago: int, site: str = "thess-east") -> list[int]:
