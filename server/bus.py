@@ -74,15 +74,18 @@ def _run(kind: str, value: Any) -> None:
             log.exception("handling %s failed", kind)
 
 
+def is_redis(message_queue: str | None) -> bool:
+    """Whether the processes share this message queue through Redis (its URL schemes)."""
+    return bool(message_queue) and message_queue.startswith(("redis://", "rediss://", "unix://"))
+
+
 def configure(message_queue: str | None, listen: bool = True) -> None:
     """Share announcements through this Redis (anything else: this process alone), and
     with `listen` start the thread that hears the other processes' announcements (a
     command that only makes changes needs none). Once per process: a worker forked from
     a configured parent (whose thread did not come with it) is configured afresh."""
     global _redis, _origin, _pid
-    if (_redis is not None and _pid == os.getpid()) or not message_queue:
-        return
-    if not message_queue.startswith(("redis://", "rediss://", "unix://")):
+    if (_redis is not None and _pid == os.getpid()) or not is_redis(message_queue):
         return
     import redis  # the `redis` extra, needed by the message queue anyway
 

@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from . import bus
+
 PREFIX = "seira:live"
 CHANNEL = "flask-socketio"  # Flask-SocketIO's channel on the message queue, its default
 LOCK_TIMEOUT_S = 10.0  # a process that died holding a site's lock frees it after this
@@ -117,6 +119,6 @@ class RedisSequence:
 
 def for_queue(message_queue: str | None) -> Sequence:
     """Redis's count when the processes share a Redis message queue, else this process's."""
-    if message_queue and message_queue.startswith(("redis://", "rediss://", "unix://")):
+    if message_queue and bus.is_redis(message_queue):
         return RedisSequence(message_queue)
     return LocalSequence()
