@@ -76,7 +76,7 @@ def visit(
     )
     called = transactions.call_next(
         db, site="thess-east", counter=counter, user_id=staff, now=at + timedelta(seconds=450.6)
-    )
+    ).ticket
     assert called is not None and called.id == ticket.id
     transactions.act(db, ticket.id, Action.START, user_id=staff, now=at + timedelta(seconds=460))
     referral = {"referred_external": "efka", "referred_internal": "housing"}.get(outcome)
@@ -330,8 +330,10 @@ def test_zero_days_keeps_only_aggregates_once_the_day_is_over(db: Database) -> N
 
 
 def test_the_server_sweeps_by_itself(db: Database) -> None:
-    old = visit(db, utcnow() - timedelta(days=91))
-    recent = visit(db, utcnow() - timedelta(days=89))
+    # at noon in Athens on days counted by the calendar: 91 days of 24 hours back from
+    # late evening is only 90 service days back when summer time lies in between
+    old = visit(db, athens(TODAY - timedelta(days=91), 12, 0))
+    recent = visit(db, athens(TODAY - timedelta(days=89), 12, 0))
     stop = start_housekeeping(db, checkpoint_every_s=0.05, sweep_every_s=0.1, purge_every_s=0.1)
     try:
         deadline = time.monotonic() + 10
