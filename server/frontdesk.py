@@ -173,12 +173,16 @@ class FrontDesk:
         found = self.site(who, site, Can.OPERATE)
         assert who is not None
         body()
-        ticket = transactions.call_next(self.db, site=site, counter=counter, user_id=who.user_id)
-        # the shift a call may open changes the counters' view even when nobody was called
-        self.publish(
-            news.of_action(Action.CALL, ticket, found.id) if ticket else QueueChanged(found.id)
-        )
-        return self._as_known(who, found.id, ticket) if ticket else None
+        done = transactions.call_next(self.db, site=site, counter=counter, user_id=who.user_id)
+        ticket = done.ticket
+        if ticket is not None:
+            self.publish(news.of_action(Action.CALL, ticket, found.id))
+            return self._as_known(who, found.id, ticket)
+        # the shift a call opened changes the counters' view even when nobody was called;
+        # a call at a counter already at work that found nobody changed nothing
+        if done.shift is not None:
+            self.publish(QueueChanged(found.id))
+        return None
 
     def act(
         self,

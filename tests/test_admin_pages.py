@@ -410,7 +410,7 @@ def _served_today(db: Database, reason: str = "protection.women") -> int:
     ticket = transactions.issue_ticket(
         db, site="thess-east", service="social-work", reason=reason, lang="ar"
     )
-    called = transactions.call_next(db, site="thess-east", counter="desk-3", user_id=None)
+    called = transactions.call_next(db, site="thess-east", counter="desk-3", user_id=None).ticket
     assert called is not None and called.id == ticket.id
     transactions.act(db, ticket.id, Action.FINISH, user_id=None, outcome="served")
     return ticket.id

@@ -80,7 +80,9 @@ def test_the_event_log_is_append_only(pg: Database) -> None:
 def test_a_whole_visit(pg: Database) -> None:
     first, second = issue(pg), issue(pg)
     assert (first.number, second.number, second.people_ahead) == ("A001", "A002", 1)
-    called = transactions.call_next(pg, site="thess-east", counter="desk-1", user_id=None, now=T0)
+    called = transactions.call_next(
+        pg, site="thess-east", counter="desk-1", user_id=None, now=T0
+    ).ticket
     assert called is not None and called.id == first.id
     transactions.act(pg, first.id, Action.START, user_id=None)
     done = transactions.act(
@@ -152,7 +154,7 @@ def test_concurrent_counters_never_share_a_ticket(pg: Database) -> None:
                     counter=f"desk-{i % 3 + 1}",
                     user_id=None,
                     now=T0 + timedelta(minutes=1),
-                )
+                ).ticket
             except Conflict as exc:
                 assert exc.code == "counter_busy"
                 continue

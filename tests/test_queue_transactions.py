@@ -106,7 +106,7 @@ def test_full_visit_writes_one_event_per_step(db: Database) -> None:
     t = issue(db)
     called = transactions.call_next(
         db, site=EAST, counter="desk-1", user_id=None, now=T0 + timedelta(minutes=5)
-    )
+    ).ticket
     assert (
         called
         and called.id == t.id
@@ -188,9 +188,13 @@ def test_counter_must_finish_before_calling_again(db: Database) -> None:
 
 
 def test_call_next_with_nobody_waiting_returns_none(db: Database) -> None:
-    assert transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0) is None
+    assert (
+        transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0).ticket is None
+    )
     issue(db, "social-work")  # desk-2 serves benefits and general only
-    assert transactions.call_next(db, site=EAST, counter="desk-2", user_id=None, now=T0) is None
+    assert (
+        transactions.call_next(db, site=EAST, counter="desk-2", user_id=None, now=T0).ticket is None
+    )
 
 
 def test_transfer_keeps_number_and_place_return_goes_to_the_back(db: Database) -> None:
@@ -215,7 +219,7 @@ def test_transfer_keeps_number_and_place_return_goes_to_the_back(db: Database) -
 
     called = transactions.call_next(
         db, site=EAST, counter="desk-2", user_id=None, now=T0 + timedelta(minutes=4)
-    )
+    ).ticket
     assert called.number == "A001"
     back = transactions.act(
         db, called.id, Action.RETURN, user_id=None, now=T0 + timedelta(minutes=5)
@@ -261,7 +265,7 @@ def test_priority_streak_is_kept_per_counter(db: Database) -> None:
     now = T0 + timedelta(minutes=1)
     order = []
     for _ in range(4):
-        t = transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=now)
+        t = transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=now).ticket
         order.append(t.priority)
         transactions.act(db, t.id, Action.FINISH, user_id=None, outcome="served", now=now)
     # the normal ticket waited behind two priority calls, not behind all three
@@ -352,7 +356,9 @@ def test_store_choices_and_positions_match_the_engine(template_db, scratch, step
                     },
                 )
                 expected = rules.choose_next(waiting, counter_info.weights, now, streak, policy)
-                got = transactions.call_next(db, site=EAST, counter=counter, user_id=None, now=now)
+                got = transactions.call_next(
+                    db, site=EAST, counter=counter, user_id=None, now=now
+                ).ticket
                 assert (got.id if got else None) == (expected.ticket.id if expected else None)
             else:
                 with db.read() as s:
@@ -481,7 +487,9 @@ def test_the_position_given_at_issue_is_the_engines(
         for service, priority, s in waiting:
             issue(db, service, priority, now=T0 + timedelta(seconds=s))
         if returned and waiting:  # one goes back to the line, queued anew at T0 + 3 s
-            called = transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=T0)
+            called = transactions.call_next(
+                db, site=EAST, counter="desk-1", user_id=None, now=T0
+            ).ticket
             if called:
                 back = T0 + timedelta(seconds=3)
                 transactions.act(db, called.id, Action.RETURN, user_id=None, now=back)

@@ -70,7 +70,7 @@ def _visit(
     called_at = at + timedelta(minutes=wait_min)
     called = transactions.call_next(
         db, site=EAST, counter=DESK[service], user_id=None, now=called_at
-    )
+    ).ticket
     assert called is not None and called.id == ticket.id
     if then == "no-show":
         transactions.act(db, ticket.id, Action.NO_SHOW, user_id=None, now=called_at)

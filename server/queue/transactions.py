@@ -13,6 +13,7 @@ locked while the next ticket is chosen, so two counters never call the same one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,10 +73,21 @@ def issue_ticket(
         return view(conn, row, cat)
 
 
+@dataclass(frozen=True)
+class NextCall:
+    """What a call-next did: the ticket called (None when nobody waits for the counter),
+    and the shift event the call wrote (None when the counter was at work already).
+
+    Most calls at a quiet counter change nothing at all; those need not be announced."""
+
+    ticket: TicketView | None
+    shift: CounterEventType | None
+
+
 def call_next(
     db: Database, *, site: str, counter: str, user_id: int | None, now: datetime | None = None
-) -> TicketView | None:
-    """Call the ticket the rules pick for this counter, or None when nobody waits for it.
+) -> NextCall:
+    """Call the ticket the rules pick for this counter, if anybody waits for it.
 
     The counter must be free. A counter that calls is at work: its shift is opened or
     resumed in the same transaction (`rules.shift_for_call`).
@@ -102,9 +114,9 @@ def call_next(
                 f"counter '{counter}' is still serving {busy}: finish, return or mark it first",
                 "counter_busy",
             )
-        _open_for_the_call(conn, site_row, counter_row, user_id, now)
+        shift = _open_for_the_call(conn, site_row, counter_row, user_id, now)
         if not services:
-            return None
+            return NextCall(None, shift)
         params: dict[str, Any] = {f"s{i}": sid for i, sid in enumerate(services)}
         rows = conn.execute(sql.heads_statement(len(services)), {"day": today, **params})
         waiting = [
@@ -114,18 +126,18 @@ def call_next(
         streak = int(conn.execute(sql.STREAK, {"counter_id": counter_row.id}).scalar() or 0)
         choice = rules.choose_next(waiting, counter_row.weights, now, streak, policy)
         if choice is None:
-            return None
+            return NextCall(None, shift)
         ticket = _load(conn, choice.ticket.id)
         step = rules.apply(_lifecycle(ticket), Action.CALL, now, counter=counter_row.id)
         ticket = _write(conn, ticket, step, now, user_id=user_id)
         if choice.streak != streak:
             conn.execute(sql.SET_STREAK, {"counter_id": counter_row.id, "streak": choice.streak})
-        return view(conn, ticket, cat, with_estimate=False)
+        return NextCall(view(conn, ticket, cat, with_estimate=False), shift)
 
 
 def _open_for_the_call(
     conn: Connection, site: SiteInfo, counter: CounterInfo, user_id: int | None, now: datetime
-) -> None:
+) -> CounterEventType | None:
     """Write the shift event a call implies, if any (its state as of the call's instant)."""
     since = rules.day_start_utc(rules.service_day(now, site.timezone), site.timezone)
     params = {"counter_id": counter.id, "since": since, "now": now}
@@ -134,6 +146,7 @@ def _open_for_the_call(
     event = rules.shift_for_call(state)
     if event is not None:
         _insert_shift_event(conn, site.id, counter.id, event, user_id, now)
+    return event
 
 
 def act(
