@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 
 CALLS_SHOWN = 7  # the current call and the six before it
 FLUSH_INTERVAL_S = 0.25  # queue summaries are coalesced: at most four a second per site
+LANES = 8  # publishers per process, each for a share of the sites (see _Lane)
 CALL_TYPES = (EventType.CALLED.value, EventType.RECALLED.value)
 CONFIGURED = ("/display", "/counter", "/kiosk")  # the pages that show the configuration
 DEVICE_NAMESPACES = ("/display", "/kiosk")
@@ -86,9 +87,11 @@ class Hub:
         # which database an announcement is about (server/bus.py), without its URL
         self._database = hashlib.sha256(db.url.encode()).hexdigest()[:16]
         bus.on("device_revoked", self._revoked)
-        self._tasks: queue.Queue[tuple[Callable[..., None], tuple[Any, ...]]] = queue.Queue()
-        self._dirty: set[int] = set()  # sites whose summary is due; the hub thread's alone
-        self._thread: threading.Thread | None = None
+        self._lanes = [_Lane(self, n) for n in range(LANES)]
+
+    def _lane(self, site_id: int) -> _Lane:
+        """Every task of one site goes through the same lane, so its events keep their order."""
+        return self._lanes[site_id % LANES]
 
     # --- sequenced emits ---------------------------------------------------------------------
 
@@ -191,11 +194,11 @@ class Hub:
 
     # --- publishing, after the commit --------------------------------------------------------
     #
-    # Request threads only hand the news to the hub's own thread and return: the counter
-    # gets its answer at once, and events leave in the order their commits happened.
+    # Request threads only hand the news to a lane of the hub and return: the counter gets
+    # its answer at once, and each site's events leave in the order their commits happened.
 
     def publish(self, news: News) -> None:
-        """Committed news, handed to the hub's thread (see queue/news.py for what it means).
+        """Committed news, handed to its site's lane (see queue/news.py for what it means).
 
         A call goes to the displays, the ticket's phone and the counters; a ticket's change
         to its phone and the counters; any other change to the site's summaries. Summaries
@@ -203,27 +206,28 @@ class Hub:
         """
         match news:
             case Called(ticket, site_id):
-                self._tasks.put((self._publish_call, (ticket, site_id)))
+                self._lane(site_id).put(self._publish_call, ticket, site_id)
             case TicketChanged(ticket, site_id):
-                self._tasks.put((self._publish_status, (ticket, site_id)))
+                self._lane(site_id).put(self._publish_status, ticket, site_id)
             case QueueChanged(site_id):
-                self._tasks.put((self._mark_due, (site_id,)))
+                self._lane(site_id).put(self._lane(site_id).mark_due, site_id)
             case ConfigChanged(site_ids):
-                self._tasks.put((self._publish_config, (site_ids,)))
+                for site_id in site_ids:
+                    self._lane(site_id).put(self._publish_config, site_id)
             case DeviceRevoked(device_id):  # its connections may be on any process
                 bus.announce("device_revoked", {"database": self._database, "device": device_id})
 
-    def _publish_config(self, site_ids: tuple[int, ...]) -> None:
-        """Tell every open page of these sites to read its configuration again."""
-        for site_id in site_ids:
-            for namespace in CONFIGURED:
-                self.socketio.emit("config", {}, namespace=namespace, to=site_room(site_id))
-            self._mark_due(site_id)  # services may have come or gone from the summaries
+    def _publish_config(self, site_id: int) -> None:
+        """Tell every open page of this site to read its configuration again."""
+        for namespace in CONFIGURED:
+            self.socketio.emit("config", {}, namespace=namespace, to=site_room(site_id))
+        self._lane(site_id).mark_due(site_id)  # services may have come or gone
 
     def _revoked(self, value: dict[str, Any]) -> None:
         """A device of this database was revoked, here or on another process."""
         if value.get("database") == self._database:
-            self._tasks.put((self._disconnect_device, (int(value["device"]),)))
+            device_id = int(value["device"])
+            self._lanes[device_id % LANES].put(self._disconnect_device, device_id)
 
     def _disconnect_device(self, device_id: int) -> None:
         """Close a revoked device's connections to this process (every process does the
@@ -234,11 +238,6 @@ class Hub:
             participants = self.socketio.server.manager.get_participants(namespace, room)
             for sid, _eio_sid in list(participants):
                 self.socketio.server.disconnect(sid, namespace=namespace, ignore_queue=True)
-
-    def _mark_due(self, site_id: int) -> None:
-        # looked up when the task runs: _flush swaps in a new set, and a set bound when
-        # the change was queued may already have been sent and dropped
-        self._dirty.add(site_id)
 
     def _publish_call(self, ticket: TicketView, site_id: int) -> None:
         calls = self._calls(site_id, ticket_id=ticket.id)
@@ -256,20 +255,53 @@ class Hub:
             self.socketio.emit(
                 "status", _jsonable(status), namespace="/status", to=f"ticket:{ticket.public_token}"
             )
-        self._mark_due(site_id)
+        self._lane(site_id).mark_due(site_id)
+
+    def publish_summary(self, site_id: int) -> None:
+        """The queue of one site, to its counters, displays and phones (coalesced by lanes)."""
+        summary = reads.queue_summary(self.db, site_id, "en")  # one query for both audiences
+        self._emit("/counter", site_id, "queue", _for_counters(summary))
+        self._emit("/display", site_id, "waiting", {"waiting": _waiting(summary)})
+        self.socketio.emit("moved", {}, namespace="/status", to=site_room(site_id))
+
+
+class _Lane:
+    """One publisher of the hub: its own tasks in order, and its own sites' summaries.
+
+    A process serves many sites, and each task waits on the database and on Redis several
+    times; one publisher for all of them fell minutes behind at a country's scale
+    (docs/benchmarks.md). Order matters only within a site, so the sites are shared out
+    among LANES publishers that wait side by side. A lane's thread (a greenlet under
+    `seira serve`) starts with its first task: an app that never publishes starts none.
+    """
+
+    def __init__(self, hub: Hub, number: int) -> None:
+        self.hub = hub
+        self.name = f"hub-{number}"
+        self._tasks: queue.Queue[tuple[Callable[..., None], tuple[Any, ...]]] = queue.Queue()
+        self._dirty: set[int] = set()  # sites whose summary is due; this lane's thread's alone
+        self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
+
+    def put(self, task: Callable[..., None], *args: Any) -> None:
+        self._tasks.put((task, args))
+        if self._thread is None:
+            with self._starting:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                    self._thread.start()
+
+    def mark_due(self, site_id: int) -> None:
+        """Run on the lane's thread only (as a task, or from one)."""
+        self._dirty.add(site_id)
 
     def _flush(self) -> None:
         sites, self._dirty = self._dirty, set()
         for site_id in sites:
-            summary = reads.queue_summary(self.db, site_id, "en")  # one query for both audiences
-            self._emit("/counter", site_id, "queue", _for_counters(summary))
-            self._emit("/display", site_id, "waiting", {"waiting": _waiting(summary)})
-            self.socketio.emit("moved", {}, namespace="/status", to=site_room(site_id))
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="hub", daemon=True)
-            self._thread.start()
+            try:
+                self.hub.publish_summary(site_id)
+            except Exception:  # one site's failure must not keep the others' from going out
+                log.exception("queue summary of site %s failed", site_id)
 
     def _run(self) -> None:
         """Publish tasks in order; send queue summaries at most every FLUSH_INTERVAL_S."""
@@ -288,10 +320,7 @@ class Hub:
                 except Exception:  # one failed publication must not stop the next ones
                     log.exception("publishing %s failed", getattr(task, "__name__", task))
             if self._dirty and time.monotonic() >= last_flush + FLUSH_INTERVAL_S:
-                try:
-                    self._flush()
-                except Exception:
-                    log.exception("queue summary failed")
+                self._flush()
                 last_flush = time.monotonic()
 
 
@@ -463,5 +492,4 @@ def init_app(app: Flask, speech: Speech) -> Hub:
     socketio.on_namespace(CounterNamespace("/counter", hub, "queue", Hub.counter_summary))
     socketio.on_namespace(StatusNamespace("/status", hub))
     socketio.on_namespace(KioskNamespace("/kiosk", hub))
-    hub.start()
     return hub

@@ -1,4 +1,5 @@
-"""The hub's own ordering, with a fake Socket.IO object: no news is lost between flushes.
+"""The hub's own ordering, with a fake Socket.IO object: no news is lost between flushes,
+and a site whose publishing is slow holds up no other site.
 
 The real-client tests (test_realtime.py) cannot make the hub's thread stop at a chosen
 instant; a fake `emit` that blocks can, which is how a change queued just before a queue
@@ -11,7 +12,9 @@ import threading
 import time
 from typing import Any
 
-from server import catalog
+import pytest
+
+from server import catalog, realtime
 from server.db import Database
 from server.queue import transactions
 from server.queue.news import QueueChanged, TicketChanged
@@ -52,9 +55,13 @@ class NoVoice:
         raise AssertionError("not used")
 
 
-def test_a_change_queued_while_a_summary_is_due_is_still_sent(db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_queued_while_a_summary_is_due_is_still_sent(
+    db: Database, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     """West's ticket changes; while the hub is publishing it, East's queue changes. The
-    hub then flushes West's summary, and must still send East's: displays do not poll."""
+    lane then flushes West's summary, and must still send East's: displays do not poll.
+    One lane, so that both sites share it, as many sites share each lane of a process."""
+    monkeypatch.setattr(realtime, "LANES", 1)
     cat = catalog.current(db)
     east, west = cat.site("thess-east").id, cat.site("thess-west").id
     ticket = transactions.issue_ticket(
@@ -63,8 +70,7 @@ def test_a_change_queued_while_a_summary_is_due_is_still_sent(db: Database, tmp_
     fake = BlockingSocketIO(block_on="status")
     speech = Speech(NoVoice(), cache_dir=tmp_path)
     hub = Hub(fake, db, speech, LocalSequence())  # type: ignore[arg-type]
-    hub.start()
-    hub.publish(TicketChanged(ticket, west))  # the hub thread stops inside its status emit
+    hub.publish(TicketChanged(ticket, west))  # the lane's thread stops inside its status emit
     assert fake.blocked.wait(5)
     hub.publish(QueueChanged(east))  # queued now, run after West's summary has gone out
     fake.release.set()
@@ -73,3 +79,27 @@ def test_a_change_queued_while_a_summary_is_due_is_still_sent(db: Database, tmp_
         time.sleep(0.02)
     assert fake.waiting_sent_to(site_room(west))
     assert fake.waiting_sent_to(site_room(east)), "East's waiting count was never sent"
+
+
+def test_a_site_held_up_does_not_hold_up_another(db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """West's publishing is stuck (a slow database or Redis round trip); East's queue
+    changes meanwhile and its displays hear of it at once, not after West's."""
+    cat = catalog.current(db)
+    east, west = cat.site("thess-east").id, cat.site("thess-west").id
+    assert east % realtime.LANES != west % realtime.LANES  # the two sites' lanes differ
+    ticket = transactions.issue_ticket(
+        db, site="thess-west", service="general", reason="other", lang="en"
+    )
+    fake = BlockingSocketIO(block_on="status")
+    hub = Hub(fake, db, Speech(NoVoice(), cache_dir=tmp_path), LocalSequence())  # type: ignore[arg-type]
+    try:
+        hub.publish(TicketChanged(ticket, west))
+        assert fake.blocked.wait(5)
+        hub.publish(QueueChanged(east))
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and not fake.waiting_sent_to(site_room(east)):
+            time.sleep(0.02)
+        assert fake.waiting_sent_to(site_room(east)), "East waited for West"
+        assert not fake.waiting_sent_to(site_room(west))  # West's lane is still held
+    finally:
+        fake.release.set()
