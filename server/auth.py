@@ -33,9 +33,12 @@ SESSION_KEY = "staff_session"
 # opens the other, so the id a cookie carries is no bearer token for the API.
 API = "api"
 PAGE = "page"
-# Resolved tokens are remembered this long, so a kiosk's every request does not cost a
-# lookup; revoking a device in another process takes effect within this time.
-PRINCIPAL_TTL_S = 10.0
+# Resolved tokens are remembered this long, so a kiosk's or a counter's every request
+# does not cost three queries (a counter calls every 10-30 s: a shorter time missed most).
+# Every revocation, sign-out and change of an account is announced to every process,
+# which forgets them all at once (forget_tokens); this time bounds only how long a staff
+# token outlives its expiry, and a change made behind the server's back (in the database).
+PRINCIPAL_TTL_S = 60.0
 
 
 @cache
