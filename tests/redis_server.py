@@ -40,7 +40,7 @@ class RedisServer:
                 str(self.dir),
                 "--daemonize",
                 "no",
-            ],  # fmt: skip
+            ],
             stdout=open(self.dir / "redis.log", "ab"),  # noqa: SIM115 - the child owns it
             stderr=subprocess.STDOUT,
         )
