@@ -89,9 +89,9 @@ class Hub:
         bus.on("device_revoked", self._revoked)
         self._lanes = [_Lane(self, n) for n in range(LANES)]
 
-    def _lane(self, site_id: int) -> _Lane:
-        """Every task of one site goes through the same lane, so its events keep their order."""
-        return self._lanes[site_id % LANES]
+    def _lane(self, key: int) -> _Lane:
+        """Every task of one site (or device) goes through the same lane, in order."""
+        return self._lanes[key % LANES]
 
     # --- sequenced emits ---------------------------------------------------------------------
 
@@ -210,7 +210,8 @@ class Hub:
             case TicketChanged(ticket, site_id):
                 self._lane(site_id).put(self._publish_status, ticket, site_id)
             case QueueChanged(site_id):
-                self._lane(site_id).put(self._lane(site_id).mark_due, site_id)
+                lane = self._lane(site_id)
+                lane.put(lane.mark_due, site_id)
             case ConfigChanged(site_ids):
                 for site_id in site_ids:
                     self._lane(site_id).put(self._publish_config, site_id)
@@ -227,7 +228,7 @@ class Hub:
         """A device of this database was revoked, here or on another process."""
         if value.get("database") == self._database:
             device_id = int(value["device"])
-            self._lanes[device_id % LANES].put(self._disconnect_device, device_id)
+            self._lane(device_id).put(self._disconnect_device, device_id)
 
     def _disconnect_device(self, device_id: int) -> None:
         """Close a revoked device's connections to this process (every process does the
