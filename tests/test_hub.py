@@ -44,6 +44,12 @@ class BlockingSocketIO:
         with self._lock:
             return ("waiting", "/display", room) in self.emitted
 
+    def wait_for_waiting(self, room: str, timeout_s: float = 3) -> None:
+        """Until a waiting count has been sent to `room`, or the time is up."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and not self.waiting_sent_to(room):
+            time.sleep(0.02)
+
 
 class NoVoice:
     name = "none"
@@ -74,9 +80,7 @@ def test_a_change_queued_while_a_summary_is_due_is_still_sent(
     assert fake.blocked.wait(5)
     hub.publish(QueueChanged(east))  # queued now, run after West's summary has gone out
     fake.release.set()
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline and not fake.waiting_sent_to(site_room(east)):
-        time.sleep(0.02)
+    fake.wait_for_waiting(site_room(east))
     assert fake.waiting_sent_to(site_room(west))
     assert fake.waiting_sent_to(site_room(east)), "East's waiting count was never sent"
 
@@ -96,9 +100,7 @@ def test_a_site_held_up_does_not_hold_up_another(db: Database, tmp_path) -> None
         hub.publish(TicketChanged(ticket, west))
         assert fake.blocked.wait(5)
         hub.publish(QueueChanged(east))
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline and not fake.waiting_sent_to(site_room(east)):
-            time.sleep(0.02)
+        fake.wait_for_waiting(site_room(east))
         assert fake.waiting_sent_to(site_room(east)), "East waited for West"
         assert not fake.waiting_sent_to(site_room(west))  # West's lane is still held
     finally:
