@@ -98,9 +98,8 @@ class Hub:
     def _emit(self, namespace: str, site_id: int, event: str, data: dict[str, Any]) -> None:
         """Number the event and send it, in one step, so numbers reach clients in order
         (from every process: see server/sequence.py)."""
-        with self.sequence.next(f"{namespace}:{site_id}") as (seq, epoch):
-            payload = {**data, "seq": seq, "epoch": epoch}
-            self.sequence.send(self.socketio, event, payload, namespace, site_room(site_id))
+        key = f"{namespace}:{site_id}"
+        self.sequence.send(self.socketio, key, event, data, namespace, site_room(site_id))
 
     def send_snapshot(
         self,

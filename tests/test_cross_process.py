@@ -6,6 +6,7 @@ same ticket twice. On PostgreSQL, and on one SQLite file shared by two processes
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -17,7 +18,7 @@ import pytest
 import requests
 
 from server import bus, siteconfig
-from server.sequence import RedisSequence
+from server.sequence import CHANNEL, RedisSequence
 from tests.liveserver import DEFAULT_CONFIG, PASSWORD, LiveServer
 from tests.pg_cluster import Cluster
 from tests.redis_server import RedisServer
@@ -62,10 +63,25 @@ def pair(
         b.close()
 
 
-def flush_redis(url: str) -> None:
-    import redis as redis_client
+def redis_client(url: str) -> Any:
+    import redis as redis_module  # the `redis` extra, which these tests need
 
-    redis_client.Redis.from_url(url).flushdb()
+    return redis_module.Redis.from_url(url)
+
+
+def flush_redis(url: str) -> None:
+    redis_client(url).flushdb()
+
+
+def published(listener: Any, count: int) -> list[dict[str, Any]]:
+    """The next `count` messages a Redis subscription receives (within a few seconds)."""
+    messages: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 10
+    while len(messages) < count and time.monotonic() < deadline:
+        message = listener.get_message(timeout=1)
+        if message is not None:
+            messages.append(json.loads(message["data"]))
+    return messages
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -189,30 +205,41 @@ def test_counters_on_both_processes_never_call_the_same_ticket(
 def test_the_count_is_shared_in_order_and_a_lost_redis_starts_a_new_epoch(
     redis: RedisServer,
 ) -> None:
-    """RedisSequence alone: numbers given by several processes' sequences come out in the
-    order they are sent; a Redis that lost its data counts again under a new epoch."""
+    """RedisSequence alone: events numbered and sent by several processes' sequences at
+    once reach the message queue in the order of their numbers, as Socket.IO messages
+    every process can deliver; a Redis that lost its data counts again under a new epoch."""
     url = redis.url(15)
     flush_redis(url)
+    client = redis_client(url)
+    listener = client.pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(CHANNEL)
     sequences = [RedisSequence(url) for _ in range(4)]
-    sent: list[int] = []
 
-    def send(sequence: RedisSequence) -> None:
-        for _ in range(50):
-            with sequence.next("/display:1") as (seq, _epoch):
-                sent.append(seq)  # what the event's emit does while the lock is held
+    def send(n: int) -> None:
+        for i in range(50):
+            sequences[n].send(None, "/display:1", "called", {"by": n, "i": i}, "/display", "site:1")
 
-    threads = [threading.Thread(target=send, args=(s,)) for s in sequences]
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(len(sequences))]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    assert sent == list(range(1, 201))
+    messages = published(listener, 200)
+    assert [m["data"][0]["seq"] for m in messages] == list(range(1, 201))
+    assert {(m["event"], m["namespace"], m["room"], m["method"]) for m in messages} == {
+        ("called", "/display", "site:1", "emit")
+    }
+    for n in range(len(sequences)):  # each sender's events in the order it sent them
+        assert [m["data"][0]["i"] for m in messages if m["data"][0]["by"] == n] == list(range(50))
     last, epoch = sequences[0].last("/display:1")
+    assert {m["data"][0]["epoch"] for m in messages} == {epoch}
     assert last == 200 and sequences[3].last("/display:1") == (200, epoch)
     assert sequences[1].last("/counter:1") == (0, epoch)  # one count per namespace and site
     flush_redis(url)
-    with sequences[2].next("/display:1") as (seq, new_epoch):
-        assert seq == 1 and new_epoch != epoch
+    sequences[2].send(None, "/display:1", "called", {}, "/display", "site:1")
+    [again] = [m["data"][0] for m in published(listener, 1)]
+    assert again["seq"] == 1 and again["epoch"] not in ("", epoch)
+    listener.close()
 
 
 def test_desks_on_both_processes_get_distinct_gap_free_numbers(
