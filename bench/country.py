@@ -10,9 +10,13 @@ about 250 centres at once, on this machine:
   cluster on 127.0.0.1, with a throwaway Redis beside it, and two server processes;
 - per centre, split across both processes (so most events cross from one to the other):
   one kiosk issuing a ticket every 20-40 s (jittered; a kiosk may issue 8 a minute),
-  3-5 counters calling the next visitor and finishing after a short service time (a
-  counter told 204, nobody waiting, waits 5-15 s and calls again), one wall display on
-  /display and 10 visitors' phones on /status, each a websocket of its own;
+  3-5 counters calling the next visitor and finishing after a short service time, one
+  wall display on /display and 10 visitors' phones on /status, each a websocket of its
+  own. Staff press "call next" when their counter page shows somebody waiting for one of
+  their desk's services (the page's counts come from the same summary as the display's,
+  which the benchmark reads), glancing at it every 1-3 s, and press anyway after a minute
+  of nobody; a counter told 204 waits 5-15 s. `--counters blind` presses without
+  looking, every 5-15 s while nobody waits: an upper bound, not a centre;
 - phones: at opening, the reception has already given each centre's first 10 visitors
   their tickets (the queue at the door), and each of those opens its status page. From
   then on every ticket a kiosk issues opens its phone's page too, and the page stays
@@ -85,6 +89,7 @@ SAMPLE_EVERY_S = 2.0  # memory of the server processes
 DRAIN_S = 3.0  # after the measured phase, for the events of its last calls to arrive
 OPENING_LIMIT_S = 120.0  # the opening queue's tickets not issued by then are left out
 SOCKETS_LIMIT_S = 90.0  # for every websocket to join or fail
+PATIENCE_S = 60.0  # staff press "call next" after this long of nobody on their page
 
 
 def span(value: str) -> tuple[float, float]:
@@ -107,12 +112,14 @@ class Centre:
     slug: str
     services: dict[str, list[str]]  # slug -> reason groups it covers
     counters: list[str]
+    serves: list[set[str]]  # per counter, the services it calls from
     kiosk: str = ""
     display: str = ""
     reception: str = ""
     staff: list[str] = field(default_factory=list)  # a bearer token per counter
     phones: list[Phone] = field(default_factory=list)  # open status pages, oldest first
     finished: set[str] = field(default_factory=set)  # numbers whose visit ended
+    waiting: dict[str, int] = field(default_factory=dict)  # per service, as pages show it
 
 
 def centres_config(count: int, rng: random.Random) -> tuple[dict[str, Any], list[Centre]]:
@@ -141,6 +148,11 @@ def centres_config(count: int, rng: random.Random) -> tuple[dict[str, Any], list
         }
         slugs = list(services)
         counters = [f"desk-{k}" for k in range(1, rng.randint(3, 5) + 1)]
+        # each desk serves one service first and reception after it
+        serves = [
+            {slugs[k % len(slugs)]: 2, **({} if k % len(slugs) == 0 else {"general": 1})}
+            for k in range(len(counters))
+        ]
         sites.append(
             {
                 "slug": slug,
@@ -165,17 +177,13 @@ def centres_config(count: int, rng: random.Random) -> tuple[dict[str, Any], list
                     {
                         "slug": c,
                         "labels": {"el": f"Γκισέ {k + 1}", "en": f"Desk {k + 1}"},
-                        # each desk serves one service first and reception after it
-                        "services": {
-                            slugs[k % len(slugs)]: 2,
-                            **({} if k % len(slugs) == 0 else {"general": 1}),
-                        },
+                        "services": serves[k],
                     }
                     for k, c in enumerate(counters)
                 ],
             }
         )
-        centres.append(Centre(i, slug, services, counters))
+        centres.append(Centre(i, slug, services, counters, [set(w) for w in serves]))
     return {"reasons": reasons, "sites": sites}, centres
 
 
@@ -422,7 +430,10 @@ class Bench:
     def display(self, centre: Centre) -> Socket:
         def heard(name: str, payload: str, at: float) -> None:
             self.counts[f"/display {name}"] += 1
-            if name == "called":
+            if name in ("waiting", "snapshot"):
+                counts = json.loads(payload)["waiting"]
+                centre.waiting = {w["service"]: w["waiting"] for w in counts}
+            elif name == "called":
                 call = json.loads(payload)
                 record = self.calls.setdefault((centre.slug, call["number"]), Call())
                 if record.display is None:
@@ -494,6 +505,8 @@ class Bench:
         await asyncio.sleep(self.rng.uniform(0, 5))
         path = f"/sites/{centre.slug}/counters/{slug}/call-next"
         while not self.stopping:
+            if self.args.counters == "page":
+                await self.glance(centre, k)
             sent = time.perf_counter()
             status, ticket = await self.post(n, path, token, "call-next")
             if status == 204:
@@ -517,6 +530,15 @@ class Bench:
                 centre.finished.add(ticket["number"])
             elif status:
                 self.error(f"finish: HTTP {status}")
+
+    async def glance(self, centre: Centre, k: int) -> None:
+        """Until the counter page shows somebody waiting for one of this desk's services,
+        or for at most PATIENCE_S, as staff look at it every few seconds."""
+        give_up = time.perf_counter() + PATIENCE_S
+        while not self.stopping and time.perf_counter() < give_up:
+            if any(centre.waiting.get(service) for service in centre.serves[k]):
+                return
+            await asyncio.sleep(self.rng.uniform(1, 3))
 
     async def lag_monitor(self) -> None:
         """How late the event loop wakes: how late this generator reads what arrives."""
@@ -810,6 +832,12 @@ def main() -> None:
     parser.add_argument("--interval", default="20-40", help="s between a kiosk's tickets")
     parser.add_argument("--service", default="10-30", help="s from a call to its finish")
     parser.add_argument("--idle-wait", default="5-15", help="s a counter told 204 waits")
+    parser.add_argument(
+        "--counters",
+        choices=["page", "blind"],
+        default="page",
+        help="staff call when their page shows somebody waiting, or without looking",
+    )
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers per process")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -820,7 +848,7 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"{args.centres} centres, 2 server processes x {args.workers} worker, "
-        f"PostgreSQL + Redis"
+        f"PostgreSQL + Redis; counters: {args.counters}"
     )
     rng = random.Random(args.seed)
     with ExitStack() as stack, terminated_as_interrupt():
