@@ -262,7 +262,9 @@ class Hub:
         summary = reads.queue_summary(self.db, site_id, "en")  # one query for both audiences
         self._emit("/counter", site_id, "queue", _for_counters(summary))
         self._emit("/display", site_id, "waiting", {"waiting": _waiting(summary)})
-        self.socketio.emit("moved", {}, namespace="/status", to=site_room(site_id))
+        # a phone refetches its place on `moved`: only a waiting visitor has one to refetch
+        if any(s["waiting"] for s in summary["services"]):
+            self.socketio.emit("moved", {}, namespace="/status", to=site_room(site_id))
 
 
 class _Lane:

@@ -40,6 +40,10 @@ class BlockingSocketIO:
         with self._lock:
             self.emitted.append((event, namespace, to))
 
+    def sent(self, event: str, namespace: str, room: str) -> int:
+        with self._lock:
+            return self.emitted.count((event, namespace, room))
+
     def waiting_sent_to(self, room: str) -> bool:
         with self._lock:
             return ("waiting", "/display", room) in self.emitted
@@ -105,3 +109,20 @@ def test_a_site_held_up_does_not_hold_up_another(db: Database, tmp_path) -> None
         assert not fake.waiting_sent_to(site_room(west))  # West's lane is still held
     finally:
         fake.release.set()
+
+
+def test_phones_are_told_the_queue_moved_only_while_somebody_waits(db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A phone refetches its status on `moved` (status/static/status.js): with nobody
+    waiting at the site there is no place to refetch, so no phone is sent for one."""
+    east = catalog.current(db).site("thess-east").id
+    fake = BlockingSocketIO(block_on="nothing")
+    hub = Hub(fake, db, Speech(NoVoice(), cache_dir=tmp_path), LocalSequence())  # type: ignore[arg-type]
+    hub.publish(QueueChanged(east))  # a shift opened, say: nobody waits
+    fake.wait_for_waiting(site_room(east))
+    assert fake.sent("moved", "/status", site_room(east)) == 0
+    transactions.issue_ticket(db, site="thess-east", service="general", reason="other", lang="en")
+    hub.publish(QueueChanged(east))
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and not fake.sent("moved", "/status", site_room(east)):
+        time.sleep(0.02)
+    assert fake.sent("moved", "/status", site_room(east)) == 1

@@ -127,6 +127,30 @@ def test_call_reaches_the_page_live_with_the_counter(
     expect(page.locator("#counter")).to_be_hidden()
 
 
+def test_a_waiting_page_follows_the_queue_and_a_called_one_stops_asking(
+    page: Page, server: LiveServer, tokens: dict[str, str]
+) -> None:
+    """When the queue moves, a waiting visitor's page fetches its new place; once called,
+    the page no longer fetches anything when the queue moves (a country's phones would
+    otherwise ask for places they no longer have)."""
+    first = issue(server, tokens, "en", "social_support")
+    ticket = issue(server, tokens, "el", "social_support")
+    page.goto(server.url + status_path(ticket))
+    wait_until(page, "window.io && document.getElementById('offline').hidden")
+    expect(page.locator("#ahead")).to_have_text(str(ticket["people_ahead"]))
+    call(server, tokens, first["number"])  # the tickets ahead leave the queue
+    expect(page.locator("#ahead")).to_have_text("0", timeout=3000)
+    api(server, tokens["staff"], "POST", f"/tickets/{first['id']}/finish", outcome="served")
+    call(server, tokens, ticket["number"])
+    expect(page.locator("body.called")).to_have_count(1, timeout=3000)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    issue(server, tokens, "en", "social_support")  # somebody waits again: the queue moved
+    page.wait_for_timeout(1500)
+    api(server, tokens["staff"], "POST", f"/tickets/{ticket['id']}/no-show")  # the desk is free
+    assert not [url for url in asked if "/tickets/status/" in url]
+
+
 def test_polling_keeps_the_page_current_without_the_socket(
     page: Page, server: LiveServer, tokens: dict[str, str]
 ) -> None:

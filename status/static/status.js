@@ -8,6 +8,7 @@ const config = JSON.parse($("status-config").textContent);
 const texts = JSON.parse($("status-texts").textContent);
 const FINAL = ["done", "no_show", "cancelled", "closed"];
 let lastCalledAt = config.status.status === "called" ? config.status.called_at : null;
+let waiting = config.status.status === "waiting";
 let pollTimer = null;
 let socket = null;
 let finished = false;
@@ -23,6 +24,7 @@ function render(status) {
   document.body.classList.toggle("called", status.status === "called");
   if (status.status === "called" && status.called_at !== lastCalledAt) alertVisitor();
   lastCalledAt = status.status === "called" ? status.called_at : null;
+  waiting = status.status === "waiting";
   if (FINAL.includes(status.status)) finish();
 }
 
@@ -38,6 +40,12 @@ $("sound").addEventListener("click", () => {
   tones([880], { length: 0.15 });
   $("sound").hidden = true;
 });
+
+// `moved`: the queue of the site moved, so a waiting visitor's place may have; a visitor
+// already called has no place to refetch.
+function moved() {
+  if (waiting) refresh();
+}
 
 async function refresh() {
   const { data, error } = await request(`/api/v1/tickets/status/${config.token}`, { reloadOn401: false });
@@ -75,7 +83,7 @@ if (FINAL.includes(config.status.status)) {
 } else {
   socket = live("/status", {
     auth: { ticket: config.token },
-    events: { status: render, moved: refresh },
+    events: { status: render, moved },
     onState: (state) => (state === "online" ? stopPolling() : startPolling()),
   });
 }
