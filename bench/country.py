@@ -19,11 +19,12 @@ about 250 centres at once, on this machine:
   looking, every 5-15 s while nobody waits: an upper bound, not a centre;
 - phones: at opening, the reception has already given each centre's first 10 visitors
   their tickets (the queue at the door), and each of those opens its status page. From
-  then on every ticket a kiosk issues opens its phone's page too, and the page stays
-  open after the visit (as pages left open in a pocket do) until a newer visitor's
-  replaces it: a new phone replaces the one whose visit ended longest ago, so each
-  centre keeps 10 open and every ticket called has its phone listening; a ticket finds
-  no phone only if all 10 of its centre's are still waiting to be seen;
+  then on every ticket a kiosk issues opens its phone's page too. Each does what
+  status/static/status.js does: while its ticket waits it fetches its status again at
+  every `moved`, and at the end of the visit it closes its websocket. A new phone
+  replaces the one whose visit ended longest ago, so each centre keeps at most 10 and
+  every ticket called has its phone listening; a ticket finds no phone only if all 10
+  of its centre's are still waiting to be seen;
 - a warm-up (the opening queue is served), then a measured phase of `--seconds`.
 
 It prints tickets issued per second (the kiosks' steady rate, and the opening burst of
@@ -85,6 +86,7 @@ from tests.redis_server import RedisServer  # noqa: E402
 
 LANGS = ["el"] * 6 + ["en", "ar", "uk", "fa", "sq", "ru"]  # a ticket's language
 TICK = os.sysconf("SC_CLK_TCK")
+FINAL = ("done", "no_show", "cancelled", "closed")  # a status page disconnects at these
 SAMPLE_EVERY_S = 2.0  # memory of the server processes
 DRAIN_S = 3.0  # after the measured phase, for the events of its last calls to arrive
 OPENING_LIMIT_S = 120.0  # the opening queue's tickets not issued by then are left out
@@ -364,6 +366,7 @@ class Phone:
     centre: Centre
     number: str
     socket: Socket
+    status: str = "waiting"  # the last status its page heard
 
 
 @dataclass
@@ -455,19 +458,44 @@ class Bench:
             asyncio.create_task(done.socket.close())
 
         def heard(name: str, payload: str, at: float) -> None:
+            """What status/static/status.js does with each event."""
             self.counts[f"/status {name}"] += 1
-            if name != "status" or socket.joined_at is None:
+            if name == "moved":
+                if phone.status == "waiting":  # the page fetches its new place
+                    asyncio.create_task(self.refetch(n, public_token))
                 return
-            if json.loads(payload)["status"] != "waiting":
+            if name != "status":
+                return
+            phone.status = json.loads(payload)["status"]
+            if phone.status in FINAL:  # the page disconnects at the end of the visit
+                asyncio.create_task(socket.close())
+            if socket.joined_at is not None and phone.status != "waiting":
                 record = self.calls.setdefault((centre.slug, number), Call())
                 if record.phone is None:
                     record.phone = at
 
         socket = Socket(self, self.servers[self.server(n)].url, "/status",
                         {"ticket": public_token}, heard)  # fmt: skip
-        centre.phones.append(Phone(centre, number, socket))
+        phone = Phone(centre, number, socket)
+        centre.phones.append(phone)
         self.sockets.append(socket)
         socket.open()
+
+    async def refetch(self, n: int, public_token: str) -> None:
+        """A waiting status page asks for its status again (its place in the queue)."""
+        start = time.perf_counter()
+        try:
+            async with self.http[self.server(n)].get(
+                f"/api/v1/tickets/status/{public_token}"
+            ) as response:
+                await response.read()
+                status = response.status
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            self.error(f"status refetch: {type(exc).__name__}")
+            return
+        self.timed(f"refetch {status}", start, time.perf_counter() - start)
+        if status != 200:
+            self.error(f"status refetch: HTTP {status}")
 
     def phone_joined(self, centre: Centre, number: str) -> float | None:
         """When the open phone of this ticket joined /status, if it has."""
@@ -720,6 +748,11 @@ def report(bench: Bench, result: dict[str, Any], lost: int, faults: list[str]) -
         f"{len(timing('call-next 204')) / wall:.0f}/s, {figures(timing('call-next 204'))}"
     )
     print(f"  finish {figures(timing('finish 200'))}")
+    refetched = timing("refetch 200")
+    print(
+        f"  status pages refetching their place on `moved`: {len(refetched) / wall:.0f}/s, "
+        f"{figures(refetched)}"
+    )
     print(f"  call-to-display: {figures(display)}")
     if unheard:  # how late the events were: those of earlier calls that did arrive
         late = [c.display - c.sent for c in bench.calls.values() if c.display and c.sent]
