@@ -87,21 +87,36 @@ class Catalog:
     services: dict[int, ServiceInfo] = field(default_factory=dict)
     counters: dict[int, CounterInfo] = field(default_factory=dict)
     reasons: dict[str, ReasonInfo] = field(default_factory=dict)
+    # by site, in the order above: every request looks up its site's, among hundreds
+    _site_ids: dict[int, SiteInfo] = field(init=False, repr=False, compare=False)
+    _services_of: dict[int, list[ServiceInfo]] = field(init=False, repr=False, compare=False)
+    _counters_of: dict[int, list[CounterInfo]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        services: dict[int, list[ServiceInfo]] = {}
+        for svc in self.services.values():
+            services.setdefault(svc.site_id, []).append(svc)
+        counters: dict[int, list[CounterInfo]] = {}
+        for c in self.counters.values():
+            counters.setdefault(c.site_id, []).append(c)
+        object.__setattr__(self, "_site_ids", {s.id: s for s in self.sites.values()})
+        object.__setattr__(self, "_services_of", services)
+        object.__setattr__(self, "_counters_of", counters)
 
     def site(self, slug: str) -> SiteInfo | None:
         return self.sites.get(slug)
 
     def site_by_id(self, site_id: int) -> SiteInfo | None:
-        return next((s for s in self.sites.values() if s.id == site_id), None)
+        return self._site_ids.get(site_id)
 
     def services_of(self, site_id: int) -> list[ServiceInfo]:
-        return [svc for svc in self.services.values() if svc.site_id == site_id]
+        return list(self._services_of.get(site_id, ()))
 
     def service(self, site_id: int, slug: str) -> ServiceInfo | None:
         return next((s for s in self.services_of(site_id) if s.slug == slug), None)
 
     def counters_of(self, site_id: int) -> list[CounterInfo]:
-        return [c for c in self.counters.values() if c.site_id == site_id]
+        return list(self._counters_of.get(site_id, ()))
 
     def counter(self, site_id: int, slug: str) -> CounterInfo | None:
         return next((c for c in self.counters_of(site_id) if c.slug == slug), None)
@@ -131,19 +146,22 @@ class Catalog:
 
 
 def _load(db: Database) -> Catalog:
-    with db.read() as s:
-        sites = s.scalars(select(Site).where(Site.active.is_(True))).all()
-        services = s.scalars(
-            select(Service).where(Service.active.is_(True)).order_by(Service.position)
-        ).all()
-        counters = s.scalars(
-            select(Counter).where(Counter.active.is_(True)).order_by(Counter.position)
-        ).all()
-        reasons = s.scalars(
-            select(Reason).where(Reason.active.is_(True)).order_by(Reason.position)
-        ).all()
-        covers = s.execute(select(ServiceReason.service_id, ServiceReason.reason_code)).all()
-        links = s.execute(
+    # plain rows, not ORM objects: a country's configuration is thousands of rows, read
+    # again every TTL_S seconds
+    with db.connect() as conn:
+
+        def active(model: Any, *order: Any) -> list[Any]:
+            table = model.__table__
+            return conn.execute(
+                select(table).where(table.c.active.is_(True)).order_by(*order)
+            ).all()
+
+        sites = active(Site)
+        services = active(Service, Service.position)
+        counters = active(Counter, Counter.position)
+        reasons = active(Reason, Reason.position)
+        covers = conn.execute(select(ServiceReason.service_id, ServiceReason.reason_code)).all()
+        links = conn.execute(
             select(CounterService.counter_id, CounterService.service_id, CounterService.weight)
         ).all()
     site_ids = {site.id for site in sites}
