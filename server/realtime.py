@@ -60,6 +60,10 @@ log = logging.getLogger(__name__)
 
 CALLS_SHOWN = 7  # the current call and the six before it
 FLUSH_INTERVAL_S = 0.25  # queue summaries are coalesced: at most four a second per site
+# Each waiting phone refetches its status on `moved`: at most one per site this often, or
+# a busy opening (every centre's queue moving several times a second) makes thousands
+# of requests a second. A visitor's own call never waits for it (`status`, at once).
+MOVED_INTERVAL_S = 5.0
 LANES = 8  # publishers per process, each for a share of the sites (see _Lane)
 CALL_TYPES = (EventType.CALLED.value, EventType.RECALLED.value)
 CONFIGURED = ("/display", "/counter", "/kiosk")  # the pages that show the configuration
@@ -257,14 +261,17 @@ class Hub:
             )
         self._lane(site_id).mark_due(site_id)
 
-    def publish_summary(self, site_id: int) -> None:
-        """The queue of one site, to its counters, displays and phones (coalesced by lanes)."""
+    def publish_summary(self, site_id: int) -> bool:
+        """The queue of one site, to its counters and displays (coalesced by lanes); whether
+        anybody waits there, whose phone should then hear that the queue moved."""
         summary = reads.queue_summary(self.db, site_id, "en")  # one query for both audiences
         self._emit("/counter", site_id, "queue", _for_counters(summary))
         self._emit("/display", site_id, "waiting", {"waiting": _waiting(summary)})
-        # a phone refetches its place on `moved`: only a waiting visitor has one to refetch
-        if any(s["waiting"] for s in summary["services"]):
-            self.socketio.emit("moved", {}, namespace="/status", to=site_room(site_id))
+        return any(s["waiting"] for s in summary["services"])
+
+    def publish_moved(self, site_id: int) -> None:
+        """Tell the site's status pages the queue moved: a waiting one refetches its place."""
+        self.socketio.emit("moved", {}, namespace="/status", to=site_room(site_id))
 
 
 class _Lane:
@@ -281,7 +288,9 @@ class _Lane:
         self.hub = hub
         self.name = f"hub-{number}"
         self._tasks: queue.Queue[tuple[Callable[..., None], tuple[Any, ...]]] = queue.Queue()
-        self._dirty: set[int] = set()  # sites whose summary is due; this lane's thread's alone
+        # sites whose summary is due, and whose phones are due a `moved`: the thread's alone
+        self._dirty: set[int] = set()
+        self._moved: set[int] = set()
         self._thread: threading.Thread | None = None
         self._starting = threading.Lock()
 
@@ -301,17 +310,33 @@ class _Lane:
         sites, self._dirty = self._dirty, set()
         for site_id in sites:
             try:
-                self.hub.publish_summary(site_id)
+                if self.hub.publish_summary(site_id):
+                    self._moved.add(site_id)
             except Exception:  # one site's failure must not keep the others' from going out
                 log.exception("queue summary of site %s failed", site_id)
 
+    def _tell_phones(self) -> None:
+        sites, self._moved = self._moved, set()
+        for site_id in sites:
+            try:
+                self.hub.publish_moved(site_id)
+            except Exception:
+                log.exception("moved of site %s failed", site_id)
+
     def _run(self) -> None:
-        """Publish tasks in order; send queue summaries at most every FLUSH_INTERVAL_S."""
-        last_flush = 0.0
+        """Publish tasks in order; send queue summaries at most every FLUSH_INTERVAL_S,
+        and `moved` at most every MOVED_INTERVAL_S."""
+        last_flush = last_moved = -MOVED_INTERVAL_S  # the first of each goes at once
         while True:
-            wait = None
-            if self._dirty:
-                wait = max(0.0, last_flush + FLUSH_INTERVAL_S - time.monotonic())
+            due = [
+                last + interval
+                for pending, last, interval in (
+                    (self._dirty, last_flush, FLUSH_INTERVAL_S),
+                    (self._moved, last_moved, MOVED_INTERVAL_S),
+                )
+                if pending
+            ]
+            wait = max(0.0, min(due) - time.monotonic()) if due else None
             try:
                 task, args = self._tasks.get(timeout=wait)
             except queue.Empty:
@@ -324,6 +349,9 @@ class _Lane:
             if self._dirty and time.monotonic() >= last_flush + FLUSH_INTERVAL_S:
                 self._flush()
                 last_flush = time.monotonic()
+            if self._moved and time.monotonic() >= last_moved + MOVED_INTERVAL_S:
+                self._tell_phones()
+                last_moved = time.monotonic()
 
 
 def _waiting(summary: dict[str, Any]) -> list[dict[str, Any]]:

@@ -126,3 +126,32 @@ def test_phones_are_told_the_queue_moved_only_while_somebody_waits(db: Database,
     while time.monotonic() < deadline and not fake.sent("moved", "/status", site_room(east)):
         time.sleep(0.02)
     assert fake.sent("moved", "/status", site_room(east)) == 1
+
+
+def test_phones_hear_moved_at_most_every_interval_and_the_last_change_too(
+    db: Database, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Every `moved` makes each waiting phone refetch: a site's second change within
+    MOVED_INTERVAL_S reaches its counters and displays at once, its phones only when the
+    interval is over, but it does reach them."""
+    monkeypatch.setattr(realtime, "MOVED_INTERVAL_S", 0.8)
+    east = catalog.current(db).site("thess-east").id
+    room = site_room(east)
+    transactions.issue_ticket(db, site="thess-east", service="general", reason="other", lang="en")
+    fake = BlockingSocketIO(block_on="nothing")
+    hub = Hub(fake, db, Speech(NoVoice(), cache_dir=tmp_path), LocalSequence())  # type: ignore[arg-type]
+
+    def until(count: int, event: str, namespace: str) -> float:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and fake.sent(event, namespace, room) < count:
+            time.sleep(0.01)
+        assert fake.sent(event, namespace, room) == count
+        return time.monotonic()
+
+    hub.publish(QueueChanged(east))
+    first = until(1, "moved", "/status")  # the first goes at once
+    hub.publish(QueueChanged(east))
+    until(2, "waiting", "/display")
+    assert fake.sent("moved", "/status", room) == 1
+    second = until(2, "moved", "/status")
+    assert second - first >= 0.7
