@@ -91,6 +91,7 @@ SAMPLE_EVERY_S = 2.0  # memory of the server processes
 DRAIN_S = 3.0  # after the measured phase, for the events of its last calls to arrive
 OPENING_LIMIT_S = 120.0  # the opening queue's tickets not issued by then are left out
 SOCKETS_LIMIT_S = 90.0  # for every websocket to join or fail
+SLICES = 5  # call-to-display p99 is printed for each fifth of the measured phase
 PATIENCE_S = 60.0  # staff press "call next" after this long of nobody on their page
 
 
@@ -754,6 +755,12 @@ def report(bench: Bench, result: dict[str, Any], lost: int, faults: list[str]) -
         f"{figures(refetched)}"
     )
     print(f"  call-to-display: {figures(display)}")
+    slices = []  # whether lateness is a backlog draining or the steady state
+    for k in range(SLICES):
+        start, end = low + k * (high - low) / SLICES, low + (k + 1) * (high - low) / SLICES
+        late = [c.display - c.sent for c in calls if c.display and start <= c.sent < end]
+        slices.append(f"{percentile(late, 99) * 1000:.0f}" if late else "-")
+    print(f"    p99 in each fifth of the phase, ms: {', '.join(slices)}")
     if unheard:  # how late the events were: those of earlier calls that did arrive
         late = [c.display - c.sent for c in bench.calls.values() if c.display and c.sent]
         print(f"    calls of the whole run heard by their display: {figures(late)}")

@@ -59,7 +59,7 @@ from .speech import Speech
 log = logging.getLogger(__name__)
 
 CALLS_SHOWN = 7  # the current call and the six before it
-FLUSH_INTERVAL_S = 0.25  # queue summaries are coalesced: at most four a second per site
+FLUSH_INTERVAL_S = 1.0  # queue summaries are coalesced: at most one a second per site
 # Each waiting phone refetches its status on `moved`: at most one per site this often, or
 # a busy opening (every centre's queue moving several times a second) makes thousands
 # of requests a second. A visitor's own call never waits for it (`status`, at once).

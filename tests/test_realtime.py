@@ -13,7 +13,7 @@ import pytest
 import requests
 import socketio
 
-from server.realtime import MOVED_INTERVAL_S
+from server.realtime import FLUSH_INTERVAL_S, MOVED_INTERVAL_S
 from tests.liveserver import LiveServer
 
 Received = list[tuple[str, Any]]
@@ -198,7 +198,7 @@ def test_display_events_are_numbered_without_gaps_and_snapshots_carry_the_last(
         display.wait_for(lambda got: any(e == "snapshot" for e, _ in got))
         for _ in range(3):
             issue(server, "thess-east", "east_kiosk", "other")
-            time.sleep(0.3)  # summaries are coalesced; space them to see each
+            time.sleep(FLUSH_INTERVAL_S + 0.2)  # summaries are coalesced; space them to see each
         display.wait_for(lambda got: len(got) >= 4)
         snapshot, *events = display.received
         seqs = [data["seq"] for _, data in events]

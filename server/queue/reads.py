@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from .. import catalog, i18n
 from ..cache import TTLCache
 from ..catalog import Catalog, ServiceInfo
 from ..db import Database
 from ..errors import NotFound
-from ..models import CounterEvent, Ticket, User, utcnow
+from ..models import CounterEvent, User, utcnow
 from . import rules, sql
 from .rules import AT_COUNTER, CounterEventType, CounterState, Priority, Status
 
@@ -184,23 +184,26 @@ def queue_summary(
     """
     now = now or utcnow()
     cat = catalog.current(db)
-    with db.read() as s:
-        waiting = {
-            service_id: (count, oldest)
-            for service_id, count, oldest in s.execute(
-                select(Ticket.service_id, func.count(), func.min(Ticket.queued_at))
-                .where(Ticket.site_id == site_id, Ticket.status == Status.WAITING)
-                .group_by(Ticket.service_id)
-            )
-        }
-        at_counter = {
-            t.counter_id: t
-            for t in s.scalars(
-                select(Ticket).where(
-                    Ticket.site_id == site_id, Ticket.status.in_(sorted(AT_COUNTER))
-                )
-            )
-        }
+    # one query of the site's waiting and called tickets (a few dozen at most): the hub
+    # makes a summary for each change of every site, so round trips count
+    c = sql.T.c
+    present = sorted({Status.WAITING, *AT_COUNTER})
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(c.service_id, c.status, c.queued_at, c.counter_id, c.code, c.called_at,
+                   c.started_at)
+            .where(c.site_id == site_id, c.status.in_(present))
+        ).all()  # fmt: skip
+    waiting: dict[int, tuple[int, datetime]] = {}  # service id -> how many, the oldest
+    at_counter: dict[int, Any] = {}
+    for t in rows:
+        if t.status != Status.WAITING:
+            at_counter[t.counter_id] = t
+        elif t.service_id in waiting:
+            count, oldest = waiting[t.service_id]
+            waiting[t.service_id] = (count + 1, min(oldest, t.queued_at))
+        else:
+            waiting[t.service_id] = (1, t.queued_at)
 
     def oldest_wait(oldest: datetime | None) -> int:
         return 0 if oldest is None else max(0, int((now - oldest).total_seconds()))
