@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask, request, session
 from flask_socketio import Namespace, SocketIO, emit, join_room
@@ -151,8 +151,8 @@ class Hub:
             "written": announce.written(counter_labels, row.lang),
         }
 
-    def _calls(self, site_id: int, ticket_id: int | None = None) -> list[dict[str, Any]]:
-        """Today's latest calls of a site, newest first (or the latest call of one ticket)."""
+    def _calls(self, site_id: int) -> list[dict[str, Any]]:
+        """Today's latest calls of a site, newest first."""
         cat = catalog.current(self.db)
         site = cat.site_by_id(site_id)
         stmt = (
@@ -170,12 +170,9 @@ class Hub:
             .where(Event.type.in_(CALL_TYPES), Ticket.anonymised.is_(False))
             .order_by(Event.id.desc())
         )
-        if ticket_id is not None:
-            stmt = stmt.where(Event.ticket_id == ticket_id).limit(1)
-        else:
-            zone = site.timezone if site else i18n.TIMEZONE
-            since = rules.day_start_utc(rules.service_day(utcnow(), zone), zone)
-            stmt = stmt.where(Event.site_id == site_id, Event.at >= since).limit(CALLS_SHOWN)
+        zone = site.timezone if site else i18n.TIMEZONE
+        since = rules.day_start_utc(rules.service_day(utcnow(), zone), zone)
+        stmt = stmt.where(Event.site_id == site_id, Event.at >= since).limit(CALLS_SHOWN)
         with self.db.read() as s:
             rows = s.execute(stmt).all()
         return [self._call(row, cat) for row in rows]
@@ -244,10 +241,24 @@ class Hub:
                 self.socketio.server.disconnect(sid, namespace=namespace, ignore_queue=True)
 
     def _publish_call(self, ticket: TicketView, site_id: int) -> None:
-        calls = self._calls(site_id, ticket_id=ticket.id)
-        if calls:
-            call = calls[0]
-            self._emit("/display", site_id, call["type"], call)
+        """The call as displays show it, made from the event the call wrote: not read back
+        (a call and its recall both waiting here would both read the recall)."""
+        logged = ticket.logged
+        assert logged is not None, "a call's news carries the event it wrote"
+        cat = catalog.current(self.db)
+        counter = cat.counter(site_id, ticket.counter or "")
+        service = cat.service(site_id, ticket.service)
+        row = _CallRow(
+            logged.id,
+            logged.type,
+            logged.at,
+            counter.id if counter else None,
+            service.id if service else None,
+            ticket.number,
+            ticket.lang,
+        )
+        call = self._call(row, cat)
+        self._emit("/display", site_id, call["type"], call)
         self._publish_status(ticket, site_id)
 
     def _publish_status(self, ticket: TicketView, site_id: int) -> None:
@@ -272,6 +283,18 @@ class Hub:
     def publish_moved(self, site_id: int) -> None:
         """Tell the site's status pages the queue moved: a waiting one refetches its place."""
         self.socketio.emit("moved", {}, namespace="/status", to=site_room(site_id))
+
+
+class _CallRow(NamedTuple):
+    """A call as `Hub._call` reads it: the columns `Hub._calls` selects."""
+
+    id: int
+    type: str
+    at: datetime
+    counter_id: int | None
+    service_id: int | None
+    code: str
+    lang: str
 
 
 class _Lane:

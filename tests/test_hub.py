@@ -17,7 +17,8 @@ import pytest
 from server import catalog, realtime
 from server.db import Database
 from server.queue import transactions
-from server.queue.news import QueueChanged, TicketChanged
+from server.queue.news import Called, QueueChanged, TicketChanged
+from server.queue.rules import Action
 from server.realtime import Hub, site_room
 from server.sequence import LocalSequence
 from server.speech import Speech
@@ -31,6 +32,7 @@ class BlockingSocketIO:
         self.blocked = threading.Event()
         self.release = threading.Event()
         self.emitted: list[tuple[str, str, str]] = []  # (event, namespace, room)
+        self.payloads: list[tuple[str, str, Any]] = []  # (event, namespace, data)
         self._lock = threading.Lock()
 
     def emit(self, event: str, data: Any, namespace: str, to: str) -> None:
@@ -39,6 +41,7 @@ class BlockingSocketIO:
             self.release.wait(5)
         with self._lock:
             self.emitted.append((event, namespace, to))
+            self.payloads.append((event, namespace, data))
 
     def sent(self, event: str, namespace: str, room: str) -> int:
         with self._lock:
@@ -156,3 +159,40 @@ def test_phones_hear_moved_at_most_every_interval_and_the_last_change_too(
     assert fake.sent("moved", "/status", room) == 1
     second = until(2, "moved", "/status")
     assert second - first >= 1.4
+
+
+def test_a_call_and_its_recall_reach_the_display_as_they_were_made(
+    db: Database, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A ticket is called and at once recalled while its lane is still busy: the display
+    gets the call, then the recall, each with its own event id, however late they go out
+    (read back from the database, both would have been the recall)."""
+    monkeypatch.setattr(realtime, "LANES", 1)
+    east, west = (catalog.current(db).site(s).id for s in ("thess-east", "thess-west"))
+    other = transactions.issue_ticket(
+        db, site="thess-west", service="general", reason="other", lang="en"
+    )
+    transactions.issue_ticket(db, site="thess-east", service="general", reason="other", lang="en")
+    fake = BlockingSocketIO(block_on="status")
+    hub = Hub(fake, db, Speech(NoVoice(), cache_dir=tmp_path), LocalSequence())  # type: ignore[arg-type]
+
+    def calls() -> list[dict[str, Any]]:
+        return [d for e, ns, d in list(fake.payloads) if ns == "/display" and e != "waiting"]
+
+    hub.publish(TicketChanged(other, west))  # the lane stops inside this status emit
+    assert fake.blocked.wait(5)
+    called = transactions.call_next(db, site="thess-east", counter="desk-1", user_id=None).ticket
+    assert called is not None
+    recalled = transactions.act(db, called.id, Action.RECALL, user_id=None)
+    hub.publish(Called(called, east))
+    hub.publish(Called(recalled, east))
+    fake.release.set()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and len(calls()) < 2:
+        time.sleep(0.02)
+    payloads = calls()
+    assert [(p["type"], p["number"]) for p in payloads] == [
+        ("called", called.number),
+        ("recalled", called.number),
+    ]
+    assert payloads[0]["id"] < payloads[1]["id"]

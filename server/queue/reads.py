@@ -27,6 +27,15 @@ Row = dict[str, Any]  # a ticket row as column -> value
 
 
 @dataclass(frozen=True)
+class Logged:
+    """The event a change of a ticket wrote: a call is announced with its id and time."""
+
+    id: int
+    type: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class TicketView:
     """A ticket as the API and the features see it (the reason only for staff views)."""
 
@@ -46,6 +55,7 @@ class TicketView:
     ended_at: datetime | None
     people_ahead: int | None = None
     estimated_wait_s: int | None = None
+    logged: Logged | None = None  # the event of the change that returned it, if one did
 
 
 # Service times drift over minutes, and reading the last visits for every ticket would
@@ -103,6 +113,7 @@ def view(conn: Connection, t: Row, cat: Catalog, with_estimate: bool = True) -> 
         ended_at=t["ended_at"],
         people_ahead=ahead,
         estimated_wait_s=wait,
+        logged=t.get("logged"),
     )
 
 

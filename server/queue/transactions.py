@@ -25,7 +25,7 @@ from ..db import Database
 from ..errors import Conflict, Invalid, NotFound
 from ..models import Site, utcnow
 from . import opening, rules, sql
-from .reads import Row, TicketView, view
+from .reads import Logged, Row, TicketView, view
 from .rules import Action, CounterEventType, Lifecycle, Priority, Status, Step
 from .writer import NewTicket, write_ticket
 
@@ -298,7 +298,8 @@ def _write(
     user_id: int | None,
     payload: dict[str, Any] | None = None,
 ) -> Row:
-    """Store the ticket as the step left it and append the step's one event."""
+    """Store the ticket as the step left it and append the step's one event (its row then
+    carries the event as `logged`)."""
     after = step.after
     new: Row = {
         "status": after.status.value,
@@ -310,7 +311,7 @@ def _write(
         "ended_at": after.ended_at,
     }
     conn.execute(update(sql.T).where(sql.T.c.id == t["id"]).values(**new))
-    conn.execute(
+    written = conn.execute(
         sql.INSERT_EVENT,
         {
             "ticket_id": t["id"],
@@ -323,7 +324,8 @@ def _write(
             "payload": payload or {},
         },
     )
-    return {**t, **new}
+    logged = Logged(written.inserted_primary_key[0], step.event.value, now)
+    return {**t, **new, "logged": logged}
 
 
 def _insert_shift_event(
