@@ -262,14 +262,11 @@ class Hub:
         self._publish_status(ticket, site_id)
 
     def _publish_status(self, ticket: TicketView, site_id: int) -> None:
-        try:
-            status = reads.ticket_status(self.db, ticket.public_token)
-        except NotFound:
-            status = None
-        if status is not None:
-            self.socketio.emit(
-                "status", _jsonable(status), namespace="/status", to=f"ticket:{ticket.public_token}"
-            )
+        """The ticket as the change left it, to its phone: made from the news, not read."""
+        status = reads.status_of(ticket, catalog.current(self.db))
+        self.socketio.emit(
+            "status", _jsonable(status), namespace="/status", to=f"ticket:{ticket.public_token}"
+        )
         self._lane(site_id).mark_due(site_id)
 
     def publish_summary(self, site_id: int) -> bool:

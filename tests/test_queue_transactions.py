@@ -500,3 +500,42 @@ def test_the_position_given_at_issue_is_the_engines(
             assert new.people_ahead == rules.people_ahead(mine, line)
     finally:
         db.dispose()
+
+
+def test_the_phones_view_of_a_change_is_what_the_status_page_reads(db: Database) -> None:
+    """The hub sends a phone the status made from the change's own view (reads.status_of),
+    without reading the ticket again: it must be what GET .../status/<token> answers right
+    after each change, in every state, labels in the ticket's language."""
+    now = datetime.now(UTC)  # the status link is open on the ticket's own day only
+    cat = catalog.current(db)
+
+    def check(view: reads.TicketView | None) -> reads.TicketView:
+        assert view is not None
+        assert reads.status_of(view, cat) == reads.ticket_status(db, view.public_token, now=now)
+        return view
+
+    def call() -> reads.TicketView:
+        return check(
+            transactions.call_next(db, site=EAST, counter="desk-1", user_id=None, now=now).ticket
+        )
+
+    first = check(issue(db, now=now))
+    mine = check(
+        transactions.issue_ticket(
+            db, site=EAST, service="general", reason="other", lang="uk", now=now
+        )
+    )
+    assert mine.people_ahead == 1
+    assert call().id == first.id
+    check(transactions.act(db, first.id, Action.NO_SHOW, user_id=None, now=now))
+    called = call()
+    assert called.id == mine.id and reads.status_of(called, cat)["counter"] == "Віконце 1"
+    assert (
+        check(transactions.act(db, mine.id, Action.RETURN, user_id=None, now=now)).status
+        == "waiting"
+    )
+    call()
+    assert (
+        check(transactions.act(db, mine.id, Action.START, user_id=None, now=now)).status
+        == "serving"
+    )

@@ -165,20 +165,27 @@ def ticket_status(db: Database, public_token: str, now: datetime | None = None) 
     zone = site.timezone if site else i18n.TIMEZONE
     if not rules.status_link_open(row["service_day"], now or utcnow(), zone):
         raise NotFound("no such ticket")
-    lang = current.lang
-    counter = cat.counters.get(row["counter_id"]) if row["counter_id"] else None
-    service = cat.services.get(row["service_id"])
+    return status_of(current, cat)
+
+
+def status_of(ticket: TicketView, cat: Catalog) -> dict[str, Any]:
+    """The phone's view of a ticket as a change just left it (the hub sends it at once,
+    without reading the ticket again); labels in the ticket's language."""
+    lang = ticket.lang
+    site = cat.site(ticket.site)
+    counter = cat.counter(site.id, ticket.counter) if site and ticket.counter else None
+    service = cat.service(site.id, ticket.service) if site else None
     return {
-        "number": current.number,
-        "status": current.status,
+        "number": ticket.number,
+        "status": ticket.status,
         "lang": lang,
         "site": i18n.label(site.name, lang) if site else "",
         "service": i18n.label(service.labels, lang) if service else "",
-        "people_ahead": current.people_ahead,
-        "estimated_wait_s": current.estimated_wait_s,
+        "people_ahead": ticket.people_ahead,
+        "estimated_wait_s": ticket.estimated_wait_s,
         "counter": i18n.label(counter.labels, lang) if counter else None,
-        "issued_at": current.issued_at,
-        "called_at": current.called_at,
+        "issued_at": ticket.issued_at,
+        "called_at": ticket.called_at,
     }
 
 
