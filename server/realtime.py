@@ -329,15 +329,32 @@ class _Lane:
     def _flush(self) -> None:
         sites, self._dirty = self._dirty, set()
         for site_id in sites:
+            self._run_queued()  # a call waits for no summary: a lane has dozens of sites
             try:
                 if self.hub.publish_summary(site_id):
                     self._moved.add(site_id)
             except Exception:  # one site's failure must not keep the others' from going out
                 log.exception("queue summary of site %s failed", site_id)
 
+    def _do(self, task: Callable[..., None], args: tuple[Any, ...]) -> None:
+        try:
+            task(*args)
+        except Exception:  # one failed publication must not stop the next ones
+            log.exception("publishing %s failed", getattr(task, "__name__", task))
+
+    def _run_queued(self) -> None:
+        """Every task queued now, in order."""
+        while True:
+            try:
+                task, args = self._tasks.get_nowait()
+            except queue.Empty:
+                return
+            self._do(task, args)
+
     def _tell_phones(self) -> None:
         sites, self._moved = self._moved, set()
         for site_id in sites:
+            self._run_queued()
             try:
                 self.hub.publish_moved(site_id)
             except Exception:
@@ -362,10 +379,7 @@ class _Lane:
             except queue.Empty:
                 task = None
             if task is not None:
-                try:
-                    task(*args)
-                except Exception:  # one failed publication must not stop the next ones
-                    log.exception("publishing %s failed", getattr(task, "__name__", task))
+                self._do(task, args)
             if self._dirty and time.monotonic() >= last_flush + FLUSH_INTERVAL_S:
                 self._flush()
                 last_flush = time.monotonic()

@@ -196,3 +196,33 @@ def test_a_call_and_its_recall_reach_the_display_as_they_were_made(
         ("recalled", called.number),
     ]
     assert payloads[0]["id"] < payloads[1]["id"]
+
+
+def test_a_call_goes_out_between_summaries_not_after_them_all(
+    db: Database, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A lane sends the summaries of dozens of sites in a row each second; a call made
+    meanwhile goes out before the next of them, not after the last."""
+    monkeypatch.setattr(realtime, "LANES", 1)
+    cat = catalog.current(db)
+    east, west = cat.site("thess-east").id, cat.site("thess-west").id
+    transactions.issue_ticket(db, site="thess-east", service="general", reason="other", lang="en")
+    called = transactions.call_next(db, site="thess-east", counter="desk-1", user_id=None).ticket
+    assert called is not None
+    fake = BlockingSocketIO(block_on="nothing yet")
+    hub = Hub(fake, db, Speech(NoVoice(), cache_dir=tmp_path), LocalSequence())  # type: ignore[arg-type]
+    hub.publish(QueueChanged(east))
+    fake.wait_for_waiting(site_room(east))  # the first flush is over: the next is a second away
+    fake.block_on = "waiting"
+    start = len(fake.emitted)
+    hub.publish(QueueChanged(east))
+    hub.publish(QueueChanged(west))  # both due: the next flush sends both summaries
+    assert fake.blocked.wait(5)  # inside the first of them
+    hub.publish(Called(called, east))
+    fake.release.set()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and len(fake.emitted) < start + 3:
+        time.sleep(0.02)
+    time.sleep(0.1)
+    order = [e for e, ns, _ in fake.emitted[start:] if ns == "/display"]
+    assert order[:3] == ["waiting", "called", "waiting"]
