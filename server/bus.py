@@ -114,6 +114,11 @@ def _listen(url: str) -> None:
             time.sleep(1.0)
 
 
+def shared() -> bool:
+    """Whether this process's announcements reach the others (it is configured with Redis)."""
+    return _redis is not None
+
+
 def reset() -> None:
     """Back to this process alone (for tests that configured a Redis they then stop)."""
     global _redis

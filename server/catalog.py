@@ -26,6 +26,10 @@ from .models import Counter, CounterService, Reason, Service, ServiceReason, Sit
 from .queue import opening
 
 TTL_S = 5.0
+# With a Redis, every change made through any process or command is announced to all of
+# them (server/bus.py), so the snapshot is read again less often: a country's takes
+# 50-100 ms of a worker's processor, every request of the worker waiting meanwhile.
+SHARED_TTL_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -236,12 +240,15 @@ def _load(db: Database) -> Catalog:
     )
 
 
-# one snapshot per database (tests open many), remembered for TTL_S seconds
-_snapshots: PerDatabase[TTLCache[None, Catalog]] = PerDatabase(lambda _db: TTLCache(TTL_S))
+# one snapshot per database (tests open many), remembered for TTL_S seconds, or
+# SHARED_TTL_S when announcements are shared (as they are once a server has started)
+_snapshots: PerDatabase[TTLCache[None, Catalog]] = PerDatabase(
+    lambda _db: TTLCache(SHARED_TTL_S if bus.shared() else TTL_S)
+)
 
 
 def current(db: Database) -> Catalog:
-    """The configuration as of at most TTL_S seconds ago."""
+    """The configuration as of at most TTL_S (or SHARED_TTL_S) seconds ago."""
     return _snapshots(db).get(None, lambda: _load(db))
 
 
