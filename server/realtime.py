@@ -363,7 +363,7 @@ class _Lane:
     def _run(self) -> None:
         """Publish tasks in order; send queue summaries at most every FLUSH_INTERVAL_S,
         and `moved` at most every MOVED_INTERVAL_S."""
-        last_flush = last_moved = -MOVED_INTERVAL_S  # the first of each goes at once
+        last_flush = last_moved = float("-inf")  # the first of each goes at once
         while True:
             due = [
                 last + interval
