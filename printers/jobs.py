@@ -70,6 +70,7 @@ class Reason(StrEnum):
     NOT_ASKED = "not_asked"  # sent; the connection cannot ask, or asking is turned off
     BUSY = "busy"  # too many tickets already waiting for this printer
     STOPPED = "stopped"  # the server is shutting down
+    INTERRUPTED = "interrupted"  # the server process holding the job stopped before its end
     NO_LIBRARY = "no_library"  # the connection's extra (usb, serial, cups) is not installed
     RENDERING = "rendering"  # the ticket could not be drawn
     ERROR = "error"  # anything else
@@ -77,11 +78,13 @@ class Reason(StrEnum):
 
 @dataclass(frozen=True)
 class PrintJob:
-    """Bytes to print for a ticket (the id is the server's, opaque here) on one printer."""
+    """Bytes to print for a ticket on one printer. The ids are the server's, opaque here:
+    `job_id` names the job where the server keeps a record of it (see `PrintQueue`)."""
 
     ticket_id: int
     printer: PrinterConfig
     data: bytes
+    job_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ def failed(reason: Reason, error: str, attempts: int = 0) -> PrintResult:
 
 
 ResultHook = Callable[[PrintJob, PrintResult], None]
+ClaimHook = Callable[[PrintJob], bool]
 
 
 class _NotSent(Exception):
@@ -217,13 +221,17 @@ def print_now(
 class PrintQueue:
     """Background printing: `submit` returns at once; results go to `on_result` and a Future.
 
-    The hook runs in the printer's worker thread; it must not block for long.
+    `claim(job)`, where given, is asked right before a job's bytes are sent: False means the
+    job is no longer this queue's to print (another server process took it over), and it is
+    dropped unsent: its Future is cancelled and `on_result` is not told. Both hooks run in
+    the printer's worker thread; they must not block for long.
     """
 
     def __init__(
         self,
         on_result: ResultHook | None = None,
         *,
+        claim: ClaimHook | None = None,
         timeout: float = TIMEOUT,
         retries: int = RETRIES,
         backoff: float = BACKOFF,
@@ -231,6 +239,7 @@ class PrintQueue:
         confirm_timeout: float = CONFIRM_TIMEOUT,
     ) -> None:
         self.on_result = on_result
+        self.claim = claim
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
         self.confirm_timeout = confirm_timeout
         self.max_pending = max_pending
@@ -272,6 +281,9 @@ class PrintQueue:
     def _work(self, jobs: queue.Queue[tuple[PrintJob, Future[PrintResult]] | None]) -> None:
         while (item := jobs.get()) is not None:
             job, future = item
+            if not self._claimed(job):
+                future.cancel()
+                continue
             try:
                 result = print_now(
                     job.printer,
@@ -285,6 +297,15 @@ class PrintQueue:
                 log.exception("print job for ticket %s crashed", job.ticket_id)
                 result = failed(Reason.ERROR, f"{type(exc).__name__}: {exc}")
             self._finish(job, future, result)
+
+    def _claimed(self, job: PrintJob) -> bool:
+        if self.claim is None:
+            return True
+        try:
+            return self.claim(job)
+        except Exception:  # not sure it is ours: sending could print it twice
+            log.exception("claiming the print job for ticket %s failed", job.ticket_id)
+            return False
 
     def _finish(self, job: PrintJob, future: Future[PrintResult], result: PrintResult) -> None:
         if self.on_result is not None:

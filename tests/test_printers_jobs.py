@@ -294,6 +294,28 @@ def test_queue_keeps_order_per_printer_and_survives_a_failing_hook(printer: Fake
     assert printer.printed == b"".join(tickets)
 
 
+def test_a_job_not_claimed_is_never_sent_nor_reported(printer: FakePrinter) -> None:
+    """The server says whether a job is still this process's to print right before its
+    bytes go out: one another process took over is dropped, not sent a second time."""
+    results: list[int] = []
+    asked: list[int] = []
+
+    def claim(job: PrintJob) -> bool:
+        asked.append(job.ticket_id)
+        if job.ticket_id == 3:
+            raise RuntimeError("the database is away")  # not sure: not sent
+        return job.ticket_id != 2
+
+    queue = PrintQueue(lambda job, result: results.append(job.ticket_id), claim=claim)
+    config = parse_printer_url(url(printer.port))
+    futures = [queue.submit(PrintJob(i, config, bytes([65 + i]) * 10)) for i in (1, 2, 3, 4)]
+    queue.close(timeout=5)
+    assert [f.cancelled() for f in futures] == [False, True, True, False]
+    assert asked == [1, 2, 3, 4]
+    assert results == [1, 4]
+    assert printer.printed == b"B" * 10 + b"E" * 10
+
+
 def test_closed_or_full_queue_fails_jobs_at_once() -> None:
     fake = FakePrinter(silent=True)  # the worker waits a timeout on the first job's status
     try:

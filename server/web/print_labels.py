@@ -24,6 +24,7 @@ REASONS = {
     "not_asked": N_("this printer is not asked for its state"),
     "busy": N_("too many tickets waiting for this printer"),
     "stopped": N_("the server was stopping"),
+    "interrupted": N_("the server stopped in the middle of this print"),
     "no_library": N_("the software for this connection is not installed"),
     "rendering": N_("the ticket could not be drawn"),
     "error": N_("an unexpected error"),
