@@ -11,8 +11,12 @@ at once, since the old leader may have died halfway through one.
 A checkpoint stays in every process. It copies the log into the database for everyone
 (whichever process runs it), and costs nearly nothing when another has just done it; kept
 apart from the lock, the log is folded in even while leadership changes hands, or where
-no process can lead (a lock file that cannot be made). Printing, the realtime hub and the
-caches are per process by nature and are not housekeeping's.
+no process can lead (a lock file that cannot be made).
+
+Print jobs are per process, but their rows are not (server/print_jobs.py): every pass
+renews this process's, and the process that leads takes over those nobody renews any
+more. The realtime hub and the caches are per process by nature and are not
+housekeeping's.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from collections.abc import Mapping
 from . import retention
 from .db import Database
 from .leader import Leadership
+from .printing import Printing
 from .queue.transactions import close_day
 
 log = logging.getLogger(__name__)
@@ -60,11 +65,13 @@ def start_housekeeping(
     sweep_every_s: float = SWEEP_EVERY_S,
     at_closing: bool = True,
     purge_every_s: float = PURGE_EVERY_S,
+    printing: Printing | None = None,
 ) -> threading.Event:
     """One background thread: checkpoint the log often and, in the process that leads
     (`Leadership`, tried at each pass), run close_day now and then (`at_closing`: also a
     site's tickets left open an hour after it closed), and the retention sweep
-    (`retention.purge`) every `purge_every_s`; both first as soon as it leads.
+    (`retention.purge`) every `purge_every_s`; both first as soon as it leads. With
+    `printing`, renew its jobs at each pass and, leading, take over abandoned ones.
 
     Set the returned event to stop it (and let the lead go). A failed pass is logged and
     the next one runs: housekeeping must never take the server down.
@@ -76,8 +83,12 @@ def start_housekeeping(
         next_sweep = next_purge = 0.0
         while True:
             try:
+                if printing is not None:
+                    printing.renew()
                 was_leading = leadership.leading
                 if leadership.try_lead():
+                    if printing is not None:
+                        printing.take_over()
                     if not was_leading:  # taken over: catch up with what may be due
                         next_sweep = next_purge = 0.0
                     if time.monotonic() >= next_sweep:

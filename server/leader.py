@@ -27,7 +27,8 @@ session: about 30 s, with the keepalives set below.)
 
 The lock is what makes the jobs run once, but between a leader that lost its session and
 its next check both may run a job: every job run under it must stay correct when run
-twice at once (close_day and retention.purge are; their docstrings say how).
+twice at once (close_day, retention.purge and taking over print jobs are; their
+docstrings say how).
 
 Under gevent every call here returns at once: a non-blocking flock, or one short query on
 PostgreSQL, where the driver waits for the network without holding up the event loop.

@@ -312,6 +312,24 @@ class Event(Base):
     anonymised: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class PendingPrint(Base):
+    """A print job whose outcome is not logged yet, and the server process holding it:
+    kept so that the job of a process that died is taken over (server/print_jobs.py).
+    Deleted in the transaction that logs the outcome; never more than a few rows."""
+
+    __tablename__ = "pending_prints"
+    __table_args__ = (Index("ix_pending_prints_seen_at", "seen_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    status_url: Mapped[str] = mapped_column(String(300))  # the ticket's QR code
+    owner: Mapped[str] = mapped_column(String(300))  # "host:pid" of the process holding it
+    state: Mapped[str] = mapped_column(String(8))  # "queued", then "sending"
+    queued_at: Mapped[datetime]
+    seen_at: Mapped[datetime]  # renewed by its holder at every housekeeping pass
+
+
 class CounterEvent(Base):
     """A counter opened, paused, resumed or closed by a staff member: staffing as it was.
 

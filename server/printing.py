@@ -7,11 +7,16 @@ whether or not its paper came out. The outcome is appended to the event log as `
 or `print_failed`, which is how the kiosk learns to say "please take a photo" (for
 anything but a confirmed print), how staff see the failure or the doubt, and what a
 reprint answers.
+
+Each job is also a row of `pending_prints` until its outcome is logged
+(server/print_jobs.py): housekeeping renews this process's rows (`renew`), and in the
+process that leads takes over those of a process that died (`take_over`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,7 +41,7 @@ from printers import (
 from printers.backends import PrinterConfig
 from printers.samples import sample_ticket
 
-from . import audit, catalog, i18n
+from . import audit, catalog, i18n, print_jobs
 from .cache import TTLCache
 from .db import Database
 from .errors import NotFound
@@ -96,9 +101,11 @@ class Printing:
         """`notify(site_id)` is told of every outcome, so staff screens refresh."""
         self.db = db
         self.notify = notify
-        self.queue = PrintQueue(on_result=self._logged)
+        self.queue = PrintQueue(on_result=self._logged, claim=self._claim)
         self._render = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
         self._printers: TTLCache[int, PrinterConfig | None] = TTLCache(SETTINGS_TTL_S)
+        self._held: set[int] = set()  # ids of the jobs this process is rendering or printing
+        self._held_lock = threading.Lock()
 
     # --- which printer ---------------------------------------------------------------------
 
@@ -194,22 +201,78 @@ class Printing:
     def print_ticket(self, ticket_id: int, status_url: str, device_id: int | None) -> str:
         """Queue the ticket on the kiosk's printer; 'pending', or 'none' without a printer."""
         config = self.printer_of(device_id)
-        if config is None:
+        if config is None or device_id is None:
             return PrintStatus.NONE
-        self._render.submit(self._render_and_queue, ticket_id, status_url, config)
+        job_id = print_jobs.add(self.db, ticket_id, device_id, status_url)
+        self._hold(job_id)
+        self._render.submit(self._render_and_queue, job_id, ticket_id, status_url, config)
         return PrintStatus.PENDING
 
-    def _render_and_queue(self, ticket_id: int, status_url: str, config: PrinterConfig) -> None:
+    def _render_and_queue(
+        self, job_id: int, ticket_id: int, status_url: str, config: PrinterConfig
+    ) -> None:
         try:
             ticket = self.printed_ticket(self.db, ticket_id, status_url)
             # drawing takes 20-40 ms of C: off the event loop, where the server has one
-            job = self.db.offload(partial(ticket_job, ticket_id, ticket, config))
+            job = self.db.offload(partial(ticket_job, ticket_id, ticket, config, job_id))
         except Exception as exc:  # a ticket that cannot be drawn is a failed print, not a crash
             log.exception("rendering ticket %s failed", ticket_id)
             error = f"rendering failed: {exc}"
-            self._record(ticket_id, PrintResult(Outcome.FAILED, Reason.RENDERING, error, 0))
+            self._record(ticket_id, PrintResult(Outcome.FAILED, Reason.RENDERING, error, 0), job_id)
             return
         self.queue.submit(job)
+
+    def _claim(self, job: PrintJob) -> bool:
+        """The print queue asks before sending: is the job still this process's?"""
+        assert job.job_id is not None
+        if print_jobs.claim(self.db, job.job_id):
+            return True
+        log.warning("print job for ticket %s was taken over by another process", job.ticket_id)
+        self._release(job.job_id)
+        return False
+
+    def _hold(self, job_id: int) -> None:
+        with self._held_lock:
+            self._held.add(job_id)
+
+    def _release(self, job_id: int) -> None:
+        with self._held_lock:
+            self._held.discard(job_id)
+
+    # --- jobs of other processes ----------------------------------------------------------
+
+    def renew(self) -> None:
+        """Tell other processes that the jobs in this one are alive (each housekeeping pass)."""
+        with self._held_lock:
+            held = set(self._held)
+        print_jobs.renew(self.db, held)
+
+    def take_over(self) -> int:
+        """Print, or log as interrupted, the jobs of processes that stopped renewing them
+        (in the process that leads, at each housekeeping pass); how many were found."""
+        now = utcnow()
+        with self._held_lock:  # its own, should renewing them have failed: still its own
+            found = [job for job in print_jobs.abandoned(self.db, now) if job.id not in self._held]
+        for job in found:
+            config = self.printer_of(job.device_id)
+            if job.printable(now) and config is not None:
+                if print_jobs.take(self.db, job, now):
+                    log.warning("printing ticket %s for a process that stopped", job.ticket_id)
+                    self._hold(job.id)
+                    self._render.submit(
+                        self._render_and_queue, job.id, job.ticket_id, job.status_url, config
+                    )
+                continue
+            sending = job.state == print_jobs.SENDING
+            result = PrintResult(
+                Outcome.UNCONFIRMED if sending else Outcome.FAILED,
+                Reason.INTERRUPTED,
+                f"the server process {job.owner} stopped "
+                + ("while sending this ticket" if sending else "before printing this ticket"),
+                1 if sending else 0,
+            )
+            self._record(job.ticket_id, result, abandoned=job, now=now)
+        return len(found)
 
     @staticmethod
     def printed_ticket(db: Database, ticket_id: int, status_url: str) -> PrintedTicket:
@@ -231,9 +294,20 @@ class Printing:
         )
 
     def _logged(self, job: PrintJob, result: PrintResult) -> None:
-        self._record(job.ticket_id, result)
+        self._record(job.ticket_id, result, job.job_id)
 
-    def _record(self, ticket_id: int, result: PrintResult) -> None:
+    def _record(
+        self,
+        ticket_id: int,
+        result: PrintResult,
+        job_id: int | None = None,
+        *,
+        abandoned: print_jobs.Abandoned | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Log a job's outcome and forget the job (`job_id`, one of this process's), in one
+        transaction; or, for `abandoned` (another process's, found at `now`), only if it is
+        still abandoned, so that it is logged once."""
         if not result.printed:
             log.warning("printing ticket %s: %s: %s", ticket_id, result.outcome, result.error)
         with self.db.read() as s:
@@ -250,6 +324,12 @@ class Printing:
         if result.error:
             payload["error"] = result.error[:200]
         with self.db.transaction() as conn:
+            if abandoned is not None:
+                assert now is not None
+                if not print_jobs.give_up(conn, abandoned, now):
+                    return
+            elif job_id is not None:
+                print_jobs.finish(conn, job_id)
             conn.execute(
                 insert(Event).values(
                     ticket_id=ticket_id,
@@ -260,6 +340,8 @@ class Printing:
                     payload=payload,
                 )
             )
+        if job_id is not None:
+            self._release(job_id)
         if self.notify is not None:
             self.notify(row.site_id)
 

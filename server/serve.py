@@ -64,6 +64,7 @@ class _Server(BaseApplication):
             sweep_every_s=sweep_every_s,
             purge_every_s=purge_every_s,
             at_closing=app.config["OPENING_HOURS"] != "ignore",
+            printing=app.extensions["seira.desk"].printing,
         )
         # The app's own objects (about 140,000: routes, catalogs, schemas, SQL) live as
         # long as the worker. Left to the garbage collector, every full collection walks

@@ -3,7 +3,8 @@
 It behaves as the printers a centre meets do: one that answers DLE EOT like an Epson,
 one out of paper, one whose paper runs out during a job, one offline (cover open), one
 that reads but never answers a status query (no status support), one that accepts the
-connection and then never reads at all (hung), and a slow one that answers late.
+connection and then never reads at all (hung), a slow one that answers late, and one that
+stops reading in the middle of its first job until it is told to go on (held).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ class FakePrinter:
     online: False answers every status query "offline";
     silent: accept but never read nor answer (a hung printer; bytes pile up in buffers);
     mute: read everything, answer nothing (a printer without status support);
-    delay: seconds before each answer (a slow printer).
+    delay: seconds before each answer (a slow printer);
+    held: once it has answered the status asked before a first job (online, then paper),
+    read nothing more until `go_on()`: the job stuck halfway, its sender waiting.
     """
 
     def __init__(
@@ -36,8 +39,12 @@ class FakePrinter:
         online: bool = True,
         mute: bool = False,
         delay: float = 0.0,
+        held: bool = False,
     ) -> None:
         self.paper, self.online, self.delay = paper, online, delay
+        self.holding = threading.Event()
+        if held:
+            self.holding.set()
         self.silent, self.mute = silent, mute
         self.received = bytearray()
         self.connections = 0
@@ -84,6 +91,8 @@ class FakePrinter:
                     time.sleep(self.delay)
                     conn.sendall(bytes([self._answer(query)]))
                     self.answered += 1
+                while self.holding.is_set() and self.answered >= 2 and not self.stopping:
+                    time.sleep(0.02)
                 pending = pending[at + len(query) :]
             if self.paper == "ends" and len(pending) > 2:
                 self.paper = "out"
@@ -93,6 +102,10 @@ class FakePrinter:
         if query == STATUS_ONLINE:
             return OFFLINE if not self.online or self.paper == "out" else ONLINE
         return PAPER_END if self.paper == "out" else PAPER_OK
+
+    def go_on(self) -> None:
+        """A held printer reads again: what piled up in its buffers, then the rest."""
+        self.holding.clear()
 
     @property
     def printed(self) -> bytes:
