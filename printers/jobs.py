@@ -316,7 +316,9 @@ class PrintQueue:
         future.set_result(result)
 
 
-def ticket_job(ticket_id: int, ticket: PrintedTicket, config: PrinterConfig) -> PrintJob:
+def ticket_job(
+    ticket_id: int, ticket: PrintedTicket, config: PrinterConfig, job_id: int | None = None
+) -> PrintJob:
     """Render and encode a ticket for a printer as set up in its URL (about 20-40 ms)."""
     data = ticket_bytes(ticket, config.paper_mm, config.profile, config.native_qr, config.impl)
-    return PrintJob(ticket_id, config, data)
+    return PrintJob(ticket_id, config, data, job_id)
