@@ -41,7 +41,7 @@ from printers import (
 from printers.backends import PrinterConfig
 from printers.samples import sample_ticket
 
-from . import audit, catalog, i18n, print_jobs
+from . import audit, bus, catalog, i18n, print_jobs
 from .cache import TTLCache
 from .db import Database
 from .errors import NotFound
@@ -106,6 +106,7 @@ class Printing:
         self._printers: TTLCache[int, PrinterConfig | None] = TTLCache(SETTINGS_TTL_S)
         self._held: set[int] = set()  # ids of the jobs this process is rendering or printing
         self._held_lock = threading.Lock()
+        bus.on("printer", self._forget_printer)
 
     # --- which printer ---------------------------------------------------------------------
 
@@ -149,6 +150,12 @@ class Printing:
                 site_id,
             )
         self._printers.forget(device_id)
+        bus.announce("printer", device_id)
+
+    def _forget_printer(self, device_id: int) -> None:
+        """A kiosk's printer changed, here or in another process (server/bus.py). Ids are
+        per database; a process serving one forgets the ids of no other."""
+        self._printers.forget(int(device_id))
 
     def test(self, device_id: int, lang: str, actor: audit.Actor, site_id: int) -> PrintResult:
         """Print a sample ticket in `lang` on the kiosk's printer now, and log the outcome."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from . import announce, catalog, i18n, translations
+from . import announce, bus, catalog, i18n, translations
 from .cache import TTLCache
 from .db import Database, PerDatabase
 from .errors import Invalid
@@ -85,6 +85,15 @@ def recorded(db: Database, lang: str) -> frozenset[str]:
     return _recorded(db).get(lang, load)
 
 
+def _forget_recorded(lang: str) -> None:
+    """A phrase of `lang` was recorded or removed, here or in another process (server/bus.py)."""
+    for cache in _recorded.values():
+        cache.forget(lang)
+
+
+bus.on("recordings", _forget_recorded)
+
+
 def has_all(db: Database, lang: str, keys: Iterable[str]) -> bool:
     have = recorded(db, lang)
     return all(key in have for key in keys)
@@ -121,13 +130,13 @@ def save(db: Database, lang: str, key: str, audio: bytes, user_id: int | None) -
             s.add(Recording(lang=lang, key=key, audio=audio, recorded_at=utcnow(), user_id=user_id))
         else:
             found.audio, found.recorded_at, found.user_id = audio, utcnow(), user_id
-    _recorded(db).forget(lang)
+    bus.announce("recordings", lang)
 
 
 def remove(db: Database, lang: str, key: str) -> None:
     with db.write() as s:
         s.execute(delete(Recording).where(Recording.lang == lang, Recording.key == key))
-    _recorded(db).forget(lang)
+    bus.announce("recordings", lang)
 
 
 def audio(db: Database, lang: str, key: str) -> bytes | None:

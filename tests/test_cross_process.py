@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from server import bus, siteconfig
+from server.models import Device
 from server.sequence import CHANNEL, RedisSequence
 from tests.liveserver import DEFAULT_CONFIG, PASSWORD, LiveServer
 from tests.pg_cluster import Cluster
@@ -321,6 +323,34 @@ def test_a_device_revoked_through_one_process_is_disconnected_from_the_other(
     while on_b.client.connected:  # closed by B itself, not only asked to close
         assert time.monotonic() < deadline, "B kept the revoked display connected"
         time.sleep(0.05)
+
+
+def test_a_printer_set_through_one_process_prints_through_the_other_at_once(
+    pair: tuple[LiveServer, LiveServer], tmp_path: Path
+) -> None:
+    a, b = pair
+    kiosk = a.add_device(SITE, "kiosk", "entrance")
+    first = issue(b, kiosk)  # B now remembers that this kiosk has no printer
+    status = f"{b.url}/api/v1/tickets/{{}}/print"
+    assert requests.get(status.format(first["id"]), headers=bearer(kiosk), timeout=10).json() == {
+        "status": "none"
+    }
+    with a.db.read() as s:
+        device_id = s.scalars(select(Device.id).where(Device.name == "entrance")).one()
+    a.add_staff("admin", SITE, "admin")
+    session, csrf = page_session(a, "admin")
+    out = tmp_path / "entrance.bin"
+    form = {"scheme": "file", "address": str(out), "profile": "TM-T20II", "paper": "80"}
+    form |= {"impl": "raster", "qr": "auto", "status": "on", "options": "", "csrf_token": csrf}
+    saved = session.post(f"{a.url}/admin/{SITE}/devices/{device_id}/printer", data=form)
+    assert saved.ok, saved.text[:300]
+    second = issue(b, kiosk)  # at once, not when B's memory of the printer runs out
+    deadline = time.monotonic() + 10
+    while not out.exists() or out.stat().st_size == 0:
+        assert time.monotonic() < deadline, "B did not print on the new printer"
+        time.sleep(0.1)
+    answer = requests.get(status.format(second["id"]), headers=bearer(kiosk), timeout=10)
+    assert answer.json()["status"] in ("pending", "printed")
 
 
 def test_a_configuration_loaded_elsewhere_reaches_both_processes_at_once(

@@ -104,6 +104,23 @@ def test_only_the_phrases_to_record_are_kept(db: Database) -> None:
         recordings.save(db, "xx", "call:ticket", tone(), None)
 
 
+def test_a_recording_made_through_one_process_is_known_to_the_others_at_once(
+    db: Database,
+) -> None:
+    """Each process remembers which phrases exist for a few seconds; another process
+    (here a second Database of the same file, with a memory of its own) forgets what it
+    knew when a phrase is recorded or removed (server/bus.py carries the news)."""
+    other = Database(db.url)
+    try:
+        assert recordings.recorded(other, "ti") == frozenset()  # remembered
+        recordings.save(db, "ti", "call:ticket", tone(0.2), None)
+        assert recordings.recorded(other, "ti") == {"call:ticket"}
+        recordings.remove(db, "ti", "call:ticket")
+        assert recordings.recorded(other, "ti") == frozenset()
+    finally:
+        other.dispose()
+
+
 def test_recordings_travel_with_the_configuration(db: Database, tmp_path: Path) -> None:
     recordings.save(db, "ti", "call:ticket", tone(0.2), None)
     recordings.save(db, "so", "Done", tone(0.4), None)
