@@ -1,10 +1,11 @@
 """Telling the other server processes what this one changed, so that they forget it too.
 
 Each process remembers a few things for seconds (the principal behind a token, the
-configuration, a kiosk's printer, which phrases are recorded: server/cache.py) and holds its own Socket.IO connections. A change made
-through one process is forgotten there at once; the others must hear of it, or a token
-signed out on one would keep working on another until its cache ran out, and a display
-whose device was revoked would stay connected to the process that holds it.
+configuration, a kiosk's printer, which phrases are recorded: server/cache.py) and holds
+its own Socket.IO connections. A change made through one process is forgotten there at
+once; the others must hear of it, or a token signed out on one would keep working on
+another until its cache ran out, and a display whose device was revoked would stay
+connected to the process that holds it.
 
 `announce(kind, value)` runs this process's handlers for `kind` at once and, when the
 processes share a Redis (SEIRA_MESSAGE_QUEUE=redis://...), publishes it there for the
