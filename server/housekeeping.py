@@ -8,10 +8,11 @@ the one that holds the leader lock (server/leader.py). The others try to take it
 pass, so when the leader dies one of them takes over within a pass, and runs both sweeps
 at once, since the old leader may have died halfway through one.
 
-A checkpoint stays in every process. It copies the log into the database for everyone
-(whichever process runs it), and costs nearly nothing when another has just done it; kept
-apart from the lock, the log is folded in even while leadership changes hands, or where
-no process can lead (a lock file that cannot be made).
+The SQLite checkpoint runs in the process that leads too: it copies the log into the
+database for everyone, and each one pauses writers for a moment, so one a pass is enough.
+A process that cannot even try to lead (a lock file that cannot be made) checkpoints all
+the same: with the log's automatic checkpoints off in a server, nobody folding it in would
+let it grow without end.
 
 Print jobs are per process, but their rows are not (server/print_jobs.py): every pass
 renews this process's, and the process that leads takes over those nobody renews any
@@ -67,8 +68,8 @@ def start_housekeeping(
     purge_every_s: float = PURGE_EVERY_S,
     printing: Printing | None = None,
 ) -> threading.Event:
-    """One background thread: checkpoint the log often and, in the process that leads
-    (`Leadership`, tried at each pass), run close_day now and then (`at_closing`: also a
+    """One background thread: in the process that leads (`Leadership`, tried at each pass),
+    checkpoint the log at each pass, run close_day now and then (`at_closing`: also a
     site's tickets left open an hour after it closed), and the retention sweep
     (`retention.purge`) every `purge_every_s`; both first as soon as it leads. With
     `printing`, renew its jobs at each pass and, leading, take over abandoned ones.
@@ -86,7 +87,8 @@ def start_housekeeping(
                 if printing is not None:
                     printing.renew()
                 was_leading = leadership.leading
-                if leadership.try_lead():
+                leading = leadership.try_lead()
+                if leading:
                     if printing is not None:
                         printing.take_over()
                     if not was_leading:  # taken over: catch up with what may be due
@@ -100,7 +102,8 @@ def start_housekeeping(
                         next_purge = time.monotonic() + purge_every_s
                         for done in retention.purge(db):
                             log.info("anonymised %d tickets at %s", done.tickets, done.site)
-                db.checkpoint()
+                if leading or leadership.failing:
+                    db.checkpoint()
             except Exception:
                 log.exception("housekeeping pass failed")
             if stop.wait(checkpoint_every_s):

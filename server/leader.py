@@ -114,6 +114,12 @@ class Leadership:
         self.leading = now
         return now
 
+    @property
+    def failing(self) -> bool:
+        """The latest try could not even ask (no lock file, no database): nobody may be
+        leading, rather than somebody else."""
+        return self._failure is not None
+
     def release(self) -> None:
         """Let the lock go now (the process ending does the same)."""
         if self.leading:

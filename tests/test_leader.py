@@ -230,6 +230,41 @@ def test_sqlite_one_process_leads_and_its_lock_dies_with_it(tmp_path: Path) -> N
         db.dispose()
 
 
+def test_one_process_checkpoints_and_another_takes_over_when_it_stops(tmp_path: Path) -> None:
+    """Two processes' housekeeping on one SQLite file (two Database objects: two lock
+    files opened, which contend like two processes): only the leader checkpoints."""
+    from server.housekeeping import start_housekeeping
+
+    url = f"sqlite:///{tmp_path / 'seira.db'}"
+    a, b = Database(url), Database(url)
+    counts = {"a": 0, "b": 0}
+
+    def counting(name: str, db: Database) -> Callable[[], None]:
+        real = db.checkpoint
+
+        def checkpoint() -> None:
+            counts[name] += 1
+            real()
+
+        return checkpoint
+
+    a.checkpoint, b.checkpoint = counting("a", a), counting("b", b)  # type: ignore[method-assign]
+    stop_a = start_housekeeping(a, checkpoint_every_s=0.05)
+    wait_for("a leading", lambda: counts["a"] > 0)
+    stop_b = start_housekeeping(b, checkpoint_every_s=0.05)
+    try:
+        time.sleep(0.5)
+        assert counts["b"] == 0 and counts["a"] > 5
+        stop_a.set()
+        wait_for("b taking over", lambda: counts["b"] > 0)
+    finally:
+        stop_a.set()
+        stop_b.set()
+        time.sleep(0.2)
+        a.dispose()
+        b.dispose()
+
+
 def test_postgresql_one_session_leads_and_a_broken_one_hands_over(cluster: Cluster) -> None:
     url = new_database(cluster)
     a, b = Database(url), Database(url)
