@@ -89,12 +89,17 @@ def wait_for(what: str, done: Callable[[], bool], timeout: float = 30.0) -> None
 # --- the rules, with processes played by names ---------------------------------------------
 
 
+def job_of_a(db: Database, monkeypatch: pytest.MonkeyPatch) -> int:
+    """A ticket's job, taken by process "host-a:1", which the test then plays."""
+    device = kiosk(db, "tcp://127.0.0.1:9?qr=native")
+    as_process(monkeypatch, "host-a:1")
+    return print_jobs.add(db, ticket(db, device), device, "http://centre/s/x")
+
+
 def test_a_job_taken_over_is_never_sent_by_its_first_holder(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    device = kiosk(db, "tcp://127.0.0.1:9?qr=native")
-    as_process(monkeypatch, "host-a:1")
-    job_id = print_jobs.add(db, ticket(db, device), device, "http://centre/s/x")
+    job_id = job_of_a(db, monkeypatch)
     as_process(monkeypatch, "host-b:2")
     now = utcnow()
     assert print_jobs.abandoned(db, now) == []  # renewed just now: its holder is alive
@@ -116,9 +121,7 @@ def test_a_job_taken_over_is_never_sent_by_its_first_holder(
 def test_a_holder_that_comes_back_keeps_its_job(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    device = kiosk(db, "tcp://127.0.0.1:9?qr=native")
-    as_process(monkeypatch, "host-a:1")
-    job_id = print_jobs.add(db, ticket(db, device), device, "http://centre/s/x")
+    job_id = job_of_a(db, monkeypatch)
     age(db, job_id, print_jobs.STALE_S + 1)
     (found,) = print_jobs.abandoned(db, utcnow())
     assert print_jobs.claim(db, job_id)  # between the leader's look and its take
