@@ -210,13 +210,17 @@ class Printing:
         config = self.printer_of(device_id)
         if config is None or device_id is None:
             return PrintStatus.NONE
-        job_id = print_jobs.add(self.db, ticket_id, device_id, status_url)
-        self._hold(job_id)
+        job_id: int | None = None
+        try:
+            job_id = print_jobs.add(self.db, ticket_id, device_id, status_url)
+            self._hold(job_id)
+        except Exception:  # the ticket is issued: print it anyway, only not handed over
+            log.exception("keeping the print job of ticket %s failed", ticket_id)
         self._render.submit(self._render_and_queue, job_id, ticket_id, status_url, config)
         return PrintStatus.PENDING
 
     def _render_and_queue(
-        self, job_id: int, ticket_id: int, status_url: str, config: PrinterConfig
+        self, job_id: int | None, ticket_id: int, status_url: str, config: PrinterConfig
     ) -> None:
         try:
             ticket = self.printed_ticket(self.db, ticket_id, status_url)
@@ -231,7 +235,8 @@ class Printing:
 
     def _claim(self, job: PrintJob) -> bool:
         """The print queue asks before sending: is the job still this process's?"""
-        assert job.job_id is not None
+        if job.job_id is None:  # a job the database did not take: nobody else knows it
+            return True
         if print_jobs.claim(self.db, job.job_id):
             return True
         log.warning("print job for ticket %s was taken over by another process", job.ticket_id)

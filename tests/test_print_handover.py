@@ -16,10 +16,12 @@ from typing import Any
 
 import pytest
 import requests
+from flask import Flask
 from sqlalchemy import select, update
 
 from server import auth, print_jobs
 from server.db import Database
+from server.errors import Unavailable
 from server.models import Device, Event, PendingPrint, utcnow
 from server.printing import Printing
 from server.queue import transactions
@@ -186,6 +188,28 @@ def test_a_process_renews_what_it_holds_and_forgets_it_once_logged(
     finally:
         printing.close()
         held.close()
+
+
+def test_a_job_the_database_cannot_keep_is_printed_all_the_same(
+    app: Flask, db: Database, printer: FakePrinter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ticket is issued already: a failure to keep its job must not fail the kiosk's
+    request (it would take a second ticket) nor keep the paper from coming out."""
+    token = auth.add_device(db, SITE, "kiosk", "kiosk-1", {"printer": printer.url})
+
+    def away(*args: object) -> int:
+        raise Unavailable("the database is busy")
+
+    monkeypatch.setattr(print_jobs, "add", away)
+    client = app.test_client()
+    answer = client.post(
+        f"/api/v1/sites/{SITE}/tickets",
+        json={"service": "general", "reason": "other", "lang": "ar"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    issued = answer.get_json()
+    wait_for("printed", lambda: prints(db, issued["id"]) == [("printed", None)])
 
 
 def _job_of(db: Database, ticket_id: int) -> int:
