@@ -251,7 +251,7 @@ class Printing:
         with self._held_lock:
             self._held.discard(job_id)
 
-    # --- jobs of other processes ----------------------------------------------------------
+    # --- handing jobs over between processes ---------------------------------------------
 
     def renew(self) -> None:
         """Tell other processes that the jobs in this one are alive (each housekeeping pass)."""
