@@ -22,6 +22,7 @@ from hypothesis.stateful import (
 )
 
 from server.queue.rules import (
+    ANYONE,
     AT_COUNTER,
     EXTERNAL_AGENCIES,
     MIN_HISTORY,
@@ -37,6 +38,7 @@ from server.queue.rules import (
     Outcome,
     OutcomeError,
     Policy,
+    Speakers,
     Status,
     TransitionError,
     Waiting,
@@ -481,19 +483,21 @@ class TestCalledAtMostOnceAtATime(CallingMachine.TestCase):
 
 
 def simulate_one_counter(
-    arrivals: list[tuple[int, str, bool]],
+    arrivals: list[tuple],
     weights: dict[str, int],
     service_s: int,
     policy: Policy,
+    speakers: Speakers = ANYONE,
 ) -> tuple[list[Waiting], dict[int, datetime], tuple[int, int]]:
-    """One counter that calls as soon as it is free and someone waits; each visit lasts
-    `service_s`. Returns the tickets, their call times, and (tickets waiting just after the
-    last arrival, calls made from then on)."""
+    """One counter that calls as soon as it is free and someone it may call waits; each
+    visit lasts `service_s`. Arrivals are (gap, service, priority) or (gap, service,
+    priority, lang). Returns the tickets, their call times, and (tickets waiting just after
+    the last arrival, calls made from then on)."""
     tickets: list[Waiting] = []
     t = T0
-    for i, (gap, service, priority) in enumerate(arrivals, start=1):
+    for i, (gap, service, priority, *lang) in enumerate(arrivals, start=1):
         t += timedelta(seconds=gap)
-        tickets.append(Waiting(i, service, priority, t))
+        tickets.append(Waiting(i, service, priority, t, *lang))
     called: dict[int, datetime] = {}
     waiting: list[Waiting] = []
     nxt, free_at, streak = 0, T0, 0
@@ -506,15 +510,22 @@ def simulate_one_counter(
             nxt += 1
             if nxt == len(tickets):
                 waiting_after_last = len(waiting)
-        choice = choose_next(waiting, weights, now, streak, policy)
-        assert choice is not None, "the counter stayed idle while people waited"
+        choice = choose_next(waiting, weights, now, streak, policy, speakers)
+        if choice is None:
+            # idle only while everyone waiting is kept for a speaker of their language:
+            # until the next arrival, or until one of them is overdue
+            assert not any(speakers.serve(w.lang) for w in waiting), "idle while people waited"
+            later = [w.queued_at + policy.default_max_wait for w in waiting]
+            free_at = min(later + [tickets[nxt].queued_at] if nxt < len(tickets) else later)
+            assert free_at > now, "an overdue ticket was not called"
+            continue
         assert choice.ticket.id not in called
         waiting.remove(choice.ticket)
         called[choice.ticket.id] = now
         streak = choice.streak
         free_at = now + step
         calls_after_last += nxt == len(tickets)
-    assert choose_next(waiting, weights, free_at, streak, policy) is None
+    assert choose_next(waiting, weights, free_at, streak, policy, speakers) is None
     return tickets, called, (waiting_after_last, calls_after_last)
 
 
@@ -821,6 +832,177 @@ def test_the_heads_decide_alone(moment: tuple) -> None:
     assert choose_next(front, weights, now, streak, policy) == choose_next(
         waiting, weights, now, streak, policy
     )
+
+
+# --- Languages --------------------------------------------------------------------------
+
+LANGS = ("el", "fa", "ar", "ps")
+speakers_st = st.builds(
+    lambda here, others: Speakers(frozenset(here), frozenset(here) | frozenset(others)),
+    st.sets(st.sampled_from(LANGS)),
+    st.sets(st.sampled_from(LANGS)),
+)
+lang_waitings_st = st.lists(
+    st.tuples(
+        st.integers(1, 10**6),
+        st.sampled_from(SERVICES),
+        st.booleans(),
+        st.integers(0, 120),
+        st.sampled_from((None, *LANGS)),
+    ),
+    unique_by=lambda row: row[0],
+    max_size=25,
+).map(lambda rows: [Waiting(i, s, p, T0 + timedelta(minutes=m), lang) for i, s, p, m, lang in rows])
+
+
+def test_a_language_spoken_elsewhere_waits_for_its_speaker_example() -> None:
+    """A Farsi speaker is kept for the counter (or mediator) who speaks Farsi; a Pashto
+    speaker, whose language nobody on duty speaks, is called in turn by anyone."""
+    fa, el, ps = (
+        Waiting(i, "A", False, T0 + timedelta(minutes=i), lang)
+        for i, lang in ((1, "fa"), (2, "el"), (3, "ps"))
+    )
+    on_duty = frozenset({"el", "fa"})
+    greek_desk, farsi_desk = Speakers(frozenset({"el"}), on_duty), Speakers(on_duty, on_duty)
+    now = T0 + timedelta(minutes=10)
+    assert choose_next([fa, el, ps], {"A": 1}, now, 0, NO_OVERDUE, greek_desk).ticket == el
+    assert choose_next([fa, ps], {"A": 1}, now, 0, NO_OVERDUE, greek_desk).ticket == ps
+    assert choose_next([fa], {"A": 1}, now, 0, NO_OVERDUE, greek_desk) is None
+    assert choose_next([fa, el, ps], {"A": 1}, now, 0, NO_OVERDUE, farsi_desk).ticket == fa
+    # past the maximum wait, anyone calls them: better with a phone than not at all
+    late = Policy(default_max_wait=timedelta(minutes=5))
+    overdue = choose_next([fa, el], {"A": 1}, now, 0, late, greek_desk)
+    assert overdue is not None and (overdue.ticket, overdue.why) == (fa, "overdue")
+
+
+@settings(max_examples=300)
+@given(moments(min_weight=0), speakers_st, lang_waitings_st)
+def test_the_heads_decide_alone_with_languages(
+    moment: tuple, speakers: Speakers, waiting: list[Waiting]
+) -> None:
+    """With languages too, the few heads give the same choice as the whole queue."""
+    _, weights, now, streak, policy = moment
+    front = heads(waiting, speakers)
+    assert len(front) <= 2 * len({(w.service, w.priority) for w in waiting})
+    assert choose_next(front, weights, now, streak, policy, speakers) == choose_next(
+        waiting, weights, now, streak, policy, speakers
+    )
+
+
+@settings(max_examples=200)
+@given(moments(min_weight=0), speakers_st, lang_waitings_st)
+def test_only_a_callable_or_overdue_ticket_is_called(
+    moment: tuple, speakers: Speakers, waiting: list[Waiting]
+) -> None:
+    """A counter calls a ticket in a language it serves, or one nobody on duty speaks, or
+    one that is overdue; it stays idle only when every other ticket is kept for others."""
+    _, weights, now, streak, policy = moment
+    choice = choose_next(waiting, weights, now, streak, policy, speakers)
+    served = [w for w in waiting if weights.get(w.service, 0) > 0]
+    allowed = [w for w in served if speakers.serve(w.lang) or policy_overdue(w, now, policy)]
+    if choice is None:
+        assert allowed == []
+    else:
+        assert choice.ticket in allowed
+        assert choice.why == "overdue" or speakers.serve(choice.ticket.lang)
+
+
+def policy_overdue(w: Waiting, now: datetime, policy: Policy) -> bool:
+    limit = policy.max_wait_for(w.service)
+    return limit is not None and now - w.queued_at >= limit
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    program=st.lists(
+        st.one_of(
+            st.tuples(
+                st.just("arrive"),
+                st.integers(0, 120),
+                st.sampled_from(SERVICES),
+                st.booleans(),
+                st.sampled_from((None, *LANGS)),
+            ),
+            st.tuples(st.just("call"), st.integers(0, 120), st.integers(0, 3)),
+        ),
+        max_size=60,
+    ),
+    desks=st.lists(st.sets(st.sampled_from(LANGS)), min_size=1, max_size=4),
+)
+def test_a_ticket_skipped_for_its_language_keeps_its_place(
+    program: list[tuple], desks: list[set[str]]
+) -> None:
+    """Counters speaking different languages call in any interleaving. No call ever passes
+    over an older ticket of the same service and class that the calling counter could
+    have called: a ticket skipped for its language is the first of its line to be called
+    once a counter that speaks it is free."""
+    on_duty = frozenset().union(*desks)
+    counters = [Speakers(frozenset(d), on_duty) for d in desks]
+    now, next_id = T0, 1
+    waiting: list[Waiting] = []
+    for step in program:
+        now += timedelta(seconds=step[1])
+        if step[0] == "arrive":
+            waiting.append(Waiting(next_id, step[2], step[3], now, step[4]))
+            next_id += 1
+            continue
+        speakers = counters[step[2] % len(counters)]
+        choice = choose_next(waiting, {s: 1 for s in SERVICES}, now, 0, NO_OVERDUE, speakers)
+        if choice is None:
+            assert not any(speakers.serve(w.lang) for w in waiting)
+            continue
+        passed_over = [
+            w
+            for w in waiting
+            if (w.service, w.priority) == (choice.ticket.service, choice.ticket.priority)
+            and speakers.serve(w.lang)
+            and fcfs(w) < fcfs(choice.ticket)
+        ]
+        assert passed_over == []
+        waiting.remove(choice.ticket)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    arrivals=st.lists(
+        st.tuples(
+            st.integers(0, 300),
+            st.sampled_from(SERVICES),
+            st.booleans(),
+            st.sampled_from((None, *LANGS)),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    speakers=speakers_st,
+    weights=st.fixed_dictionaries({s: st.integers(1, 10) for s in SERVICES}),
+    service_s=st.integers(1, 600),
+    max_wait_s=st.integers(0, 3600),
+    k=st.integers(0, 3),
+)
+def test_nobody_starves_and_the_maximum_wait_holds_with_languages(
+    arrivals: list[tuple],
+    speakers: Speakers,
+    weights: dict[str, int],
+    service_s: int,
+    max_wait_s: int,
+    k: int,
+) -> None:
+    """A counter that speaks only some of the languages on duty (the speakers of the
+    others never free) still calls everyone, within the bound of test_nobody_starves:
+    a ticket kept for another language is callable anywhere once it is overdue, and the
+    counter, if idle, calls at that moment."""
+    policy = Policy(priority_max_in_row=k, default_max_wait=timedelta(seconds=max_wait_s))
+    tickets, called, _ = simulate_one_counter(arrivals, weights, service_s, policy, speakers)
+    assert set(called) == {t.id for t in tickets}
+    max_wait = timedelta(seconds=max_wait_s)
+    step = timedelta(seconds=service_s)
+    for t in tickets:
+        overdue_at = t.queued_at + max_wait
+        older_still_waiting = sum(
+            1 for u in tickets if fcfs(u) < fcfs(t) and called[u.id] >= overdue_at
+        )
+        assert called[t.id] - t.queued_at < max_wait + (older_still_waiting + 1) * step
 
 
 def test_weight_tie_break_example() -> None:

@@ -10,7 +10,7 @@ allowed, what changes and who is next, and only write down the answers.
     how a visit ends       Outcome, EXTERNAL_AGENCIES, finish_record
     a counter's shift      CounterState, counter_state, shift_for_call
     numbering              service_day, day_start_utc, format_number
-    who is next            Waiting, Policy, heads, choose_next
+    who is next            Waiting, Policy, Speakers, heads, choose_next
     what a visitor is told people_ahead, estimated_wait_seconds
 """
 
@@ -331,12 +331,39 @@ def format_number(prefix: str, number: int) -> str:
 
 @dataclass(frozen=True)
 class Waiting:
-    """What the policy needs to know of a waiting ticket."""
+    """What the policy needs to know of a waiting ticket. `lang`: the language the visitor
+    chose at the kiosk (None: no language to match, anyone may serve them)."""
 
     id: int
     service: Hashable
     priority: bool
     queued_at: datetime
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class Speakers:
+    """The languages that decide whom a counter may call.
+
+    `here`: what the counter can serve now: the languages of the staff member calling,
+    those of mediators free to join a call, and those the centre covers by phone
+    interpretation. `on_duty`: the languages somebody working at the centre today speaks
+    (at any counter, or a mediator, free or not).
+
+    A ticket in a language of `here` is callable. One in a language nobody on duty speaks
+    is callable too: every counter is then as good as another, and holding the visitor
+    back would help nobody. Only a ticket whose language somebody else on duty speaks is
+    skipped, keeping its place for a counter or a mediator who speaks it.
+    """
+
+    here: frozenset[str] = frozenset()
+    on_duty: frozenset[str] = frozenset()
+
+    def serve(self, lang: str | None) -> bool:
+        return lang is None or lang in self.here or lang not in self.on_duty
+
+
+ANYONE = Speakers()  # nobody's languages known: every ticket is callable anywhere
 
 
 @dataclass(frozen=True)
@@ -377,18 +404,23 @@ def fcfs_key(w: Waiting) -> tuple[datetime, int]:
     return (w.queued_at, w.id)
 
 
-def heads(waiting: Iterable[Waiting]) -> list[Waiting]:
-    """The oldest ticket of each (service, priority class): all that choose_next looks at.
+def heads(waiting: Iterable[Waiting], speakers: Speakers = ANYONE) -> list[Waiting]:
+    """All that choose_next looks at: per (service, priority class) the oldest ticket, and
+    the oldest the counter's `speakers` may serve (often the same one).
 
-    choose_next(heads(w)) == choose_next(w) for any w (a property test checks it), so the
-    transactions fetch only these few rows however long the queue is.
+    choose_next(heads(w, sp), ..., sp) == choose_next(w, ..., sp) for any w (a property
+    test checks it), so the transactions fetch only these few rows however long the
+    queue is. (The oldest of a class is the only one that can be overdue first, whatever
+    its language; the oldest callable one is the only one the weights can pick.)
     """
-    best: dict[tuple[Hashable, bool], Waiting] = {}
+    oldest: dict[tuple[Hashable, bool], Waiting] = {}
+    callable_: dict[tuple[Hashable, bool], Waiting] = {}
     for w in waiting:
         key = (w.service, w.priority)
-        if key not in best or fcfs_key(w) < fcfs_key(best[key]):
-            best[key] = w
-    return list(best.values())
+        for best, fits in ((oldest, True), (callable_, speakers.serve(w.lang))):
+            if fits and (key not in best or fcfs_key(w) < fcfs_key(best[key])):
+                best[key] = w
+    return list({w.id: w for w in [*oldest.values(), *callable_.values()]}.values())
 
 
 def choose_next(
@@ -397,12 +429,16 @@ def choose_next(
     now: datetime,
     streak: int = 0,
     policy: Policy = Policy(),
+    speakers: Speakers = ANYONE,
 ) -> Choice | None:
     """Pick the ticket a counter serving `weights` (service -> weight) should call.
 
+    0. A ticket whose language the counter's `speakers` cannot serve is skipped, keeping
+       its place (see Speakers), until it is overdue.
     1. A ticket that has waited past its service's maximum goes first, oldest first,
-       so nobody starves whatever the weights and priorities (unless the service's
-       maximum is None: then passing it is only an alert for staff).
+       whatever its language, so nobody starves whatever the weights, priorities and
+       languages (unless the service's maximum is None: then passing it is only an alert
+       for staff). A counter that calls a language it does not speak asks for a mediator.
     2. Otherwise priority tickets go first, unless the counter has already called
        `priority_max_in_row` of them in a row while normal tickets waited.
     3. Within the chosen class, each service's oldest ticket competes with
@@ -410,7 +446,11 @@ def choose_next(
        starving the lighter ones. Inside one service and class the order is first come,
        first served.
     """
-    candidates = [w for w in waiting if weights.get(w.service, 0) > 0]
+    candidates = [
+        w
+        for w in waiting
+        if weights.get(w.service, 0) > 0 and (speakers.serve(w.lang) or _overdue(w, now, policy))
+    ]
     if not candidates:
         return None
     normal_waits = any(not w.priority for w in candidates)
