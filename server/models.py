@@ -162,6 +162,9 @@ class User(Base):
     # a new or reset account chooses its own password before anything else
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the languages its holder speaks with visitors (codes of server/i18n.py): who calls
+    # whom (server/queue/rules.py, Speakers)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["el"])
 
     memberships: Mapped[list[Membership]] = relationship(cascade="all, delete-orphan")
 

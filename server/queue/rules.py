@@ -362,6 +362,11 @@ class Speakers:
     def serve(self, lang: str | None) -> bool:
         return lang is None or lang in self.here or lang not in self.on_duty
 
+    @property
+    def skips_some(self) -> bool:
+        """Whether any language at all is kept for others (else all is callable)."""
+        return not self.on_duty <= self.here
+
 
 ANYONE = Speakers()  # nobody's languages known: every ticket is callable anywhere
 

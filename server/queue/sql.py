@@ -7,14 +7,23 @@ so the cost of issuing and calling does not grow with the length of the line.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal_column, select, union_all, update
+from sqlalchemy import (
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..models import Counter, CounterEvent, Event, Site, Ticket, TicketNumber
-from .rules import AT_COUNTER, Priority, Status
+from ..models import Counter, CounterEvent, Event, Site, Ticket, TicketNumber, User
+from .rules import ANYONE, AT_COUNTER, Priority, Speakers, Status
 
 T = Ticket.__table__
 E = Event.__table__
@@ -66,27 +75,39 @@ RECENT_SERVICE = (
 )
 
 
-@cache
-def heads_statement(n_services: int) -> Any:
-    """rules.heads in SQL: the oldest waiting ticket of each (service, priority class).
+@lru_cache(maxsize=256)
+def heads_statement(n_services: int, speakers: Speakers = ANYONE) -> Any:
+    """rules.heads in SQL: per (service, priority class) the oldest waiting ticket and,
+    when `speakers` may skip some languages, the oldest it may call.
 
-    One indexed LIMIT 1 lookup per pair, so the cost does not grow with the queue.
+    One indexed LIMIT 1 lookup per pair (two with languages), so the cost does not grow
+    with the queue. Cached per set of languages: a centre has few.
     """
+    callable_ = [None]
+    if speakers.skips_some:
+        callable_.append(
+            or_(
+                _one_of(T.c.lang, sorted(speakers.here)),
+                ~_one_of(T.c.lang, sorted(speakers.on_duty)),
+            )
+        )
     parts = []
     for i in range(n_services):
         for in_class in (T.c.priority == Priority.NONE, _IS_PRIORITY):
-            parts.append(
-                select(T.c.id, T.c.service_id, T.c.priority, T.c.queued_at)
-                .where(
-                    T.c.service_id == bindparam(f"s{i}"),
-                    T.c.service_day == bindparam("day"),
-                    T.c.status == Status.WAITING,
-                    in_class,
+            for fits in callable_:
+                parts.append(
+                    select(T.c.id, T.c.service_id, T.c.priority, T.c.queued_at, T.c.lang)
+                    .where(
+                        T.c.service_id == bindparam(f"s{i}"),
+                        T.c.service_day == bindparam("day"),
+                        T.c.status == Status.WAITING,
+                        in_class,
+                        *([] if fits is None else [fits]),
+                    )
+                    .order_by(T.c.queued_at, T.c.id)
+                    .limit(1)
+                    .subquery()
                 )
-                .order_by(T.c.queued_at, T.c.id)
-                .limit(1)
-                .subquery()
-            )
     return union_all(*(select(part) for part in parts))
 
 
@@ -115,6 +136,24 @@ LAST_SHIFT_EVENT = (
     .limit(1)
 )
 INSERT_SHIFT_EVENT = insert(_CE)
+_U = User.__table__
+LANGUAGES_OF = select(_U.c.languages).where(_U.c.id == bindparam("user_id"))
+# the languages of the staff at the site's counters now: each counter's latest event of
+# the day, unless it closed the counter (a paused counter's staff are still at work)
+_LATEST_SHIFT_EVENTS = (
+    select(func.max(_CE.c.id))
+    .where(
+        _CE.c.site_id == bindparam("site_id"),
+        _CE.c.at >= bindparam("since"),
+        _CE.c.at <= bindparam("now"),
+    )
+    .group_by(_CE.c.counter_id)
+)
+LANGUAGES_AT_COUNTERS = (
+    select(_U.c.languages)
+    .join(_CE, _CE.c.user_id == _U.c.id)
+    .where(_CE.c.id.in_(_LATEST_SHIFT_EVENTS), _CE.c.type != "closed")
+)
 LOCK_SITE = (
     select(Site.__table__.c.id).where(Site.__table__.c.id == bindparam("site_id")).with_for_update()
 )

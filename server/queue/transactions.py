@@ -117,14 +117,15 @@ def call_next(
         shift = _open_for_the_call(conn, site_row, counter_row, user_id, now)
         if not services:
             return NextCall(None, shift)
+        speakers = _speakers(conn, site_row, user_id, now)
         params: dict[str, Any] = {f"s{i}": sid for i, sid in enumerate(services)}
-        rows = conn.execute(sql.heads_statement(len(services)), {"day": today, **params})
+        statement = sql.heads_statement(len(services), speakers)
         waiting = [
-            rules.Waiting(tid, sid, prio != Priority.NONE, queued)
-            for tid, sid, prio, queued in rows
+            rules.Waiting(tid, sid, prio != Priority.NONE, queued, lang)
+            for tid, sid, prio, queued, lang in conn.execute(statement, {"day": today, **params})
         ]
         streak = int(conn.execute(sql.STREAK, {"counter_id": counter_row.id}).scalar() or 0)
-        choice = rules.choose_next(waiting, counter_row.weights, now, streak, policy)
+        choice = rules.choose_next(waiting, counter_row.weights, now, streak, policy, speakers)
         if choice is None:
             return NextCall(None, shift)
         ticket = _load(conn, choice.ticket.id)
@@ -133,6 +134,22 @@ def call_next(
         if choice.streak != streak:
             conn.execute(sql.SET_STREAK, {"counter_id": counter_row.id, "streak": choice.streak})
         return NextCall(view(conn, ticket, cat, with_estimate=False), shift)
+
+
+def _speakers(
+    conn: Connection, site: SiteInfo, user_id: int | None, now: datetime
+) -> rules.Speakers:
+    """The languages of this call: the caller's, and those of everyone at a counter of the
+    site now (the caller's shift already opened by this call). No caller (a script):
+    no language is kept for anyone."""
+    if user_id is None:
+        return rules.ANYONE
+    here = conn.execute(sql.LANGUAGES_OF, {"user_id": user_id}).scalar() or []
+    since = rules.day_start_utc(rules.service_day(now, site.timezone), site.timezone)
+    params = {"site_id": site.id, "since": since, "now": now}
+    at_counters = conn.execute(sql.LANGUAGES_AT_COUNTERS, params).scalars()
+    on_duty = {lang for langs in at_counters for lang in langs}
+    return rules.Speakers(frozenset(here), frozenset(on_duty) | frozenset(here))
 
 
 def _open_for_the_call(

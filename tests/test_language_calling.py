@@ -1,0 +1,181 @@
+"""Language-aware calling in the store, on SQLite and PostgreSQL: a counter skips a ticket
+whose language another person on duty speaks, without its losing its place; the SQL that
+fetches the heads of the queue agrees with the rules (server/queue/rules.py, Speakers).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from server import auth, migrate, siteconfig
+from server.db import Database
+from server.models import Ticket, User
+from server.queue import rules, sql, transactions
+from server.queue.rules import Action, CounterEventType, Priority, Speakers, Status
+from tests.conftest import CONFIG
+from tests.pg_cluster import Cluster
+
+EAST = "thess-east"
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 10:00 in Athens, a Monday
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    pg = Cluster()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, db: Database) -> Iterator[Database]:
+    if request.param == "sqlite":
+        yield db
+        return
+    cluster: Cluster = request.getfixturevalue("cluster")
+    pg = Database(cluster.new_database("languages"))
+    migrate.upgrade(pg)
+    siteconfig.load(pg, CONFIG)
+    yield pg
+    pg.dispose()
+
+
+def staff(db: Database, username: str, languages: list[str]) -> int:
+    user_id = auth.add_user(db, username, "a long sandbox password", "staff", EAST)
+    with db.write() as s:
+        s.execute(update(User).where(User.id == user_id).values(languages=languages))
+    return user_id
+
+
+def issue(db: Database, lang: str, minute: int) -> int:
+    return transactions.issue_ticket(
+        db,
+        site=EAST,
+        service="general",
+        reason="other",
+        lang=lang,
+        now=T0 + timedelta(minutes=minute),
+    ).id
+
+
+def call(db: Database, counter: str, user_id: int, minute: int) -> int | None:
+    done = transactions.call_next(
+        db, site=EAST, counter=counter, user_id=user_id, now=T0 + timedelta(minutes=minute)
+    )
+    if done.ticket is None:
+        return None
+    transactions.act(
+        db,
+        done.ticket.id,
+        Action.FINISH,
+        user_id=user_id,
+        outcome="served",
+        now=T0 + timedelta(minutes=minute, seconds=30),
+    )
+    return done.ticket.id
+
+
+def test_a_ticket_waits_for_the_colleague_who_speaks_its_language(store: Database) -> None:
+    greek = staff(store, "eleni", ["el"])
+    farsi = staff(store, "dariush", ["el", "fa"])
+    fa, el, ps = issue(store, "fa", 0), issue(store, "el", 1), issue(store, "ps", 2)
+    transactions.record_shift(
+        store,
+        site=EAST,
+        counter="desk-2",
+        event=CounterEventType.OPENED,
+        user_id=farsi,
+        now=T0 + timedelta(minutes=3),
+    )
+    # the Farsi speaker is kept for the colleague who speaks Farsi; the Pashto speaker,
+    # whose language nobody here speaks, is called in turn by anyone
+    assert call(store, "desk-1", greek, 4) == el
+    assert call(store, "desk-1", greek, 5) == ps
+    assert call(store, "desk-1", greek, 6) is None
+    with store.read() as s:
+        assert s.scalar(select(Ticket.status).where(Ticket.id == fa)) == Status.WAITING
+    later = issue(store, "fa", 7)
+    assert call(store, "desk-2", farsi, 8) == fa  # first of its line: its place was kept
+    # once the Farsi speaker's counter closes, nobody on duty speaks Farsi: anyone calls
+    transactions.record_shift(
+        store,
+        site=EAST,
+        counter="desk-2",
+        event=CounterEventType.CLOSED,
+        user_id=farsi,
+        now=T0 + timedelta(minutes=9),
+    )
+    assert call(store, "desk-1", greek, 10) == later
+
+
+def test_an_overdue_ticket_is_called_whatever_its_language(store: Database) -> None:
+    greek = staff(store, "eleni", ["el"])
+    farsi = staff(store, "dariush", ["fa"])
+    fa = issue(store, "fa", 0)
+    el = issue(store, "el", 1)
+    transactions.record_shift(
+        store, site=EAST, counter="desk-2", event=CounterEventType.PAUSED, user_id=farsi, now=T0
+    )
+    assert call(store, "desk-1", greek, 2) == el  # kept for the paused colleague
+    assert call(store, "desk-1", greek, 3) is None
+    # past general's maximum wait (45 minutes in the demo centres), anyone calls it
+    assert call(store, "desk-1", greek, 46) == fa
+
+
+LANGS = ("el", "fa", "ar", "ps")
+
+
+def test_the_sql_heads_agree_with_the_rules(store: Database) -> None:
+    """Random queues of three services, two classes and four languages, and random
+    speakers: choose_next over the rows the SQL fetches is choose_next over every
+    waiting ticket."""
+    rng = random.Random(7)
+    services = ["general", "benefits", "social-work"]
+    reasons = {
+        "general": "other",
+        "benefits": "benefits.min_income",
+        "social-work": "social_support",
+    }
+    for i in range(60):
+        service = rng.choice(services)
+        transactions.issue_ticket(
+            store,
+            site=EAST,
+            service=service,
+            reason=reasons[service],
+            lang=rng.choice(LANGS),
+            priority=rng.choice([Priority.NONE, Priority.NONE, "elderly"]),
+            now=T0 + timedelta(seconds=i * 37 % 1800),
+        )
+    with store.read() as s:
+        rows = s.execute(
+            select(Ticket.id, Ticket.service_id, Ticket.priority, Ticket.queued_at, Ticket.lang)
+        ).all()
+    everyone = [rules.Waiting(r[0], r[1], r[2] != Priority.NONE, r[3], r[4]) for r in rows]
+    service_ids = sorted({w.service for w in everyone})
+    day = rules.service_day(T0, "Europe/Athens")
+    for _ in range(40):
+        here = frozenset(rng.sample(LANGS, rng.randint(0, 2)))
+        speakers = Speakers(here, here | frozenset(rng.sample(LANGS, rng.randint(0, 4))))
+        weights = {sid: rng.randint(0, 3) for sid in service_ids}
+        now = T0 + timedelta(minutes=rng.randint(0, 120))
+        policy = rules.Policy(default_max_wait=timedelta(minutes=rng.choice([20, 45, 600])))
+        params = {f"s{i}": sid for i, sid in enumerate(service_ids)}
+        with store.engine.connect() as conn:
+            statement = sql.heads_statement(len(service_ids), speakers)
+            fetched = [
+                rules.Waiting(tid, sid, prio != Priority.NONE, queued, lang)
+                for tid, sid, prio, queued, lang in conn.execute(statement, {"day": day, **params})
+            ]
+        assert choose(fetched, weights, now, policy, speakers) == choose(
+            everyone, weights, now, policy, speakers
+        ), (speakers, weights, now)
+
+
+def choose(waiting: list[rules.Waiting], weights: dict, now: datetime, policy, speakers):  # type: ignore[no-untyped-def]
+    choice = rules.choose_next(waiting, weights, now, 0, policy, speakers)
+    return None if choice is None else choice.ticket.id
