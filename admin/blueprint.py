@@ -38,6 +38,7 @@ _RULES = [
     ("/<site>/staff/<int:user_id>/reset", staff.reset, ["POST"]),
     ("/<site>/staff/<int:user_id>/active", staff.active, ["POST"]),
     ("/<site>/staff/<int:user_id>/trained", staff.trained, ["POST"]),
+    ("/<site>/staff/<int:user_id>/languages", staff.languages, ["POST"]),
     ("/<site>/erase", erase.erase, ["GET", "POST"]),  # one visit, on the visitor's request
     ("/<site>/services/new", views.service, ["GET", "POST"]),
     ("/<site>/services/<slug>", views.service, ["GET", "POST"]),

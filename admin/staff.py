@@ -30,6 +30,7 @@ def _page(found: SiteInfo, status: int = 200, **shown: object) -> Page:
             for p in people
         ],
         roles=[r.value for r in Role if accounts.may_grant(who(), db(), found.id, r.value)],
+        languages=i18n.LANGUAGES,
         **shown,
     )
     return (page, status) if status != 200 else page
@@ -89,5 +90,18 @@ def trained(site: str, user_id: int) -> Page:
     found = configurable(site)
     _person(found, user_id)
     accounts.set_trained(db(), who(), user_id, found.id, request.form.get("trained") == "1")
+    flash(i18n_pages.gettext("Saved."))
+    return redirect(url_for("admin.staff", site=found.slug))
+
+
+@staff_required
+def languages(site: str, user_id: int) -> Page:
+    """The languages the person speaks with visitors: whom their counter calls."""
+    found = configurable(site)
+    _person(found, user_id)
+    try:
+        accounts.set_languages(db(), who(), user_id, request.form.getlist("languages"))
+    except Refused as exc:
+        return _page(found, 422, problem=exc.code)
     flash(i18n_pages.gettext("Saved."))
     return redirect(url_for("admin.staff", site=found.slug))

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit, catalog
+from . import audit, catalog, i18n
 from .auth import AuthError, Can, Principal, Role, forget_tokens
 from .credentials import password_problem, username_problem
 from .db import Database
-from .errors import Forbidden, NotFound, Refused
+from .errors import Forbidden, Invalid, NotFound, Refused
 from .models import Membership, StaffToken, User
 
 RANK = {Role.STAFF: 0, Role.SUPERVISOR: 1, Role.ADMIN: 2}
@@ -44,12 +44,21 @@ class Person:
     must_change_password: bool
     roles: dict[int, str]  # site id -> role
     trained_at: frozenset[int] = frozenset()  # sites where it may see sensitive reasons
+    languages: tuple[str, ...] = ("el",)  # spoken with visitors: who their counter calls
 
 
 def _as_person(user: User) -> Person:
     roles = {m.site_id: m.role for m in user.memberships}
     trained = frozenset(m.site_id for m in user.memberships if m.trained)
-    return Person(user.id, user.username, user.active, user.must_change_password, roles, trained)
+    return Person(
+        user.id,
+        user.username,
+        user.active,
+        user.must_change_password,
+        roles,
+        trained,
+        tuple(user.languages or ()),
+    )
 
 
 def people(db: Database, site_ids: list[int]) -> list[Person]:
@@ -183,6 +192,32 @@ def set_trained(db: Database, who: Principal, user_id: int, site_id: int, traine
         before, after = {"trained": not trained}, {"trained": trained}
         audit.record(s, who.actor, "user.trained", target_name, before, after, site_id)
     forget_tokens()
+
+
+def set_languages(db: Database, who: Principal, user_id: int, languages: list[str]) -> None:
+    """The languages a person speaks with visitors (codes of server/i18n.py, in the
+    kiosk's order). A ticket in one of them waits for them, or another speaker, while they
+    are at a counter (server/queue/rules.py, Speakers). Invalid if a code is unknown or
+    none is given."""
+    target = person(db, user_id)
+    _require(who, db, target)
+    unknown = sorted(set(languages) - set(i18n.LANGUAGES))
+    if unknown:
+        raise Invalid(f"unknown language: {', '.join(unknown)}", "bad_lang")
+    if not languages:
+        raise Invalid("a person speaks at least one language", "no_language")
+    chosen = [code for code in i18n.LANGUAGES if code in set(languages)]
+    if list(target.languages) == chosen:
+        return
+    with db.write() as s:
+        user = s.get(User, user_id)
+        assert user is not None
+        user.languages = chosen
+        before, after = {"languages": list(target.languages)}, {"languages": chosen}
+        for site_id in sorted(target.roles):
+            audit.record(
+                s, who.actor, "user.languages", f"users/{target.username}", before, after, site_id
+            )
 
 
 def reset_password(db: Database, who: Principal, user_id: int) -> str:

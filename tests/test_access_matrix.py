@@ -144,6 +144,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/admin/<site>/staff/<int:user_id>/reset"): SUPERVISORS,
     ("POST", "/admin/<site>/staff/<int:user_id>/role"): SUPERVISORS,
     ("POST", "/admin/<site>/staff/<int:user_id>/trained"): SUPERVISORS,
+    ("POST", "/admin/<site>/staff/<int:user_id>/languages"): SUPERVISORS,
     ("GET", "/admin/audit"): ADMIN,
     ("GET", "/admin/reasons/"): ADMIN,
     ("GET", "/admin/reasons/<code>"): ADMIN,

@@ -210,3 +210,26 @@ def test_a_username_is_lowercase_letters_digits_and_dashes(db: Database, usernam
     assert credentials.username_problem(username) is not None
     with pytest.raises(auth.AuthError):
         auth.add_user(db, username, "tea-by-the-window", "staff", "thess-east")
+
+
+def test_a_supervisor_sets_the_languages_a_person_speaks(app: Flask, db: Database) -> None:
+    boss, csrf = signed_in(app, "maria")  # supervisor of thess-east
+    eleni = _id(db, "eleni")
+    url = f"/admin/thess-east/staff/{eleni}/languages"
+    page = boss.get("/admin/thess-east/staff").get_data(as_text=True)
+    assert f'action="{url}"' in page
+    saved = boss.post(url, data={"languages": ["fa", "el"], "csrf_token": csrf})
+    assert saved.status_code == 302
+    with db.read() as s:
+        assert s.scalar(select(User.languages).where(User.id == eleni)) == ["el", "fa"]
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "user.languages")).one()
+    assert (entry.before, entry.after) == ({"languages": ["el"]}, {"languages": ["el", "fa"]})
+    page = boss.get("/admin/thess-east/staff").get_data(as_text=True)
+    row = page[page.index('data-user="eleni"') :]
+    assert '<option value="fa" lang="fa" selected>فارسی</option>' in row[: row.index("</tr>")]
+    for refused in ({"languages": ["fa", "xx"]}, {}):
+        answer = boss.post(url, data={**refused, "csrf_token": csrf})
+        assert answer.status_code == 422
+        assert 'id="languages-error"' in answer.get_data(as_text=True)
+    with db.read() as s:
+        assert s.scalar(select(User.languages).where(User.id == eleni)) == ["el", "fa"]
