@@ -79,18 +79,18 @@ def call(db: Database, counter: str, user_id: int, minute: int) -> int | None:
     return done.ticket.id
 
 
+def shift(db: Database, counter: str, event: CounterEventType, user_id: int, minute: int) -> None:
+    when = T0 + timedelta(minutes=minute)
+    transactions.record_shift(
+        db, site=EAST, counter=counter, event=event, user_id=user_id, now=when
+    )
+
+
 def test_a_ticket_waits_for_the_colleague_who_speaks_its_language(store: Database) -> None:
     greek = staff(store, "eleni", ["el"])
     farsi = staff(store, "dariush", ["el", "fa"])
     fa, el, ps = issue(store, "fa", 0), issue(store, "el", 1), issue(store, "ps", 2)
-    transactions.record_shift(
-        store,
-        site=EAST,
-        counter="desk-2",
-        event=CounterEventType.OPENED,
-        user_id=farsi,
-        now=T0 + timedelta(minutes=3),
-    )
+    shift(store, "desk-2", CounterEventType.OPENED, farsi, 3)
     # the Farsi speaker is kept for the colleague who speaks Farsi; the Pashto speaker,
     # whose language nobody here speaks, is called in turn by anyone
     assert call(store, "desk-1", greek, 4) == el
@@ -101,14 +101,7 @@ def test_a_ticket_waits_for_the_colleague_who_speaks_its_language(store: Databas
     later = issue(store, "fa", 7)
     assert call(store, "desk-2", farsi, 8) == fa  # first of its line: its place was kept
     # once the Farsi speaker's counter closes, nobody on duty speaks Farsi: anyone calls
-    transactions.record_shift(
-        store,
-        site=EAST,
-        counter="desk-2",
-        event=CounterEventType.CLOSED,
-        user_id=farsi,
-        now=T0 + timedelta(minutes=9),
-    )
+    shift(store, "desk-2", CounterEventType.CLOSED, farsi, 9)
     assert call(store, "desk-1", greek, 10) == later
 
 
@@ -117,9 +110,7 @@ def test_an_overdue_ticket_is_called_whatever_its_language(store: Database) -> N
     farsi = staff(store, "dariush", ["fa"])
     fa = issue(store, "fa", 0)
     el = issue(store, "el", 1)
-    transactions.record_shift(
-        store, site=EAST, counter="desk-2", event=CounterEventType.PAUSED, user_id=farsi, now=T0
-    )
+    shift(store, "desk-2", CounterEventType.PAUSED, farsi, 0)
     assert call(store, "desk-1", greek, 2) == el  # kept for the paused colleague
     assert call(store, "desk-1", greek, 3) is None
     # past general's maximum wait (45 minutes in the demo centres), anyone calls it

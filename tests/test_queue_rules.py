@@ -529,6 +529,21 @@ def simulate_one_counter(
     return tickets, called, (waiting_after_last, calls_after_last)
 
 
+def everyone_within_the_bound(
+    tickets: list[Waiting], called: dict[int, datetime], max_wait_s: int, service_s: int
+) -> None:
+    """Every ticket was called, each within M + (A + 1) * s (see test_nobody_starves)."""
+    assert set(called) == {t.id for t in tickets}
+    max_wait = timedelta(seconds=max_wait_s)
+    step = timedelta(seconds=service_s)
+    for t in tickets:
+        overdue_at = t.queued_at + max_wait
+        older_still_waiting = sum(
+            1 for u in tickets if fcfs(u) < fcfs(t) and called[u.id] >= overdue_at
+        )
+        assert called[t.id] - t.queued_at < max_wait + (older_still_waiting + 1) * step
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     arrivals=st.lists(
@@ -560,15 +575,7 @@ def test_nobody_starves(
     """
     policy = Policy(priority_max_in_row=k, default_max_wait=timedelta(seconds=max_wait_s))
     tickets, called, _ = simulate_one_counter(arrivals, weights, service_s, policy)
-    assert set(called) == {t.id for t in tickets}
-    max_wait = timedelta(seconds=max_wait_s)
-    step = timedelta(seconds=service_s)
-    for t in tickets:
-        overdue_at = t.queued_at + max_wait
-        older_still_waiting = sum(
-            1 for u in tickets if fcfs(u) < fcfs(t) and called[u.id] >= overdue_at
-        )
-        assert called[t.id] - t.queued_at < max_wait + (older_still_waiting + 1) * step
+    everyone_within_the_bound(tickets, called, max_wait_s, service_s)
 
 
 @settings(max_examples=100, deadline=None)
@@ -994,15 +1001,7 @@ def test_nobody_starves_and_the_maximum_wait_holds_with_languages(
     counter, if idle, calls at that moment."""
     policy = Policy(priority_max_in_row=k, default_max_wait=timedelta(seconds=max_wait_s))
     tickets, called, _ = simulate_one_counter(arrivals, weights, service_s, policy, speakers)
-    assert set(called) == {t.id for t in tickets}
-    max_wait = timedelta(seconds=max_wait_s)
-    step = timedelta(seconds=service_s)
-    for t in tickets:
-        overdue_at = t.queued_at + max_wait
-        older_still_waiting = sum(
-            1 for u in tickets if fcfs(u) < fcfs(t) and called[u.id] >= overdue_at
-        )
-        assert called[t.id] - t.queued_at < max_wait + (older_still_waiting + 1) * step
+    everyone_within_the_bound(tickets, called, max_wait_s, service_s)
 
 
 def test_weight_tie_break_example() -> None:
