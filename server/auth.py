@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit, bus, catalog, credentials, signin_limits
+from . import audit, bus, catalog, credentials, i18n, signin_limits
 from .cache import TTLCache
 from .db import Database
 from .errors import NotFound
@@ -141,10 +141,18 @@ def add_user(
     role: str,
     site: str,
     actor: audit.Actor = audit.COMMAND_LINE,
+    languages: list[str] | None = None,
 ) -> int:
-    """Create the user, or set the password and add the role if the username exists."""
+    """Create the user, or set the password and add the role if the username exists; with
+    `languages`, also the languages the person speaks with visitors (else kept, or Greek
+    for a new user)."""
     if role not in set(Role):
         raise AuthError(f"unknown role '{role}': one of {', '.join(Role)}")
+    if languages is not None:
+        unknown = sorted(set(languages) - set(i18n.LANGUAGES))
+        if unknown or not languages:
+            known = ", ".join(i18n.LANGUAGES)
+            raise AuthError(f"languages are one or more of {known}, not {', '.join(unknown)}")
     problem = credentials.username_problem(username) or credentials.password_problem(
         username, password
     )
@@ -171,6 +179,11 @@ def add_user(
             before = {"role": membership.role}
             membership.role = role
             audit.record(s, actor, "role.changed", target, before, {"role": role}, site_id)
+        chosen = [code for code in i18n.LANGUAGES if code in set(languages or ())]
+        if languages is not None and chosen != user.languages:
+            before = {"languages": user.languages or ["el"]}
+            user.languages = chosen
+            audit.record(s, actor, "user.languages", target, before, {"languages": chosen}, site_id)
         return user.id
 
 

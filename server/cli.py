@@ -106,10 +106,15 @@ def _read_password() -> str:
 @click.argument("name")
 @click.option("--role", type=click.Choice([r.value for r in auth.Role]), required=True)
 @click.option("--site", required=True, help="site slug")
-def user_add(name: str, role: str, site: str) -> None:
+@click.option(
+    "--languages",
+    help="the languages the person speaks with visitors, as codes: el,en,fa (Greek if not given)",
+)
+def user_add(name: str, role: str, site: str, languages: str | None) -> None:
     """Add user NAME (or give an existing one a role); the password is read from stdin."""
+    spoken = None if languages is None else [c.strip() for c in languages.split(",") if c.strip()]
     try:
-        auth.add_user(_db(), name, _read_password(), role, site)
+        auth.add_user(_db(), name, _read_password(), role, site, languages=spoken)
     except auth.AuthError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"user {name} is {role} at {site}")

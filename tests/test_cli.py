@@ -232,6 +232,20 @@ def test_user_add_refusals(url: str, db: Database, tmp_path: Path) -> None:
     assert _users(db) == before
 
 
+def test_user_add_with_the_languages_spoken(url: str, db: Database, tmp_path: Path) -> None:
+    add = ("user", "add", "dariush", "--role", "staff", "--site", "thess-east")
+    bad, good = seira_many(
+        url,
+        tmp_path,
+        ((*add, "--languages", "el,xx"), "long-enough-pw\n"),
+        ((*add, "--languages", "fa, el"), "long-enough-pw\n"),
+    )
+    assert bad[0] != 0 and "not xx" in bad[2] and "Traceback" not in bad[2]
+    assert good[0] == 0, good[2]
+    with db.read() as s:
+        assert s.scalar(select(User.languages).where(User.username == "dariush")) == ["el", "fa"]
+
+
 # --- devices -----------------------------------------------------------------------------------
 
 
