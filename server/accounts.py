@@ -197,16 +197,14 @@ def set_trained(db: Database, who: Principal, user_id: int, site_id: int, traine
 def set_languages(db: Database, who: Principal, user_id: int, languages: list[str]) -> None:
     """The languages a person speaks with visitors (codes of server/i18n.py, in the
     kiosk's order). A ticket in one of them waits for them, or another speaker, while they
-    are at a counter (server/queue/rules.py, Speakers). Invalid if a code is unknown or
-    none is given."""
+    are at a counter (server/queue/rules.py, Speakers). Invalid ("bad_lang") if a code is
+    unknown or none is given."""
     target = person(db, user_id)
     _require(who, db, target)
-    unknown = sorted(set(languages) - set(i18n.LANGUAGES))
-    if unknown:
-        raise Invalid(f"unknown language: {', '.join(unknown)}", "bad_lang")
-    if not languages:
-        raise Invalid("a person speaks at least one language", "no_language")
-    chosen = [code for code in i18n.LANGUAGES if code in set(languages)]
+    try:
+        chosen = i18n.spoken(languages)
+    except ValueError as exc:
+        raise Invalid(str(exc), "bad_lang") from None
     if list(target.languages) == chosen:
         return
     with db.write() as s:

@@ -148,11 +148,10 @@ def add_user(
     for a new user)."""
     if role not in set(Role):
         raise AuthError(f"unknown role '{role}': one of {', '.join(Role)}")
-    if languages is not None:
-        unknown = sorted(set(languages) - set(i18n.LANGUAGES))
-        if unknown or not languages:
-            known = ", ".join(i18n.LANGUAGES)
-            raise AuthError(f"languages are one or more of {known}, not {', '.join(unknown)}")
+    try:
+        chosen = None if languages is None else i18n.spoken(languages)
+    except ValueError as exc:
+        raise AuthError(str(exc)) from None
     problem = credentials.username_problem(username) or credentials.password_problem(
         username, password
     )
@@ -179,8 +178,7 @@ def add_user(
             before = {"role": membership.role}
             membership.role = role
             audit.record(s, actor, "role.changed", target, before, {"role": role}, site_id)
-        chosen = [code for code in i18n.LANGUAGES if code in set(languages or ())]
-        if languages is not None and chosen != user.languages:
+        if chosen is not None and chosen != user.languages:
             before = {"languages": user.languages or ["el"]}
             user.languages = chosen
             audit.record(s, actor, "user.languages", target, before, {"languages": chosen}, site_id)

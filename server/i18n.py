@@ -65,6 +65,16 @@ LANGUAGES: dict[str, Language] = {
 DEFAULT = "el"
 
 
+def spoken(codes: list[str]) -> list[str]:
+    """The languages a staff member speaks, in the kiosk's order; ValueError if none is
+    given or a code is not one of LANGUAGES."""
+    unknown = sorted(set(codes) - set(LANGUAGES))
+    if unknown or not codes:
+        known = ", ".join(LANGUAGES)
+        raise ValueError(f"languages are one or more of {known}, not {', '.join(unknown)}")
+    return [code for code in LANGUAGES if code in set(codes)]
+
+
 def language(code: str | None) -> Language:
     """The language for a code, or Greek for an unknown one (never an error for a visitor)."""
     return LANGUAGES.get(code or "", LANGUAGES[DEFAULT])
