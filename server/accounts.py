@@ -24,7 +24,7 @@ from .db import Database
 from .errors import Forbidden, Invalid, NotFound, Refused
 from .models import Membership, StaffToken, User
 
-RANK = {Role.STAFF: 0, Role.SUPERVISOR: 1, Role.ADMIN: 2}
+RANK = {Role.MEDIATOR: 0, Role.STAFF: 0, Role.SUPERVISOR: 1, Role.ADMIN: 2}
 TEMPORARY_GROUPS = 4  # of five letters and digits: about 98 bits, read out in a breath
 
 
@@ -108,6 +108,14 @@ def may_manage(who: Principal, db: Database, person: Person) -> bool:
         who.can(Can.CONFIGURE, site_id) and may_grant(who, db, site_id, role)
         for site_id, role in person.roles.items()
     )
+
+
+def languages_of(db: Database, user_id: int | None) -> frozenset[str]:
+    """The languages a staff member speaks with visitors (none for a device or script)."""
+    if user_id is None:
+        return frozenset()
+    with db.read() as s:
+        return frozenset(s.scalar(select(User.languages).where(User.id == user_id)) or ())
 
 
 def person(db: Database, user_id: int) -> Person:

@@ -50,6 +50,7 @@ def _dummy_hash() -> str:
 
 class Role(StrEnum):
     STAFF = "staff"
+    MEDIATOR = "mediator"  # an intercultural mediator or interpreter: joins calls, no counter
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
 
@@ -70,10 +71,12 @@ class Can(StrEnum):
     REPORTS = "reports"
     CONFIGURE = "configure"  # the site's own hours, services, counters, devices and staff
     MANAGE = "manage"  # what every site shares: the reason taxonomy, new sites, the audit log
+    MEDIATE = "mediate"  # say one is free to interpret, and join visits at counters
 
 
 _STAFF = {Can.READ_SERVICES, Can.ISSUE, Can.READ_COUNTERS, Can.READ_QUEUE, Can.OPERATE}
 ROLE_CAPABILITIES: dict[str, frozenset[Can]] = {
+    Role.MEDIATOR: frozenset({Can.READ_QUEUE, Can.MEDIATE}),
     Role.STAFF: frozenset(_STAFF),
     Role.SUPERVISOR: frozenset(_STAFF | {Can.REPORTS, Can.CONFIGURE}),
     Role.ADMIN: frozenset(_STAFF | {Can.REPORTS, Can.CONFIGURE, Can.MANAGE}),

@@ -43,6 +43,7 @@ class SiteInfo:
     priority_max_in_row: int
     closures: tuple[dict[str, str], ...] = ()
     messages: tuple[dict[str, str], ...] = ()
+    phone_languages: frozenset[str] = frozenset()  # covered by phone interpretation
 
     @property
     def calendar(self) -> opening.Hours:
@@ -207,6 +208,7 @@ def _load(db: Database) -> Catalog:
                 site.priority_max_in_row,
                 tuple(dict(c) for c in site.closures or []),
                 tuple(dict(m) for m in site.messages or []),
+                frozenset(site.phone_languages or []),
             )
             for site in sites
         },

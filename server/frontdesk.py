@@ -29,10 +29,10 @@ from .db import Database
 from .errors import Conflict, Forbidden, NotFound, TooMany, Unauthenticated
 from .models import utcnow
 from .printing import Printing, PrintStatus, ticket_device
-from .queue import news, opening, reads, screens, transactions
+from .queue import mediation, news, opening, reads, screens, transactions
 from .queue.news import ConfigChanged, DeviceRevoked, News, Publish, QueueChanged
 from .queue.reads import TicketView
-from .queue.rules import Action, CounterEventType
+from .queue.rules import Action, CounterEventType, MediatorEventType
 
 Body = Callable[[], Mapping[str, Any]]
 
@@ -231,6 +231,37 @@ class FrontDesk:
         )
         self.publish(QueueChanged(found.id))
 
+    # --- mediators ---------------------------------------------------------------------------
+
+    def mediator_state(self, who: Principal | None, site: str, event: MediatorEventType) -> None:
+        """A mediator says they are available, busy or away (leaving any call they joined)."""
+        found = self.site(who, site, Can.MEDIATE)
+        assert who is not None and who.user_id is not None
+        mediation.set_state(self.db, site=site, user_id=who.user_id, event=event)
+        self.publish(QueueChanged(found.id))
+
+    def ask_mediator(self, who: Principal | None, ticket_id: int, at_site: str) -> bool:
+        """The counter serving a ticket asks for a mediator; False if it already had."""
+        site_id = self._ticket_at(who, ticket_id, at_site)
+        assert who is not None
+        asked = mediation.ask(self.db, site=at_site, ticket_id=ticket_id, user_id=who.user_id)
+        if asked:
+            self.publish(QueueChanged(site_id))
+        return asked
+
+    def accept_request(self, who: Principal | None, site: str, ticket_id: int) -> None:
+        """A mediator takes a counter's request and is joined to that visit."""
+        found = self.site(who, site, Can.MEDIATE)
+        assert who is not None and who.user_id is not None
+        mediation.accept(self.db, site=site, ticket_id=ticket_id, user_id=who.user_id)
+        self.publish(QueueChanged(found.id))
+
+    def mediator_screen(self, who: Principal | None, site: str, lang: str) -> dict[str, Any]:
+        """A mediator's page: their state, the counters' requests, the waiting per language."""
+        found = self.site(who, site, Can.MEDIATE)
+        assert who is not None and who.user_id is not None
+        return screens.mediator_screen(self.db, found, who.user_id, lang)
+
     # --- what may be read -------------------------------------------------------------------
 
     def sites(self, lang: str, ids: list[int] | None = None) -> list[dict[str, Any]]:
@@ -288,7 +319,8 @@ class FrontDesk:
         counter_row = catalog.current(self.db).require_counter(found, counter)
         assert who is not None
         knows = need_to_know.may_know_sensitive(self.db, who, found.id, counter_row.slug)
-        screen = screens.counter_screen(self.db, found, counter_row, lang, knows)
+        speaks = accounts.languages_of(self.db, who.user_id)
+        screen = screens.counter_screen(self.db, found, counter_row, lang, knows, speaks)
         return {"print_failures": self._failures(found), **screen}
 
     def site_overview(self, who: Principal | None, site: str, lang: str) -> dict[str, Any]:

@@ -69,6 +69,8 @@ class Site(Base):
     messages: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     # days a ticket keeps what points to one visit before it is anonymised (0: the day only)
     retention_days: Mapped[int] = mapped_column(Integer, default=90)
+    # languages the centre covers by phone interpretation: any counter may call them
+    phone_languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     services: Mapped[list[Service]] = relationship(
@@ -353,6 +355,26 @@ class CounterEvent(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     type: Mapped[str] = mapped_column(String(16))  # opened | paused | resumed | closed
     at: Mapped[datetime]
+
+
+class MediatorEvent(Base):
+    """A mediator became available, busy or away, or joined a visit (`ticket_id`, at
+    `counter_id`): what the calling engine reads of who can interpret now, and what the
+    unmet-demand report reads of how many there were. Append-only like `events`."""
+
+    __tablename__ = "mediator_events"
+    __table_args__ = (
+        Index("ix_mediator_events_site_at", "site_id", "at"),
+        Index("ix_mediator_events_ticket", "ticket_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    type: Mapped[str] = mapped_column(String(16))  # available | busy | joined | away
+    at: Mapped[datetime]
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
 
 
 class AuditEntry(Base):

@@ -27,6 +27,8 @@ APPEND_ONLY_TRIGGERS = {
     "events_no_delete",
     "counter_events_no_update",
     "counter_events_no_delete",
+    "mediator_events_no_update",
+    "mediator_events_no_delete",
     "audit_log_no_update",
     "audit_log_no_delete",
 }

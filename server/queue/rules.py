@@ -9,6 +9,7 @@ allowed, what changes and who is next, and only write down the answers.
     what an action changes Lifecycle, apply
     how a visit ends       Outcome, EXTERNAL_AGENCIES, finish_record
     a counter's shift      CounterState, counter_state, shift_for_call
+    a mediator's day       MediatorState, mediator_state, needs_mediator
     numbering              service_day, day_start_utc, format_number
     who is next            Waiting, Policy, Speakers, heads, choose_next
     what a visitor is told people_ahead, estimated_wait_seconds
@@ -73,6 +74,9 @@ class EventType(StrEnum):
     PRINTED = "printed"
     PRINT_UNCONFIRMED = "print_unconfirmed"  # sent; the printer did not or cannot confirm it
     PRINT_FAILED = "print_failed"
+    # Not transitions either: a mediator (interpreter) and the visit at a counter.
+    MEDIATOR_REQUESTED = "mediator_requested"  # the counter asked for one
+    MEDIATOR_JOINED = "mediator_joined"  # one joined the call (user_id: the mediator)
 
 
 class Priority(StrEnum):
@@ -297,6 +301,49 @@ def shift_for_call(state: CounterState) -> CounterEventType | None:
         CounterState.PAUSED: CounterEventType.RESUMED,
         CounterState.AVAILABLE: None,
     }[state]
+
+
+# --- A mediator's day --------------------------------------------------------------------
+
+
+class MediatorEventType(StrEnum):
+    """What a mediator (an intercultural mediator or interpreter) does, written to the
+    append-only `mediator_events`. A mediator belongs to no counter: they join calls."""
+
+    AVAILABLE = "available"  # signed in and free to join a call
+    BUSY = "busy"  # at work but not free (a call, a phone interpretation, a break)
+    JOINED = "joined"  # joined to one ticket's visit at a counter (the row names it)
+    AWAY = "away"  # gone for the day, or for now
+
+
+class MediatorState(StrEnum):
+    AVAILABLE = "available"
+    BUSY = "busy"
+    AWAY = "away"
+
+
+MEDIATOR_STATE_AFTER = {
+    MediatorEventType.AVAILABLE: MediatorState.AVAILABLE,
+    MediatorEventType.BUSY: MediatorState.BUSY,
+    MediatorEventType.JOINED: MediatorState.BUSY,
+    MediatorEventType.AWAY: MediatorState.AWAY,
+}
+
+
+def mediator_state(last_event_today: MediatorEventType | None) -> MediatorState:
+    """Like a counter's: the latest event of the local day; none today: away.
+
+    Only an available mediator counts for `Speakers.here`; an available or busy one is
+    on duty, so tickets in their languages wait for them (within the maximum wait)."""
+    if last_event_today is None:
+        return MediatorState.AWAY
+    return MEDIATOR_STATE_AFTER[last_event_today]
+
+
+def needs_mediator(lang: str | None, caller: Iterable[str], by_phone: Iterable[str] = ()) -> bool:
+    """Whether a visit in `lang`, called by someone who speaks `caller`, needs a mediator
+    joined: not when the caller speaks it, nor when the centre covers it by phone."""
+    return lang is not None and lang not in set(caller) and lang not in set(by_phone)
 
 
 # --- Numbering -------------------------------------------------------------------------

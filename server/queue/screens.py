@@ -1,4 +1,5 @@
-"""What staff screens show: a counter's workstation and the supervisor's live view.
+"""What staff screens show: a counter's workstation, a mediator's page and the
+supervisor's live view.
 
 Staff see numbers, waiting times, languages and priority kinds. A visit reason appears
 only as its label, never for a sensitive reason in a list; the ticket at a counter shows
@@ -11,13 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import catalog, i18n
 from ..catalog import Catalog, CounterInfo, SiteInfo
 from ..db import Database
 from ..models import Ticket, utcnow
-from . import reads, rules
+from . import mediation, reads, rules
 from .rules import AT_COUNTER, CounterState, Priority, Status
 
 LIST_LIMIT = 60  # per service: more than any centre's waiting room
@@ -59,10 +60,17 @@ def _ticket(
 
 
 def counter_screen(
-    db: Database, site: SiteInfo, counter: CounterInfo, lang: str, knows_sensitive: bool
+    db: Database,
+    site: SiteInfo,
+    counter: CounterInfo,
+    lang: str,
+    knows_sensitive: bool,
+    speaks: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The counter's own ticket, its shift, and the waiting list of each service it serves;
-    the ticket's sensitive reason only if the viewer `knows_sensitive` there."""
+    the ticket's sensitive reason only if the viewer `knows_sensitive` there. The ticket
+    says whether the viewer `speaks` its language (or the centre covers it by phone),
+    and which mediator is joined to it or whether one was asked for."""
     now = utcnow()
     cat = catalog.current(db)
     today = rules.service_day(now, site.timezone)
@@ -96,17 +104,119 @@ def counter_screen(
         staffed = next(
             (x for x in reads.staffing(db, site.id, now) if x.counter == counter.slug), None
         )
+        ticket = None
+        if current is not None:
+            ticket = _ticket(current, cat, lang, now, hide_sensitive=not knows_sensitive)
+            needs = rules.needs_mediator(current.lang, speaks, site.phone_languages)
+            ticket.update(speaks=not needs, mediator=_mediator_of(db, site, current.id, now))
         return {
             "counter": counter.slug,
             "state": (staffed.state if staffed else CounterState.SIGNED_OUT).value,
-            "current": (
-                _ticket(current, cat, lang, now, hide_sensitive=not knows_sensitive)
-                if current
-                else None
-            ),
+            "current": ticket,
             "services": lists,
             "at": now,
         }
+
+
+def _mediator_of(db: Database, site: SiteInfo, ticket_id: int, now: datetime) -> dict | None:
+    """Who is joined to the visit ({"state": "joined", "user"}), or since when one was
+    asked for ({"state": "requested", "since"}), or None."""
+    joined = next((m for m in mediation.mediators(db, site, now) if m.ticket_id == ticket_id), None)
+    if joined is not None:
+        return {"state": "joined", "user": joined.username, "since": joined.since}
+    asked = next((r for r in mediation.requests(db, site, now) if r["id"] == ticket_id), None)
+    return None if asked is None else {"state": "requested", "since": asked["asked_at"]}
+
+
+def waiting_by_language(db: Database, site: SiteInfo, now: datetime) -> list[dict[str, Any]]:
+    """How many wait today per visitor language, and the longest wait, most first."""
+    today = rules.service_day(now, site.timezone)
+    with db.read() as s:
+        rows = s.execute(
+            select(Ticket.lang, func.count(), func.min(Ticket.queued_at))
+            .where(
+                Ticket.site_id == site.id,
+                Ticket.service_day == today,
+                Ticket.status == Status.WAITING,
+            )
+            .group_by(Ticket.lang)
+        ).all()
+    return sorted(
+        (
+            {
+                "lang": lang,
+                "waiting": n,
+                "oldest_wait_s": max(0, int((now - oldest).total_seconds())),
+            }
+            for lang, n, oldest in rows
+        ),
+        key=lambda x: (-x["waiting"], x["lang"]),
+    )
+
+
+def _counter(cat: Catalog, counter_id: int | None, lang: str) -> dict[str, Any]:
+    counter = cat.counters.get(counter_id) if counter_id is not None else None
+    if counter is None:
+        return {"counter": None, "counter_label": None}
+    return {"counter": counter.slug, "counter_label": i18n.label(counter.labels, lang)}
+
+
+def _mediators(db: Database, present: list[mediation.Mediator], lang: str) -> list[dict[str, Any]]:
+    """Mediators for staff screens: state, languages, the visit and counter they joined."""
+    cat = catalog.current(db)
+    joined = [m.ticket_id for m in present if m.ticket_id is not None]
+    codes: dict[int, str] = {}
+    if joined:
+        with db.read() as s:
+            codes = dict(
+                s.execute(select(Ticket.id, Ticket.code).where(Ticket.id.in_(joined))).all()
+            )
+    return [
+        {
+            "user": m.username,
+            "languages": list(m.languages),
+            "state": m.state.value,
+            "since": m.since,
+            "ticket": codes.get(m.ticket_id) if m.ticket_id is not None else None,
+            **_counter(cat, m.counter_id, lang),
+        }
+        for m in present
+    ]
+
+
+def _requests(db: Database, site: SiteInfo, now: datetime, lang: str) -> list[dict[str, Any]]:
+    """The counters' unanswered requests for a mediator, oldest first."""
+    cat = catalog.current(db)
+    return [
+        {
+            "id": r["id"],
+            "number": r["code"],
+            "lang": r["lang"],
+            "asked_at": r["asked_at"],
+            "waited_s": max(0, int((now - r["asked_at"]).total_seconds())),
+            **_counter(cat, r["counter_id"], lang),
+        }
+        for r in mediation.requests(db, site, now)
+    ]
+
+
+def mediator_screen(db: Database, site: SiteInfo, user_id: int, lang: str) -> dict[str, Any]:
+    """A mediator's page: their own state and visit, the counters' requests, the other
+    mediators, and how many wait per language (what they may soon be called for)."""
+    now = utcnow()
+    present = mediation.mediators(db, site, now)
+    everyone = _mediators(db, present, lang)
+    me = next(
+        (shown for m, shown in zip(present, everyone, strict=True) if m.user_id == user_id), None
+    )
+    away = {"state": rules.MediatorState.AWAY.value, "ticket": None, "counter": None}
+    return {
+        "me": me or away,
+        "requests": _requests(db, site, now, lang),
+        "mediators": everyone,
+        "languages": waiting_by_language(db, site, now),
+        "at": now,
+    }
 
 
 def site_overview(db: Database, site: SiteInfo, lang: str) -> dict[str, Any]:
@@ -137,7 +247,14 @@ def site_overview(db: Database, site: SiteInfo, lang: str) -> dict[str, Any]:
                 ),
             }
         )
-    return {"services": services, "counters": out_counters, "at": now}
+    return {
+        "services": services,
+        "counters": out_counters,
+        "mediators": _mediators(db, mediation.mediators(db, site, now), lang),
+        "requests": _requests(db, site, now, lang),
+        "languages": waiting_by_language(db, site, now),
+        "at": now,
+    }
 
 
 def day_start(site: SiteInfo, now: datetime | None = None) -> datetime:

@@ -22,7 +22,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..models import Counter, CounterEvent, Event, Site, Ticket, TicketNumber, User
+from ..models import (
+    Counter,
+    CounterEvent,
+    Event,
+    MediatorEvent,
+    Site,
+    Ticket,
+    TicketNumber,
+    User,
+)
 from .rules import ANYONE, AT_COUNTER, Priority, Speakers, Status
 
 T = Ticket.__table__
@@ -153,6 +162,62 @@ LANGUAGES_AT_COUNTERS = (
     select(_U.c.languages)
     .join(_CE, _CE.c.user_id == _U.c.id)
     .where(_CE.c.id.in_(_LATEST_SHIFT_EVENTS), _CE.c.type != "closed")
+)
+_ME = MediatorEvent.__table__
+# each mediator's latest event of the day at the site, with their name and languages
+MEDIATORS_NOW = (
+    select(
+        _ME.c.id,
+        _ME.c.user_id,
+        _U.c.username,
+        _U.c.languages,
+        _ME.c.type,
+        _ME.c.at,
+        _ME.c.ticket_id,
+        _ME.c.counter_id,
+    )
+    .join(_U, _U.c.id == _ME.c.user_id)
+    .where(
+        _ME.c.id.in_(
+            select(func.max(_ME.c.id))
+            .where(
+                _ME.c.site_id == bindparam("site_id"),
+                _ME.c.at >= bindparam("since"),
+                _ME.c.at <= bindparam("now"),
+            )
+            .group_by(_ME.c.user_id)
+        )
+    )
+    .order_by(_U.c.username)
+)
+INSERT_MEDIATOR_EVENT = insert(_ME)
+# who is joined to a ticket's visit: their 'joined' rows (still joined if it is their latest)
+JOINED_TO = select(_ME.c.id, _ME.c.user_id).where(
+    _ME.c.ticket_id == bindparam("ticket_id"), _ME.c.type == "joined"
+)
+_REQUEST = E.alias("request")
+_JOIN = E.alias("joined")
+# the site's requests for a mediator not answered yet: asked since the ticket was called,
+# no mediator joined since, and the ticket still at its counter
+OPEN_REQUESTS = (
+    select(T.c.id, T.c.code, T.c.lang, T.c.counter_id, func.max(_REQUEST.c.at).label("asked_at"))
+    .join(_REQUEST, _REQUEST.c.ticket_id == T.c.id)
+    .where(
+        _REQUEST.c.site_id == bindparam("site_id"),
+        _REQUEST.c.at >= bindparam("since"),
+        _REQUEST.c.type == "mediator_requested",
+        _one_of(T.c.status, sorted(AT_COUNTER)),
+        _REQUEST.c.at >= T.c.called_at,
+        ~select(_JOIN.c.id)
+        .where(
+            _JOIN.c.ticket_id == T.c.id,
+            _JOIN.c.type == "mediator_joined",
+            _JOIN.c.id > _REQUEST.c.id,
+        )
+        .exists(),
+    )
+    .group_by(T.c.id, T.c.code, T.c.lang, T.c.counter_id)
+    .order_by("asked_at")
 )
 LOCK_SITE = (
     select(Site.__table__.c.id).where(Site.__table__.c.id == bindparam("site_id")).with_for_update()

@@ -24,7 +24,7 @@ from ..catalog import Catalog, CounterInfo, SiteInfo
 from ..db import Database
 from ..errors import Conflict, Invalid, NotFound
 from ..models import Site, utcnow
-from . import opening, rules, sql
+from . import mediation, opening, rules, sql
 from .reads import Logged, Row, TicketView, view
 from .rules import Action, CounterEventType, Lifecycle, Priority, Status, Step
 from .writer import NewTicket, write_ticket
@@ -117,7 +117,7 @@ def call_next(
         shift = _open_for_the_call(conn, site_row, counter_row, user_id, now)
         if not services:
             return NextCall(None, shift)
-        speakers = _speakers(conn, site_row, user_id, now)
+        caller, speakers, mediators = _languages(conn, site_row, user_id, now)
         params: dict[str, Any] = {f"s{i}": sid for i, sid in enumerate(services)}
         statement = sql.heads_statement(len(services), speakers)
         waiting = [
@@ -133,23 +133,33 @@ def call_next(
         ticket = _write(conn, ticket, step, now, user_id=user_id)
         if choice.streak != streak:
             conn.execute(sql.SET_STREAK, {"counter_id": counter_row.id, "streak": choice.streak})
+        if user_id is not None and rules.needs_mediator(
+            choice.ticket.lang, caller, site_row.phone_languages
+        ):
+            mediator = mediation.free_for(mediators, choice.ticket.lang)
+            if mediator is not None:
+                mediation.join(conn, mediator.user_id, ticket, now, via="call")
         return NextCall(view(conn, ticket, cat, with_estimate=False), shift)
 
 
-def _speakers(
+def _languages(
     conn: Connection, site: SiteInfo, user_id: int | None, now: datetime
-) -> rules.Speakers:
-    """The languages of this call: the caller's, and those of everyone at a counter of the
-    site now (the caller's shift already opened by this call). No caller (a script):
-    no language is kept for anyone."""
+) -> tuple[frozenset[str], rules.Speakers, list[mediation.Mediator]]:
+    """The languages of this call: the caller's own, the Speakers the rules weigh them
+    with (see mediation.speakers), and the site's mediators. No caller (a script): no
+    language is kept for anyone, and no mediator is joined."""
     if user_id is None:
-        return rules.ANYONE
-    here = conn.execute(sql.LANGUAGES_OF, {"user_id": user_id}).scalar() or []
+        return frozenset(), rules.ANYONE, []
+    caller = frozenset(conn.execute(sql.LANGUAGES_OF, {"user_id": user_id}).scalar() or [])
     since = rules.day_start_utc(rules.service_day(now, site.timezone), site.timezone)
     params = {"site_id": site.id, "since": since, "now": now}
-    at_counters = conn.execute(sql.LANGUAGES_AT_COUNTERS, params).scalars()
-    on_duty = {lang for langs in at_counters for lang in langs}
-    return rules.Speakers(frozenset(here), frozenset(on_duty) | frozenset(here))
+    at_counters = {
+        lang
+        for langs in conn.execute(sql.LANGUAGES_AT_COUNTERS, params).scalars()
+        for lang in langs
+    }
+    mediators = mediation.present(conn, site, now)
+    return caller, mediation.speakers(caller, at_counters, mediators, site), mediators
 
 
 def _open_for_the_call(
@@ -205,6 +215,10 @@ def act(
             except rules.TransitionError as exc:
                 raise Conflict(str(exc), "invalid_transition") from None
             ticket = _write(conn, ticket, step, now, user_id=user_id, payload=payload)
+            if step.before.status in rules.AT_COUNTER and step.after.status not in rules.AT_COUNTER:
+                site_row = cat.site_by_id(ticket["site_id"])
+                if site_row is not None:  # the visit left its counter, and its mediator
+                    mediation.release(conn, site_row, ticket_id, now)
         return view(conn, ticket, cat)
 
 

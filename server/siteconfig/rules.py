@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from ..i18n import N_
+from ..i18n import LANGUAGES, N_
 
 REQUIRED_LANGS = ("el", "en")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -127,6 +127,7 @@ SITE_SCHEMA = {
         "priority_max_in_row": {"type": "integer", "minimum": 0},
         "retention_days": {"type": "integer", "minimum": 0, "maximum": RETENTION_DAYS_MAX},
         "reasons_off": _CODES,
+        "phone_languages": _CODES,
         "closures": {
             "type": "array",
             "items": {
@@ -296,6 +297,9 @@ class _Checker:
         for j, code in enumerate(site.get("reasons_off", [])):
             if code not in reasons:
                 self.add((*at, "reasons_off", j), N_("unknown reason '%(code)s'"), code=code)
+        for j, code in enumerate(site.get("phone_languages", [])):
+            if code not in LANGUAGES:
+                self.add((*at, "phone_languages", j), N_("unknown language '%(code)s'"), code=code)
 
         slugs: set[str] = set()
         prefixes: set[str] = set()

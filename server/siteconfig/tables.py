@@ -49,6 +49,7 @@ def _write_site(s: Session, data: dict) -> None:
     site.priority_max_in_row = data.get("priority_max_in_row", SITE_DEFAULTS["priority_max_in_row"])
     site.retention_days = data.get("retention_days", SITE_DEFAULTS["retention_days"])
     site.reasons_off = list(data.get("reasons_off") or [])
+    site.phone_languages = list(data.get("phone_languages") or [])
     site.closures = [dict(c) for c in data.get("closures") or []]
     site.messages = [dict(m) for m in data.get("messages") or []]
     site.active = True
@@ -141,7 +142,7 @@ def read(s: Session, slugs: list[str]) -> dict[str, Any]:
             "priority_max_in_row": site.priority_max_in_row,
             "retention_days": site.retention_days,
         }
-        for optional in ("reasons_off", "closures", "messages"):
+        for optional in ("reasons_off", "phone_languages", "closures", "messages"):
             if getattr(site, optional):
                 entry[optional] = list(getattr(site, optional))
         entry["services"] = [
