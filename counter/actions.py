@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Response, jsonify, redirect, request, url_for
 
 from server.api.bodies import action_reader, reader
+from server.auth import Can
 from server.extensions import desk, public_base
 from server.queue.rules import Action, CounterEventType
 from server.web import current_staff, i18n_pages
@@ -54,6 +55,14 @@ def call_next(site: str, counter: str) -> Response | tuple[str, int]:
     body = reader("EmptyRequest", required=False)
     if desk().call_next(current_staff(), site, counter, body) is None:
         return "", 204  # nobody waits for this counter, as the API answers
+    return _screen(site, counter)
+
+
+def ask_mediator(site: str, counter: str, ticket_id: int) -> Response:
+    staff = current_staff()
+    desk().site(staff, site, Can.OPERATE)  # a stranger's body is never read
+    reader("EmptyRequest", required=False)()
+    desk().ask_mediator(staff, ticket_id, at_site=site)
     return _screen(site, counter)
 
 

@@ -67,6 +67,12 @@ STATES = {
     "signed_out": N_("Signed out"),
 }
 
+MEDIATOR_STATES = {
+    "available": N_("Free to interpret"),
+    "busy": N_("Busy"),
+    "away": N_("Away"),
+}
+
 
 def translated(table: dict[str, str]) -> dict[str, str]:
     return {code: i18n_pages.gettext(text) for code, text in table.items()}

@@ -1,4 +1,5 @@
-"""The supervisor's live view of one centre: queues, waits over their limit, counters."""
+"""The supervisor's live view of one centre: queues, waits over their limit, counters,
+mediators and the counters' requests for one, the waiting per language."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def live(site: str) -> str:
             "services": {s.slug: i18n.label(s.labels, lang) for s in cat.services_of(found.id)},
             "prints": print_labels.words(),
             "faults": labels.translated(labels.FAULTS),
+            "languages": labels.languages(),
+            "mediator_states": labels.translated(labels.MEDIATOR_STATES),
         },
     )
 

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin.blueprint import bp as admin_bp
 from counter.blueprint import bp as counter_bp
-from counter.blueprint import supervisor_bp
+from counter.blueprint import mediator_bp, supervisor_bp
 from display.blueprint import bp as display_bp
 from kiosk.blueprint import bp as kiosk_bp
 from languages.blueprint import bp as languages_bp
@@ -85,6 +85,7 @@ def create_app(database: Database | str | None = None, **config: Any) -> Flask:
     app.register_blueprint(staff_bp)
     app.register_blueprint(counter_bp)
     app.register_blueprint(supervisor_bp)
+    app.register_blueprint(mediator_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(languages_bp)
     app.register_blueprint(admin_bp)

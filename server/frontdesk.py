@@ -32,7 +32,7 @@ from .printing import Printing, PrintStatus, ticket_device
 from .queue import mediation, news, opening, reads, screens, transactions
 from .queue.news import ConfigChanged, DeviceRevoked, News, Publish, QueueChanged
 from .queue.reads import TicketView
-from .queue.rules import Action, CounterEventType, MediatorEventType
+from .queue.rules import Action, CounterEventType, MediatorEventType, MediatorState
 
 Body = Callable[[], Mapping[str, Any]]
 
@@ -239,6 +239,17 @@ class FrontDesk:
         assert who is not None and who.user_id is not None
         mediation.set_state(self.db, site=site, user_id=who.user_id, event=event)
         self.publish(QueueChanged(found.id))
+
+    def mediator_leaves(self, who: Principal) -> None:
+        """A mediator signing out is away at every centre where they were not already."""
+        cat = catalog.current(self.db)
+        for site_id in who.site_ids:
+            site = cat.site_by_id(site_id)
+            if site is None or not who.can(Can.MEDIATE, site_id) or who.user_id is None:
+                continue
+            present = mediation.mediators(self.db, site)
+            if any(m.user_id == who.user_id and m.state is not MediatorState.AWAY for m in present):
+                self.mediator_state(who, site.slug, MediatorEventType.AWAY)
 
     def ask_mediator(self, who: Principal | None, ticket_id: int, at_site: str) -> bool:
         """The counter serving a ticket asks for a mediator; False if it already had."""

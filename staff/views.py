@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from server import accounts, auth, catalog, credentials, i18n
 from server.auth import SESSION_KEY, Can
-from server.extensions import db
+from server.extensions import db, desk
 from server.i18n import N_
 from server.signin_limits import LockedOut
 from server.web import current_staff, i18n_pages, staff_required
@@ -50,7 +50,11 @@ def sign_in() -> str | Response | tuple[str, int]:
 
 
 def sign_out() -> Response:
-    """The token ends on the server too: a copy of the cookie opens nothing afterwards."""
+    """The token ends on the server too: a copy of the cookie opens nothing afterwards.
+    A mediator who signs out is away: no call joins them any more."""
+    staff = current_staff()
+    if staff is not None:
+        desk().mediator_leaves(staff)
     token = session.pop(SESSION_KEY, None)
     if token:
         auth.sign_out(db(), token)
@@ -59,16 +63,20 @@ def sign_out() -> Response:
 
 @staff_required
 def home() -> str:
-    """Where a staff member goes: their counters, live views and reports, per site."""
+    """Where a staff member goes: their counters (or mediator's page), live views and
+    reports, per site."""
     staff = current_staff()
     assert staff is not None
     lang = i18n_pages.lang()
     supervised = set(sites_where(Can.REPORTS))
+    operated, mediated = set(sites_where(Can.OPERATE)), set(sites_where(Can.MEDIATE))
     sites = [
         {
             "slug": site.slug,
             "name": i18n.label(site.name, lang),
             "supervised": site.id in supervised,
+            "operated": site.id in operated,
+            "mediated": site.id in mediated,
         }
         for site in sorted(catalog.current(db()).sites.values(), key=lambda s: s.slug)
         if site.id in staff.site_ids

@@ -7,8 +7,8 @@ who may use it. A call is "denied" when it answers 401, 403 or 404, or a page se
 caller to sign in; anything else but a server error is "allowed" (a 400 or 422 to an
 allowed caller means the call got past the access check and met the input check).
 
-Callers: anonymous; the kiosk and the display of centre A; staff of centre B; staff,
-supervisor of A; an administrator of every centre. Devices call pages with their bearer
+Callers: anonymous; the kiosk and the display of centre A; staff of centre B; a mediator,
+staff, supervisor of A; an administrator of every centre. Devices call pages with their bearer
 token, which pages ignore: they count as anonymous there, as they should.
 """
 
@@ -39,13 +39,14 @@ from server.web.csrf import FIELD, HEADER
 from tests.conftest import PASSWORD
 from tests.liveserver import LiveServer
 
-CALLERS = ("anonymous", "kiosk", "display", "staff_b", "staff", "supervisor", "admin")
+CALLERS = ("anonymous", "kiosk", "display", "staff_b", "mediator", "staff", "supervisor", "admin")
 # who, by the letters of the table: a anonymous, k kiosk, d display, b staff of B,
-# s staff of A, v supervisor of A, x admin of every site
-LETTERS = dict(zip("akdbsvx", CALLERS, strict=True))
+# m mediator of A, s staff of A, v supervisor of A, x admin of every site
+LETTERS = dict(zip("akdbmsvx", CALLERS, strict=True))
 
-EVERYONE = "akdbsvx"
-STAFF_ANYWHERE = "bsvx"  # any signed-in staff member, of whichever centre
+EVERYONE = "akdbmsvx"
+STAFF_ANYWHERE = "bmsvx"  # any signed-in staff member, of whichever centre, mediators too
+MEDIATORS = "m"  # of centre A: interpreters who join calls, at no counter of their own
 STAFF_A = "svx"  # staff of centre A (supervisors and admins are staff too)
 SUPERVISORS = "vx"
 ADMIN = "x"  # of every centre: the shared visit reasons, new centres, the audit log
@@ -75,7 +76,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/sites/<site>/services"): "kd" + STAFF_A,
     ("GET", "/api/v1/sites/<site>/opening"): "kd" + STAFF_A,
     ("GET", "/api/v1/sites/<site>/counters"): "d" + STAFF_A,
-    ("GET", "/api/v1/sites/<site>/queue"): "d" + STAFF_A,
+    ("GET", "/api/v1/sites/<site>/queue"): "dm" + STAFF_A,
     ("POST", "/api/v1/sites/<site>/tickets"): "k" + STAFF_A,
     ("POST", "/api/v1/sites/<site>/counters/<counter>/call-next"): STAFF_A,
     ("GET", "/api/v1/tickets/<int:ticket_id>"): STAFF_A,
@@ -96,6 +97,13 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/counter/<site>/<counter>/close"): STAFF_A,
     ("POST", "/counter/<site>/<counter>/call-next"): STAFF_A,
     ("POST", f"/counter/<site>/<counter>/tickets/<int:ticket_id>/{COUNTER_ACTION}"): STAFF_A,
+    ("POST", "/counter/<site>/<counter>/tickets/<int:ticket_id>/ask-mediator"): STAFF_A,
+    ("GET", "/mediator/<site>"): MEDIATORS,
+    ("GET", "/mediator/<site>/state"): MEDIATORS,
+    ("POST", "/mediator/<site>/available"): MEDIATORS,
+    ("POST", "/mediator/<site>/busy"): MEDIATORS,
+    ("POST", "/mediator/<site>/away"): MEDIATORS,
+    ("POST", "/mediator/<site>/requests/<int:ticket_id>/accept"): MEDIATORS,
     ("GET", "/supervisor/<site>"): SUPERVISORS,
     ("GET", "/supervisor/<site>/state"): SUPERVISORS,
     ("GET", "/reports/"): SUPERVISORS,
@@ -159,7 +167,7 @@ MATRIX: dict[tuple[str, str], str] = {
 SOCKETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "/display": ("d", ("snapshot",)),
     "/kiosk": ("k", ()),
-    "/counter": (STAFF_A, ("snapshot",)),
+    "/counter": ("m" + STAFF_A, ("snapshot",)),  # mediators follow the queue too
     "/status": (EVERYONE, ()),  # with a ticket's public token: the token is the credential
 }
 
@@ -183,12 +191,19 @@ def world_file(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     db = Database(f"sqlite:///{path}")
     auth.add_user(db, "sofia", PASSWORD, "admin", "thess-east")
     auth.add_user(db, "sofia", PASSWORD, "admin", "thess-west")
+    auth.add_user(db, "amal", PASSWORD, "mediator", "thess-east")
     db.dispose()
     yield path
 
 
 def _world(db: Database, app: Flask, tmp_path: Path) -> World:
-    users = {"staff": "eleni", "staff_b": "nikos", "supervisor": "maria", "admin": "sofia"}
+    users = {
+        "staff": "eleni",
+        "staff_b": "nikos",
+        "mediator": "amal",
+        "supervisor": "maria",
+        "admin": "sofia",
+    }
     with db.read() as s:
         ids = dict(s.execute(select(User.username, User.id)).all())
     printer = {"printer": f"file://{tmp_path / 'printer.bin'}"}
@@ -390,6 +405,7 @@ def live() -> Iterator[tuple[LiveServer, dict[str, dict[str, str]]]]:
             "kiosk": server.add_device(SITE_A, "kiosk", "kiosk-m"),
             "display": server.add_device(SITE_A, "display", "display-m"),
             "staff_b": server.add_staff("nikos", "thess-west"),
+            "mediator": server.add_staff("amal", SITE_A, "mediator"),
             "staff": server.add_staff("eleni", SITE_A),
             "supervisor": server.add_staff("maria", SITE_A, "supervisor"),
         }

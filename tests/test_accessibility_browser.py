@@ -30,6 +30,7 @@ def server() -> Iterator[LiveServer]:
         }
         for site in ("thess-east", "thess-west"):
             live.add_staff("sofia", site, role="admin")
+        live.add_staff("amal", SITE, role="mediator")
         yield live
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "accessibility.txt").write_text("\n".join(COVERED) + "\n")
@@ -139,6 +140,23 @@ def test_the_staff_pages_and_the_display_pass_the_audit(
     display.goto(f"{server.url}/display/{SITE}#token={server.tokens['display']}")  # type: ignore[attr-defined]
     wait_until(display, "document.getElementById('board').dataset.current !== ''")
     scanned(display, "display (el, en and the ticket's language)", problems)
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("lang", ["el", "en"])
+def test_the_mediator_page_passes_the_audit(
+    browser: Browser, server: LiveServer, lang: str
+) -> None:
+    problems: dict[str, list[str]] = {}
+    issue(server, "ar")
+    page = sign_in(browser, server, lang, "amal")
+    scanned(page, f"home of a mediator {lang}", problems)
+    page.goto(f"{server.url}/mediator/{SITE}")
+    wait_until(page, "document.getElementById('mediator')?.dataset.ready === '1'")
+    page.click("[data-say]:not([disabled])")  # one run leaves her free, the next busy
+    page.wait_for_selector("#my-state.ok, #my-state.warn")
+    page.wait_for_selector("#languages tbody tr")
+    scanned(page, f"mediator's page {lang}", problems)
     assert not problems, problems
 
 

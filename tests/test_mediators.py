@@ -78,7 +78,9 @@ def mediator(db: Database, user_id: int, event: MediatorEventType, minute: float
 
 def state(db: Database, user_id: int, minute: float) -> mediation.Mediator | None:
     site = catalog.current(db).require_site(EAST)
-    return next((m for m in mediation.mediators(db, site, at(minute)) if m.user_id == user_id), None)
+    return next(
+        (m for m in mediation.mediators(db, site, at(minute)) if m.user_id == user_id), None
+    )
 
 
 def ticket_events(db: Database, ticket_id: int) -> list[tuple[str, int | None]]:

@@ -35,7 +35,7 @@ async function post(path, body) {
   });
   if (error) {
     say(explain(error), true);
-    if (["not_found", "invalid_transition"].includes(error.code)) refresh();
+    if (["not_found", "invalid_transition", "not_at_counter", "mediator_joined"].includes(error.code)) refresh();
     return null;
   }
   return status === 204 ? { nobody: true } : data;
@@ -83,6 +83,11 @@ function show(data) {
     $("current-reason").textContent = reasonText(current.reason);
     $("current-status").textContent = words.statuses[current.status] || current.status;
     $("current-waited").textContent = minutes(current.waited_s);
+    const mediator = current.mediator;
+    $("current-mediator").textContent = !mediator ? "—" : mediator.state === "joined" ? `${t.mediator_joined} ${mediator.user}` : t.mediator_asked;
+    const warning = $("language-warning");
+    warning.hidden = current.speaks || (mediator && mediator.state === "joined");
+    warning.textContent = t.not_spoken.replace("{language}", language(current.lang));
   }
   const allowed = new Set(current ? current.actions : []);
   for (const button of root.querySelectorAll("[data-do]")) {
@@ -91,6 +96,7 @@ function show(data) {
     if (action === "call-next") enabled = !current && data.state !== "paused";
     else if (action === "pause") enabled = data.state !== "paused";
     else if (action === "resume") enabled = data.state !== "available";
+    else if (action === "ask-mediator") enabled = !!current && !current.mediator;
     else enabled = allowed.has(action);
     button.disabled = !enabled;
     button.hidden = (action === "pause" && data.state === "paused") || (action === "resume" && data.state === "available");

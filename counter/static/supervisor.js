@@ -10,6 +10,10 @@ const t = JSON.parse(document.getElementById("phrases").textContent);
 const $ = (id) => document.getElementById(id);
 const clockFormat = timeFormat(document.documentElement.lang, root.dataset.timezone, { seconds: true });
 const clock = (when) => clockFormat.format(new Date(when));
+const language = (code) => {
+  const lang = words.languages[code];
+  return lang ? `${lang.name} · ${lang.native}` : code;
+};
 const minutes = (s) => (s === null || s === undefined ? "" : `${Math.floor(s / 60)} ${t.minutes}`);
 
 function row(cells, className) {
@@ -49,6 +53,34 @@ function show(data) {
         [minutes(c.ticket_for_s), "num"],
       ])
     )
+  );
+  $("mediators").tBodies[0].replaceChildren(
+    ...data.mediators.map((m) =>
+      row([
+        [m.user],
+        [m.languages.map(language).join(", ")],
+        [words.mediator_states[m.state] || m.state],
+        [m.ticket ? `${m.ticket} · ${m.counter_label || ""}` : ""],
+      ])
+    )
+  );
+  $("no-mediators").hidden = data.mediators.length > 0;
+  $("requests").replaceChildren(
+    ...data.requests.map((r) => {
+      const li = document.createElement("li");
+      li.dataset.number = r.number;
+      li.textContent = `${r.number} · ${language(r.lang)} · ${r.counter_label || ""} · ${minutes(r.waited_s)}`;
+      return li;
+    })
+  );
+  $("no-requests").hidden = data.requests.length > 0;
+  $("no-languages").hidden = data.languages.length > 0;
+  $("languages").tBodies[0].replaceChildren(
+    ...data.languages.map((l) => {
+      const tr = row([[language(l.lang)], [String(l.waiting), "num"], [minutes(l.oldest_wait_s), "num"]]);
+      tr.dataset.lang = l.lang;
+      return tr;
+    })
   );
   const alert = $("alert");
   alert.hidden = over.length === 0;

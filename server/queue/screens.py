@@ -165,19 +165,21 @@ def _mediators(db: Database, present: list[mediation.Mediator], lang: str) -> li
     """Mediators for staff screens: state, languages, the visit and counter they joined."""
     cat = catalog.current(db)
     joined = [m.ticket_id for m in present if m.ticket_id is not None]
-    codes: dict[int, str] = {}
+    tickets: dict[int, Any] = {}
     if joined:
         with db.read() as s:
-            codes = dict(
-                s.execute(select(Ticket.id, Ticket.code).where(Ticket.id.in_(joined))).all()
+            rows = s.execute(
+                select(Ticket.id, Ticket.code, Ticket.lang).where(Ticket.id.in_(joined))
             )
+            tickets = {row.id: row for row in rows}
     return [
         {
             "user": m.username,
             "languages": list(m.languages),
             "state": m.state.value,
             "since": m.since,
-            "ticket": codes.get(m.ticket_id) if m.ticket_id is not None else None,
+            "ticket": tickets[m.ticket_id].code if m.ticket_id in tickets else None,
+            "ticket_lang": tickets[m.ticket_id].lang if m.ticket_id in tickets else None,
             **_counter(cat, m.counter_id, lang),
         }
         for m in present
@@ -209,7 +211,7 @@ def mediator_screen(db: Database, site: SiteInfo, user_id: int, lang: str) -> di
     me = next(
         (shown for m, shown in zip(present, everyone, strict=True) if m.user_id == user_id), None
     )
-    away = {"state": rules.MediatorState.AWAY.value, "ticket": None, "counter": None}
+    away = {"state": rules.MediatorState.AWAY.value, "ticket": None, "ticket_lang": None}
     return {
         "me": me or away,
         "requests": _requests(db, site, now, lang),
