@@ -58,6 +58,15 @@ def call_next(site: str, counter: str) -> Response | tuple[str, int]:
     return _screen(site, counter)
 
 
+def alarm(site: str, counter: str) -> Response:
+    """The silent alarm: the answer is the screen, which then lists it among the open ones."""
+    staff = current_staff()
+    desk().site(staff, site, Can.OPERATE)
+    reader("EmptyRequest", required=False)()
+    desk().raise_alarm(staff, site, counter)
+    return _screen(site, counter)
+
+
 def ask_mediator(site: str, counter: str, ticket_id: int) -> Response:
     staff = current_staff()
     desk().site(staff, site, Can.OPERATE)  # a stranger's body is never read

@@ -33,6 +33,7 @@ _COUNTER_RULES = [
     ("/<site>/<counter>/resume", actions.resume, ["POST"]),
     ("/<site>/<counter>/close", actions.close, ["POST"]),
     ("/<site>/<counter>/call-next", actions.call_next, ["POST"]),
+    ("/<site>/<counter>/alarm", actions.alarm, ["POST"]),
     (f"/<site>/<counter>/tickets/<int:ticket_id>/{ACTION}", actions.ticket_action, ["POST"]),
     ("/<site>/<counter>/tickets/<int:ticket_id>/ask-mediator", actions.ask_mediator, ["POST"]),
 ]
@@ -47,6 +48,7 @@ _MEDIATOR_RULES = [
 _SUPERVISOR_RULES = [
     ("/<site>", supervisor.live, ["GET"]),
     ("/<site>/state", supervisor.state, ["GET"]),
+    ("/<site>/alarms/<int:alarm_id>/acknowledge", supervisor.acknowledge, ["POST"]),
 ]
 
 for rule, view, methods in _COUNTER_RULES:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Response, jsonify, render_template
 
 from server import catalog, i18n
+from server.api.bodies import reader
 from server.auth import Can
 from server.extensions import db, desk
 from server.web import current_staff, i18n_pages, print_labels, staff_required
@@ -32,6 +33,13 @@ def live(site: str) -> str:
             "mediator_states": labels.translated(labels.MEDIATOR_STATES),
         },
     )
+
+
+def acknowledge(site: str, alarm_id: int) -> Response:
+    desk().site(current_staff(), site, Can.REPORTS)
+    reader("EmptyRequest", required=False)()
+    desk().acknowledge_alarm(current_staff(), site, alarm_id)
+    return state(site)
 
 
 def state(site: str) -> Response:

@@ -22,7 +22,7 @@ from typing import Any
 
 from printers import PrintResult
 
-from . import accounts, auth, catalog, need_to_know, pairing, siteconfig
+from . import accounts, alarms, auth, catalog, i18n, need_to_know, pairing, siteconfig
 from .auth import Can, Principal
 from .catalog import SiteInfo
 from .db import Database
@@ -30,7 +30,7 @@ from .errors import Conflict, Forbidden, NotFound, TooMany, Unauthenticated
 from .models import utcnow
 from .printing import Printing, PrintStatus, ticket_device
 from .queue import mediation, news, opening, reads, screens, transactions
-from .queue.news import ConfigChanged, DeviceRevoked, News, Publish, QueueChanged
+from .queue.news import AlarmChanged, ConfigChanged, DeviceRevoked, News, Publish, QueueChanged
 from .queue.reads import TicketView
 from .queue.rules import Action, CounterEventType, MediatorEventType, MediatorState
 
@@ -231,6 +231,30 @@ class FrontDesk:
         )
         self.publish(QueueChanged(found.id))
 
+    # --- silent alarms -------------------------------------------------------------------------
+
+    def raise_alarm(self, who: Principal | None, site: str, counter: str) -> alarms.Alarm:
+        """A staff member at a counter asks for help: the site's staff pages hear it at once,
+        and nothing public does."""
+        found = self.site(who, site, Can.OPERATE)
+        assert who is not None
+        alarm = alarms.raise_alarm(self.db, found, counter, who.user_id)
+        self.publish(AlarmChanged(found.id, alarm.id, alarm.counter, acknowledged=False))
+        return alarm
+
+    def acknowledge_alarm(self, who: Principal | None, site: str, alarm_id: int) -> None:
+        """A supervisor has seen to an alarm: it stops showing as open everywhere."""
+        found = self.site(who, site, Can.REPORTS)
+        assert who is not None
+        alarms.acknowledge(self.db, found, alarm_id, who.user_id)
+        counter = next((a.counter for a in alarms.today(self.db, found) if a.id == alarm_id), "")
+        self.publish(AlarmChanged(found.id, alarm_id, counter, acknowledged=True))
+
+    def alarms(self, who: Principal | None, site: str, lang: str) -> list[dict[str, Any]]:
+        """The site's alarms of today, newest first: for the staff of the site."""
+        found = self.site(who, site, Can.OPERATE)
+        return _alarms(self.db, found, lang)
+
     # --- mediators ---------------------------------------------------------------------------
 
     def mediator_state(self, who: Principal | None, site: str, event: MediatorEventType) -> None:
@@ -332,13 +356,18 @@ class FrontDesk:
         knows = need_to_know.may_know_sensitive(self.db, who, found.id, counter_row.slug)
         speaks = accounts.languages_of(self.db, who.user_id)
         screen = screens.counter_screen(self.db, found, counter_row, lang, knows, speaks)
-        return {"print_failures": self._failures(found), **screen}
+        open_alarms = [a for a in _alarms(self.db, found, lang) if a["acknowledged_at"] is None]
+        return {"print_failures": self._failures(found), "alarms": open_alarms, **screen}
 
     def site_overview(self, who: Principal | None, site: str, lang: str) -> dict[str, Any]:
         """The supervisor's live view of a centre."""
         found = self.site(who, site, Can.REPORTS)
         overview = screens.site_overview(self.db, found, lang)
-        return {**overview, "print_failures": self._failures(found)}
+        return {
+            **overview,
+            "print_failures": self._failures(found),
+            "alarms": _alarms(self.db, found, lang),
+        }
 
     def _failures(self, site: SiteInfo) -> list[dict[str, Any]]:
         return [
@@ -442,6 +471,25 @@ class FrontDesk:
         if kiosk is None or kiosk["kind"] != auth.DeviceKind.KIOSK:
             raise NotFound(f"no kiosk {device_id} at this site")
         return kiosk
+
+
+def _alarms(db: Database, site: SiteInfo, lang: str) -> list[dict[str, Any]]:
+    cat = catalog.current(db)
+    out = []
+    for a in alarms.today(db, site):
+        counter = cat.counter(site.id, a.counter)
+        out.append(
+            {
+                "id": a.id,
+                "counter": a.counter,
+                "counter_label": i18n.label(counter.labels, lang) if counter else a.counter,
+                "raised_at": a.raised_at,
+                "raised_by": a.raised_by,
+                "acknowledged_at": a.acknowledged_at,
+                "acknowledged_by": a.acknowledged_by,
+            }
+        )
+    return out
 
 
 def _reasons(data: dict[str, Any]) -> list[dict[str, Any]]:

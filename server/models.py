@@ -377,6 +377,23 @@ class MediatorEvent(Base):
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
 
 
+class AlarmEvent(Base):
+    """A silent alarm raised at a counter, or its acknowledgement by a supervisor
+    (`alarm_id`: the row that raised it). Append-only like `events`: an alarm is open
+    while no acknowledgement names it (server/alarms.py)."""
+
+    __tablename__ = "alarm_events"
+    __table_args__ = (Index("ix_alarm_events_site_at", "site_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"))
+    type: Mapped[str] = mapped_column(String(16))  # raised | acknowledged
+    alarm_id: Mapped[int | None] = mapped_column(ForeignKey("alarm_events.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime]
+
+
 class AuditEntry(Base):
     """One change to configuration, accounts or devices, or a sign-in: who, what, when.
 

@@ -14,6 +14,8 @@ What each namespace receives:
               called, recalled   one call: number, counter, service, language, announcement
               waiting   waiting count per service
     /counter  queue     waiting count and longest wait per service, what each counter does
+              alarm     a silent alarm raised at a counter, or acknowledged: its id and
+                        counter (staff pages only: nothing public hears of an alarm)
     /status   status    the ticket's own state (number, status, people ahead, wait, counter)
               moved     the queue of the site moved: fetch the status again
     /display, /counter, /kiosk
@@ -50,7 +52,15 @@ from .db import Database
 from .errors import NotFound
 from .models import Event, Ticket, utcnow
 from .queue import reads, rules
-from .queue.news import Called, ConfigChanged, DeviceRevoked, News, QueueChanged, TicketChanged
+from .queue.news import (
+    AlarmChanged,
+    Called,
+    ConfigChanged,
+    DeviceRevoked,
+    News,
+    QueueChanged,
+    TicketChanged,
+)
 from .queue.reads import TicketView
 from .queue.rules import EventType
 from .sequence import Sequence, for_queue
@@ -215,6 +225,9 @@ class Hub:
             case ConfigChanged(site_ids):
                 for site_id in site_ids:
                     self._lane(site_id).put(self._publish_config, site_id)
+            case AlarmChanged(site_id, alarm_id, counter, acknowledged):
+                alarm = {"id": alarm_id, "counter": counter, "acknowledged": acknowledged}
+                self._lane(site_id).put(self._emit, "/counter", site_id, "alarm", alarm)
             case DeviceRevoked(device_id):  # its connections may be on any process
                 bus.announce("device_revoked", {"database": self._database, "device": device_id})
 

@@ -30,7 +30,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from counter.blueprint import ACTION as COUNTER_ACTION
-from server import auth
+from server import alarms, auth, catalog
 from server.api.blueprint import ACTION as API_ACTION
 from server.app import create_app
 from server.db import Database
@@ -96,6 +96,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/counter/<site>/<counter>/resume"): STAFF_A,
     ("POST", "/counter/<site>/<counter>/close"): STAFF_A,
     ("POST", "/counter/<site>/<counter>/call-next"): STAFF_A,
+    ("POST", "/counter/<site>/<counter>/alarm"): STAFF_A,
     ("POST", f"/counter/<site>/<counter>/tickets/<int:ticket_id>/{COUNTER_ACTION}"): STAFF_A,
     ("POST", "/counter/<site>/<counter>/tickets/<int:ticket_id>/ask-mediator"): STAFF_A,
     ("GET", "/mediator/<site>"): MEDIATORS,
@@ -106,6 +107,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/mediator/<site>/requests/<int:ticket_id>/accept"): MEDIATORS,
     ("GET", "/supervisor/<site>"): SUPERVISORS,
     ("GET", "/supervisor/<site>/state"): SUPERVISORS,
+    ("POST", "/supervisor/<site>/alarms/<int:alarm_id>/acknowledge"): SUPERVISORS,
     ("GET", "/reports/"): SUPERVISORS,
     ("GET", "/reports/<site>"): SUPERVISORS,
     ("GET", "/reports/<site>/indicators"): SUPERVISORS,
@@ -224,6 +226,8 @@ def _world(db: Database, app: Flask, tmp_path: Path) -> World:
         ticket = s.get(Ticket, issued["id"])
         assert ticket is not None
         kiosk = s.scalar(select(Device.id).where(Device.name == "kiosk-m"))
+    site_a = catalog.current(db).require_site(SITE_A)
+    alarm = alarms.raise_alarm(db, site_a, "desk-1", ids["eleni"])
     values = {
         "site": SITE_A,
         "counter": "desk-1",
@@ -237,6 +241,7 @@ def _world(db: Database, app: Flask, tmp_path: Path) -> World:
         "user_id": ids["eleni"],
         "device_id": kiosk,
         "code": "health",
+        "alarm_id": alarm.id,  # acknowledged by the first allowed: a 409 for the others
     }
     return World(bearer, page, values)
 

@@ -29,6 +29,8 @@ APPEND_ONLY_TRIGGERS = {
     "counter_events_no_delete",
     "mediator_events_no_update",
     "mediator_events_no_delete",
+    "alarm_events_no_update",
+    "alarm_events_no_delete",
     "audit_log_no_update",
     "audit_log_no_delete",
 }

@@ -103,6 +103,29 @@ function show(data) {
   }
   drawLists(data.services);
   drawFailures(data.print_failures || []);
+  drawAlarms(data.alarms || []);
+}
+
+// open silent alarms of the centre: shown to staff only, never with a sound
+function drawAlarms(alarms) {
+  const box = $("alarms");
+  box.hidden = alarms.length === 0;
+  box.replaceChildren(
+    ...alarms.map((alarm) => {
+      const line = document.createElement("p");
+      line.dataset.counter = alarm.counter;
+      line.textContent = t.alarm_at.replace("{counter}", alarm.counter_label).replace("{time}", clock(alarm.raised_at));
+      return line;
+    })
+  );
+}
+
+async function raiseAlarm() {
+  const data = await post("/alarm");
+  if (data) {
+    show(data);
+    say(t.alarm_sent);
+  }
 }
 
 // "not printed: out of paper", "sent, not confirmed by the printer: the printer did not answer"
@@ -249,7 +272,13 @@ finishForm.addEventListener("change", () => {
 for (const button of root.querySelectorAll("[data-do]")) {
   button.addEventListener("click", () => run(button.dataset.do));
 }
+$("raise-alarm").addEventListener("click", raiseAlarm);
 document.addEventListener("keydown", (event) => {
+  if (event.altKey && event.shiftKey && !event.ctrlKey && event.code === "KeyA") {
+    event.preventDefault(); // the silent alarm works from anywhere on the page, dialogs too
+    raiseAlarm();
+    return;
+  }
   if (event.ctrlKey || event.altKey || event.metaKey) return;
   if (document.querySelector("dialog[open]")) return;
   if (["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName)) return;
@@ -266,7 +295,8 @@ document.addEventListener("keydown", (event) => {
 // --- live updates --------------------------------------------------------------------------
 live("/counter", {
   auth: { site: root.dataset.site },
-  events: { queue: refreshSoon, config: refreshSoon }, // config: services or labels changed
+  // config: services or labels changed; alarm: a silent alarm raised or acknowledged
+  events: { queue: refreshSoon, config: refreshSoon, alarm: refresh },
   onState(state) {
     $("reconnecting").hidden = state === "online";
     if (state === "online") refreshSoon();

@@ -5,6 +5,7 @@
 import { debounce, live, request, tell, timeFormat } from "/static/web/seira.js";
 
 const root = document.getElementById("supervisor");
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const words = JSON.parse(document.getElementById("words").textContent);
 const t = JSON.parse(document.getElementById("phrases").textContent);
 const $ = (id) => document.getElementById(id);
@@ -82,6 +83,7 @@ function show(data) {
       return tr;
     })
   );
+  drawAlarms(data.alarms || []);
   const alert = $("alert");
   alert.hidden = over.length === 0;
   alert.textContent = over.length ? `${t.over} ${over.map((s) => words.services[s.service] || s.label).join(", ")}` : "";
@@ -104,6 +106,50 @@ function show(data) {
   $("fault").textContent = fault ? words.faults[fault] || fault : "";
 }
 
+// silent alarms: the open ones on top with a button each, today's acknowledged ones below
+function drawAlarms(alarms) {
+  const open = alarms.filter((a) => !a.acknowledged_at);
+  const done = alarms.filter((a) => a.acknowledged_at);
+  $("alarms").hidden = open.length === 0;
+  $("alarms").querySelector("ul").replaceChildren(
+    ...open.map((a) => {
+      const li = document.createElement("li");
+      li.dataset.counter = a.counter;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = t.acknowledge;
+      button.addEventListener("click", () => acknowledge(a.id, button));
+      li.append(t.alarm_at.replace("{counter}", a.counter_label).replace("{time}", clock(a.raised_at)), " ", button);
+      return li;
+    })
+  );
+  $("alarms-done").hidden = done.length === 0;
+  $("alarms-done").querySelector("ul").replaceChildren(
+    ...done.map((a) => {
+      const li = document.createElement("li");
+      li.textContent = t.acknowledged
+        .replace("{counter}", a.counter_label)
+        .replace("{time}", clock(a.raised_at))
+        .replace("{user}", a.acknowledged_by || "");
+      return li;
+    })
+  );
+}
+
+async function acknowledge(id, button) {
+  button.disabled = true;
+  const { data, error } = await request(`${root.dataset.base}/alarms/${id}/acknowledge`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: "{}",
+  });
+  if (data) show(data);
+  else if (error) {
+    tell($("message"), `${t.failed} ${error.message || error.code}`, { error: true });
+    refresh();
+  }
+}
+
 async function refresh() {
   const { data, error } = await request(root.dataset.state);
   if (data) {
@@ -118,7 +164,8 @@ async function refresh() {
 const soon = debounce(refresh, 100);
 live("/counter", {
   auth: { site: root.dataset.site },
-  events: { queue: soon, config: soon }, // config: services or labels changed
+  // config: services or labels changed; alarm: a silent alarm, at once
+  events: { queue: soon, config: soon, alarm: refresh },
   onState(state) {
     $("reconnecting").hidden = state === "online";
     if (state === "online") soon();

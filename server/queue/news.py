@@ -56,7 +56,18 @@ class DeviceRevoked:
     device_id: int
 
 
-News = Called | TicketChanged | QueueChanged | ConfigChanged | DeviceRevoked
+@dataclass(frozen=True)
+class AlarmChanged:
+    """A silent alarm was raised at a counter, or acknowledged: the site's staff pages
+    must know at once, and nobody else (no display, kiosk or phone)."""
+
+    site_id: int
+    alarm_id: int
+    counter: str
+    acknowledged: bool
+
+
+News = Called | TicketChanged | QueueChanged | ConfigChanged | DeviceRevoked | AlarmChanged
 Publish = Callable[[News], None]
 
 
