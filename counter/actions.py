@@ -60,10 +60,8 @@ def call_next(site: str, counter: str) -> Response | tuple[str, int]:
 
 def alarm(site: str, counter: str) -> Response:
     """The silent alarm: the answer is the screen, which then lists it among the open ones."""
-    staff = current_staff()
-    desk().site(staff, site, Can.OPERATE)
-    reader("EmptyRequest", required=False)()
-    desk().raise_alarm(staff, site, counter)
+    body = reader("EmptyRequest", required=False)
+    desk().raise_alarm(current_staff(), site, counter, i18n_pages.lang(), body)
     return _screen(site, counter)
 
 

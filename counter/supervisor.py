@@ -36,9 +36,8 @@ def live(site: str) -> str:
 
 
 def acknowledge(site: str, alarm_id: int) -> Response:
-    desk().site(current_staff(), site, Can.REPORTS)
-    reader("EmptyRequest", required=False)()
-    desk().acknowledge_alarm(current_staff(), site, alarm_id)
+    body = reader("EmptyRequest", required=False)
+    desk().acknowledge_alarm(current_staff(), site, alarm_id, i18n_pages.lang(), body)
     return state(site)
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, insert, or_, select
 
 from . import catalog
 from .catalog import SiteInfo
@@ -53,14 +54,14 @@ def raise_alarm(
     }
     with db.transaction() as conn:
         alarm_id = conn.execute(insert(_A).values(**values)).inserted_primary_key[0]
-    return next(a for a in today(db, site, values["at"]) if a.id == alarm_id)
+    return _collect(db, _ALARM.where(_A.c.id == alarm_id))[0]
 
 
 def acknowledge(
     db: Database, site: SiteInfo, alarm_id: int, user_id: int | None, now: datetime | None = None
-) -> None:
-    """A supervisor acknowledges an open alarm of the site; acknowledging it again is
-    refused (another supervisor was quicker)."""
+) -> Alarm:
+    """A supervisor acknowledges an open alarm of the site (of any day); acknowledging it
+    again is refused (another supervisor was quicker)."""
     now = now or utcnow()
     with db.transaction() as conn:
         raised = conn.execute(
@@ -85,20 +86,26 @@ def acknowledge(
                 at=now,
             )
         )
+    return _collect(db, _ALARM.where(or_(_A.c.id == alarm_id, _A.c.alarm_id == alarm_id)))[0]
 
 
 def today(db: Database, site: SiteInfo, now: datetime | None = None) -> list[Alarm]:
     """The site's alarms of its local day, the newest first, open or acknowledged."""
     now = now or utcnow()
     since = rules.day_start_utc(rules.service_day(now, site.timezone), site.timezone)
+    return _collect(db, _ALARM.where(_A.c.site_id == site.id, _A.c.at >= since))
+
+
+_ALARM = select(
+    _A.c.id, _A.c.type, _A.c.alarm_id, _A.c.counter_id, _A.c.at, User.username
+).outerjoin(User, User.id == _A.c.user_id)
+
+
+def _collect(db: Database, query: Select[Any]) -> list[Alarm]:
+    """Alarms from their rows: each raised one, with its acknowledgement if among them."""
     cat = catalog.current(db)
     with db.connect() as conn:
-        rows = conn.execute(
-            select(_A.c.id, _A.c.type, _A.c.alarm_id, _A.c.counter_id, _A.c.at, User.username)
-            .outerjoin(User, User.id == _A.c.user_id)
-            .where(_A.c.site_id == site.id, _A.c.at >= since)
-            .order_by(_A.c.id)
-        ).all()
+        rows = conn.execute(query.order_by(_A.c.id)).all()
     alarms: dict[int, Alarm] = {}
     for row in rows:
         if row.type == RAISED:

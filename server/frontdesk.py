@@ -233,22 +233,28 @@ class FrontDesk:
 
     # --- silent alarms -------------------------------------------------------------------------
 
-    def raise_alarm(self, who: Principal | None, site: str, counter: str) -> alarms.Alarm:
+    def raise_alarm(
+        self, who: Principal | None, site: str, counter: str, lang: str, body: Body = no_body
+    ) -> dict[str, Any]:
         """A staff member at a counter asks for help: the site's staff pages hear it at once,
         and nothing public does."""
         found = self.site(who, site, Can.OPERATE)
         assert who is not None
+        body()
         alarm = alarms.raise_alarm(self.db, found, counter, who.user_id)
         self.publish(AlarmChanged(found.id, alarm.id, alarm.counter, acknowledged=False))
-        return alarm
+        return _alarm(self.db, found, alarm, lang)
 
-    def acknowledge_alarm(self, who: Principal | None, site: str, alarm_id: int) -> None:
+    def acknowledge_alarm(
+        self, who: Principal | None, site: str, alarm_id: int, lang: str, body: Body = no_body
+    ) -> dict[str, Any]:
         """A supervisor has seen to an alarm: it stops showing as open everywhere."""
         found = self.site(who, site, Can.REPORTS)
         assert who is not None
-        alarms.acknowledge(self.db, found, alarm_id, who.user_id)
-        counter = next((a.counter for a in alarms.today(self.db, found) if a.id == alarm_id), "")
-        self.publish(AlarmChanged(found.id, alarm_id, counter, acknowledged=True))
+        body()
+        alarm = alarms.acknowledge(self.db, found, alarm_id, who.user_id)
+        self.publish(AlarmChanged(found.id, alarm_id, alarm.counter, acknowledged=True))
+        return _alarm(self.db, found, alarm, lang)
 
     def alarms(self, who: Principal | None, site: str, lang: str) -> list[dict[str, Any]]:
         """The site's alarms of today, newest first: for the staff of the site."""
@@ -275,14 +281,19 @@ class FrontDesk:
             if any(m.user_id == who.user_id and m.state is not MediatorState.AWAY for m in present):
                 self.mediator_state(who, site.slug, MediatorEventType.AWAY)
 
-    def ask_mediator(self, who: Principal | None, ticket_id: int, at_site: str) -> bool:
-        """The counter serving a ticket asks for a mediator; False if it already had."""
+    def ask_mediator(
+        self, who: Principal | None, ticket_id: int, at_site: str | None = None
+    ) -> str:
+        """The counter serving a ticket asks for a mediator (again: nothing new); the
+        ticket's site, by its slug."""
         site_id = self._ticket_at(who, ticket_id, at_site)
         assert who is not None
-        asked = mediation.ask(self.db, site=at_site, ticket_id=ticket_id, user_id=who.user_id)
-        if asked:
+        site = catalog.current(self.db).site_by_id(site_id)
+        if site is None:
+            raise NotFound(f"no ticket {ticket_id}")
+        if mediation.ask(self.db, site=site.slug, ticket_id=ticket_id, user_id=who.user_id):
             self.publish(QueueChanged(site_id))
-        return asked
+        return site.slug
 
     def accept_request(self, who: Principal | None, site: str, ticket_id: int) -> None:
         """A mediator takes a counter's request and is joined to that visit."""
@@ -290,6 +301,15 @@ class FrontDesk:
         assert who is not None and who.user_id is not None
         mediation.accept(self.db, site=site, ticket_id=ticket_id, user_id=who.user_id)
         self.publish(QueueChanged(found.id))
+
+    def mediator_board(self, who: Principal | None, site: str, lang: str) -> dict[str, Any]:
+        """The site's mediators, the counters' requests, the waiting per language: for
+        its counter staff and its mediators (not for displays: it names people)."""
+        found = catalog.current(self.db).require_site(site)
+        if who is not None and who.can(Can.MEDIATE, found.id):
+            return screens.mediator_board(self.db, found, lang)
+        self._require(who, Can.OPERATE, found.id)
+        return screens.mediator_board(self.db, found, lang)
 
     def mediator_screen(self, who: Principal | None, site: str, lang: str) -> dict[str, Any]:
         """A mediator's page: their state, the counters' requests, the waiting per language."""
@@ -473,23 +493,21 @@ class FrontDesk:
         return kiosk
 
 
+def _alarm(db: Database, site: SiteInfo, a: alarms.Alarm, lang: str) -> dict[str, Any]:
+    counter = catalog.current(db).counter(site.id, a.counter)
+    return {
+        "id": a.id,
+        "counter": a.counter,
+        "counter_label": i18n.label(counter.labels, lang) if counter else a.counter,
+        "raised_at": a.raised_at,
+        "raised_by": a.raised_by,
+        "acknowledged_at": a.acknowledged_at,
+        "acknowledged_by": a.acknowledged_by,
+    }
+
+
 def _alarms(db: Database, site: SiteInfo, lang: str) -> list[dict[str, Any]]:
-    cat = catalog.current(db)
-    out = []
-    for a in alarms.today(db, site):
-        counter = cat.counter(site.id, a.counter)
-        out.append(
-            {
-                "id": a.id,
-                "counter": a.counter,
-                "counter_label": i18n.label(counter.labels, lang) if counter else a.counter,
-                "raised_at": a.raised_at,
-                "raised_by": a.raised_by,
-                "acknowledged_at": a.acknowledged_at,
-                "acknowledged_by": a.acknowledged_by,
-            }
-        )
-    return out
+    return [_alarm(db, site, a, lang) for a in alarms.today(db, site)]
 
 
 def _reasons(data: dict[str, Any]) -> list[dict[str, Any]]:

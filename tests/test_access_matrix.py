@@ -83,6 +83,14 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/tickets/<int:ticket_id>/print"): "k" + STAFF_A,  # the kiosk that issued it
     ("POST", f"/api/v1/tickets/<int:ticket_id>/{API_ACTION}"): STAFF_A,
     ("GET", "/api/v1/reports/<kind>"): SUPERVISORS,
+    ("POST", "/api/v1/tickets/<int:ticket_id>/mediator-request"): STAFF_A,
+    ("POST", "/api/v1/sites/<site>/counters/<counter>/alarm"): STAFF_A,
+    ("GET", "/api/v1/sites/<site>/alarms"): STAFF_A,
+    ("POST", "/api/v1/sites/<site>/alarms/<int:alarm_id>/acknowledge"): SUPERVISORS,
+    # mediators, and the counter staff who follow them (not displays: it names people)
+    ("GET", "/api/v1/sites/<site>/mediators"): MEDIATORS + STAFF_A,
+    ("PUT", "/api/v1/sites/<site>/mediators/me"): MEDIATORS,
+    ("POST", "/api/v1/sites/<site>/mediator-requests/<int:ticket_id>/accept"): MEDIATORS,
     ("POST", "/speech"): "kd" + STAFF_ANYWHERE,
     # staff pages
     ("GET", "/"): STAFF_ANYWHERE,

@@ -30,6 +30,14 @@ _RULES = [
     ("/tickets/<int:ticket_id>", h.get_ticket, ["GET"]),
     ("/tickets/<int:ticket_id>/print", h.print_status, ["GET"]),
     (f"/tickets/<int:ticket_id>/{ACTION}", h.ticket_action, ["POST"]),
+    ("/tickets/<int:ticket_id>/mediator-request", h.ask_for_mediator, ["POST"]),
+    ("/sites/<site>/counters/<counter>/alarm", h.raise_alarm, ["POST"]),
+    ("/sites/<site>/alarms", h.list_alarms, ["GET"]),
+    ("/sites/<site>/alarms/<int:alarm_id>/acknowledge", h.acknowledge_alarm, ["POST"]),
+    # mediators (and the counter staff who follow them)
+    ("/sites/<site>/mediators", h.list_mediators, ["GET"]),
+    ("/sites/<site>/mediators/me", h.set_mediator_state, ["PUT"]),
+    ("/sites/<site>/mediator-requests/<int:ticket_id>/accept", h.accept_request, ["POST"]),
     # supervisors and admins
     ("/reports/<kind>", reports.report, ["GET"]),
 ]

@@ -14,11 +14,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from .. import auth
+from ..auth import Can
 from ..db import fault_of
 from ..errors import Forbidden, Unauthenticated
 from ..extensions import db, desk, public_base
 from ..queue.reads import TicketView
-from ..queue.rules import Action
+from ..queue.rules import Action, MediatorEventType
 from . import openapi
 from .bodies import action_reader, json_body, lang, reader
 
@@ -183,3 +184,41 @@ def print_status(ticket_id: int) -> Response:
 def ticket_action(ticket_id: int, action: str) -> Response:
     ticket = desk().act(g.principal, ticket_id, Action(action), action_reader(action))
     return jsonify(_staff_ticket(ticket))
+
+
+# --- mediators and silent alarms ---------------------------------------------------------
+
+
+def list_mediators(site: str) -> Response:
+    return jsonify(desk().mediator_board(g.principal, site, lang()))
+
+
+def set_mediator_state(site: str) -> Response:
+    desk().site(g.principal, site, Can.MEDIATE)  # a stranger's body is never read
+    state = json_body("MediatorStateRequest")["state"]
+    desk().mediator_state(g.principal, site, MediatorEventType(state))
+    return list_mediators(site)
+
+
+def accept_request(site: str, ticket_id: int) -> Response:
+    desk().accept_request(g.principal, site, ticket_id)
+    return list_mediators(site)
+
+
+def ask_for_mediator(ticket_id: int) -> Response:
+    reader("EmptyRequest", required=False)()
+    return list_mediators(desk().ask_mediator(g.principal, ticket_id))
+
+
+def raise_alarm(site: str, counter: str) -> tuple[Response, int]:
+    body = reader("EmptyRequest", required=False)
+    return jsonify(desk().raise_alarm(g.principal, site, counter, lang(), body)), 201
+
+
+def list_alarms(site: str) -> Response:
+    return jsonify(desk().alarms(g.principal, site, lang()))
+
+
+def acknowledge_alarm(site: str, alarm_id: int) -> Response:
+    body = reader("EmptyRequest", required=False)
+    return jsonify(desk().acknowledge_alarm(g.principal, site, alarm_id, lang(), body))

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 
 from ..analytics.params import FORMATS
 from ..analytics.schema import KINDS, SPECS
-from ..queue.rules import EXTERNAL_AGENCIES, Outcome, Priority, Status
+from ..queue.rules import EXTERNAL_AGENCIES, MediatorState, Outcome, Priority, Status
 
 _REF = "#/components/schemas/"
 LANG_PATTERN = r"^[a-z]{2,3}(_[A-Z]{2})?$"
@@ -386,6 +386,83 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
     },
     "EmptyRequest": {"type": "object", "maxProperties": 0},
+    "Mediator": {
+        "type": "object",
+        "description": "A mediator or interpreter of the site today; `ticket` is the visit "
+        "they are joined to, at `counter`",
+        "required": ["user", "languages", "state", "since", "ticket", "counter"],
+        "properties": {
+            "user": {"type": "string"},
+            "languages": {"type": "array", "items": {"type": "string"}},
+            "state": {"enum": _codes(MediatorState)},
+            "since": _TIME,
+            "ticket": _nullable({"type": "string"}),
+            "ticket_lang": _nullable({"type": "string"}),
+            "counter": _nullable(_SLUG),
+            "counter_label": _nullable({"type": "string"}),
+        },
+        "additionalProperties": False,
+    },
+    "MediatorRequest": {
+        "type": "object",
+        "description": "A counter asks for a mediator for the visitor in front of it",
+        "required": ["id", "number", "lang", "asked_at", "waited_s", "counter"],
+        "properties": {
+            "id": {"type": "integer", "description": "the ticket's id"},
+            "number": {"type": "string"},
+            "lang": {"type": "string"},
+            "asked_at": _TIME,
+            "waited_s": {"type": "integer", "minimum": 0},
+            "counter": _nullable(_SLUG),
+            "counter_label": _nullable({"type": "string"}),
+        },
+        "additionalProperties": False,
+    },
+    "MediatorBoard": {
+        "type": "object",
+        "required": ["mediators", "requests", "languages", "at"],
+        "properties": {
+            "mediators": {"type": "array", "items": ref("Mediator")},
+            "requests": {"type": "array", "items": ref("MediatorRequest")},
+            "languages": {
+                "type": "array",
+                "description": "How many wait today per visitor language, most first",
+                "items": {
+                    "type": "object",
+                    "required": ["lang", "waiting", "oldest_wait_s"],
+                    "properties": {
+                        "lang": {"type": "string"},
+                        "waiting": {"type": "integer", "minimum": 0},
+                        "oldest_wait_s": {"type": "integer", "minimum": 0},
+                    },
+                    "additionalProperties": False,
+                },
+            },
+            "at": _TIME,
+        },
+        "additionalProperties": False,
+    },
+    "MediatorStateRequest": {
+        "type": "object",
+        "required": ["state"],
+        "properties": {"state": {"enum": _codes(MediatorState)}},
+        "additionalProperties": False,
+    },
+    "Alarm": {
+        "type": "object",
+        "description": "A silent alarm raised at a counter; open until acknowledged",
+        "required": ["id", "counter", "raised_at", "acknowledged_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "counter": _SLUG,
+            "counter_label": {"type": "string"},
+            "raised_at": _TIME,
+            "raised_by": _nullable({"type": "string"}),
+            "acknowledged_at": _nullable(_TIME),
+            "acknowledged_by": _nullable({"type": "string"}),
+        },
+        "additionalProperties": False,
+    },
 }
 
 # Reports: one schema per kind, made from the table specifications the reports are built
@@ -677,6 +754,90 @@ DOCUMENT: dict[str, Any] = {
                     _SITE,
                     {"name": "counter", "in": "path", "required": True, "schema": _SLUG},
                 ],
+                security=_BEARER,
+            )
+        },
+        "/sites/{site}/mediators": {
+            "get": _op(
+                "listMediators",
+                "The site's mediators and interpreters today (free, busy or away, and the "
+                "visit each is joined to), the counters' requests for one, and the waiting "
+                "per language: for counter staff and mediators",
+                {**_ok("The mediators now", ref("MediatorBoard")), **_errors(400, 401, 403, 404)},
+                parameters=[_SITE, _LANG],
+                security=_BEARER,
+            )
+        },
+        "/sites/{site}/mediators/me": {
+            "put": _op(
+                "setMediatorState",
+                "A mediator says they are free to interpret (counters then call visitors "
+                "in their languages and join them to the call), busy, or away; saying so "
+                "leaves any visit they were joined to",
+                {**_ok("The mediators now", ref("MediatorBoard")), **_errors(400, 401, 403, 404)},
+                parameters=[_SITE, _LANG],
+                requestBody={"required": True, **_json(ref("MediatorStateRequest"))},
+                security=_BEARER,
+            )
+        },
+        "/sites/{site}/mediator-requests/{id}/accept": {
+            "post": _op(
+                "acceptMediatorRequest",
+                "A mediator takes a counter's request (`id`: the ticket's) and is joined to "
+                "the visit; 409 `no_request` if another took it or the visit ended, "
+                "`mediator_joined` while they are joined to another visit",
+                {
+                    **_ok("The mediators now", ref("MediatorBoard")),
+                    **_errors(400, 401, 403, 404, 409),
+                },
+                parameters=[_SITE, _ID, _LANG],
+                security=_BEARER,
+            )
+        },
+        "/tickets/{id}/mediator-request": {
+            "post": _op(
+                "askForMediator",
+                "The counter serving the ticket asks for a mediator (asking again is asking "
+                "once); 409 `mediator_joined` while one is joined, `not_at_counter`",
+                {
+                    **_ok("The mediators now, the request among them", ref("MediatorBoard")),
+                    **_errors(400, 401, 403, 404, 409),
+                },
+                parameters=[_ID, _LANG],
+                security=_BEARER,
+            )
+        },
+        "/sites/{site}/counters/{counter}/alarm": {
+            "post": _op(
+                "raiseAlarm",
+                "Raise the silent alarm at this counter: the site's supervisors and other "
+                "counters are told at once (Socket.IO /counter `alarm`); nothing public is",
+                {**_ok("The alarm", ref("Alarm"), "201"), **_errors(400, 401, 403, 404)},
+                parameters=[
+                    _SITE,
+                    {"name": "counter", "in": "path", "required": True, "schema": _SLUG},
+                ],
+                security=_BEARER,
+            )
+        },
+        "/sites/{site}/alarms": {
+            "get": _op(
+                "listAlarms",
+                "The site's silent alarms of today, newest first, open or acknowledged",
+                {
+                    **_ok("Alarms", {"type": "array", "items": ref("Alarm")}),
+                    **_errors(400, 401, 403, 404),
+                },
+                parameters=[_SITE, _LANG],
+                security=_BEARER,
+            )
+        },
+        "/sites/{site}/alarms/{id}/acknowledge": {
+            "post": _op(
+                "acknowledgeAlarm",
+                "A supervisor has seen to the alarm; 409 `acknowledged` if another was quicker",
+                {**_ok("The alarm", ref("Alarm")), **_errors(400, 401, 403, 404, 409)},
+                parameters=[_SITE, _ID, _LANG],
                 security=_BEARER,
             )
         },

@@ -202,23 +202,25 @@ def _requests(db: Database, site: SiteInfo, now: datetime, lang: str) -> list[di
     ]
 
 
-def mediator_screen(db: Database, site: SiteInfo, user_id: int, lang: str) -> dict[str, Any]:
-    """A mediator's page: their own state and visit, the counters' requests, the other
-    mediators, and how many wait per language (what they may soon be called for)."""
+def mediator_board(db: Database, site: SiteInfo, lang: str) -> dict[str, Any]:
+    """The site's mediators now, the counters' unanswered requests for one, and how many
+    wait per language: what mediators, counters and supervisors see of interpreting."""
     now = utcnow()
-    present = mediation.mediators(db, site, now)
-    everyone = _mediators(db, present, lang)
-    me = next(
-        (shown for m, shown in zip(present, everyone, strict=True) if m.user_id == user_id), None
-    )
-    away = {"state": rules.MediatorState.AWAY.value, "ticket": None, "ticket_lang": None}
     return {
-        "me": me or away,
+        "mediators": _mediators(db, mediation.mediators(db, site, now), lang),
         "requests": _requests(db, site, now, lang),
-        "mediators": everyone,
         "languages": waiting_by_language(db, site, now),
         "at": now,
     }
+
+
+def mediator_screen(db: Database, site: SiteInfo, user_id: int, lang: str) -> dict[str, Any]:
+    """A mediator's page: the board, and their own state and visit."""
+    board = mediator_board(db, site, lang)
+    own = next((m for m in mediation.mediators(db, site) if m.user_id == user_id), None)
+    me = next((m for m in board["mediators"] if own and m["user"] == own.username), None)
+    away = {"state": rules.MediatorState.AWAY.value, "ticket": None, "ticket_lang": None}
+    return {"me": me or away, **board}
 
 
 def site_overview(db: Database, site: SiteInfo, lang: str) -> dict[str, Any]:
@@ -249,14 +251,7 @@ def site_overview(db: Database, site: SiteInfo, lang: str) -> dict[str, Any]:
                 ),
             }
         )
-    return {
-        "services": services,
-        "counters": out_counters,
-        "mediators": _mediators(db, mediation.mediators(db, site, now), lang),
-        "requests": _requests(db, site, now, lang),
-        "languages": waiting_by_language(db, site, now),
-        "at": now,
-    }
+    return {**mediator_board(db, site, lang), "services": services, "counters": out_counters}
 
 
 def day_start(site: SiteInfo, now: datetime | None = None) -> datetime:
