@@ -379,3 +379,59 @@ def test_a_configuration_loaded_elsewhere_reaches_both_processes_at_once(
     finally:
         bus.reset()
     assert "Reception and general" in names(a) and "Reception and general" in names(b)
+
+
+def test_alarms_and_mediator_requests_reach_the_staff_of_both_processes(
+    pair: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = pair
+    display = b.add_device(SITE, "display", "hall")
+    staff = a.add_staff("eleni", SITE)
+    supervisor = b.add_staff("maria", SITE, "supervisor")
+    mediator = b.add_staff("amal", SITE, "mediator")
+    on_b = Listener(b, "/counter", {"token": mediator, "site": SITE})
+    wall = Listener(b, "/display", {"token": display})
+    try:
+        on_b.wait_for(lambda got: any(e == "queue" for e, _ in got))
+        wall.wait_for(lambda got: any(e == "snapshot" for e, _ in got))
+        seen = len(wall.received)
+        raised_at = time.monotonic()
+        raised = requests.post(
+            f"{a.url}/api/v1/sites/{SITE}/counters/desk-1/alarm", headers=bearer(staff), timeout=10
+        )
+        assert raised.status_code == 201, raised.text
+        on_b.wait_for(lambda got: any(e == "alarm" for e, _ in got))
+        assert time.monotonic() - raised_at < 1.0
+        (alarm,) = on_b.events("alarm")
+        assert alarm["counter"] == "desk-1" and alarm["acknowledged"] is False
+        acknowledged = requests.post(
+            f"{b.url}/api/v1/sites/{SITE}/alarms/{alarm['id']}/acknowledge",
+            headers=bearer(supervisor),
+            timeout=10,
+        )
+        assert acknowledged.status_code == 200, acknowledged.text
+
+        ticket = issue(a, staff)
+        called = requests.post(
+            f"{a.url}/api/v1/sites/{SITE}/counters/desk-1/call-next",
+            headers=bearer(staff),
+            timeout=10,
+        )
+        assert called.json()["id"] == ticket["id"]
+        queued = len(on_b.events("queue"))
+        asked = requests.post(
+            f"{a.url}/api/v1/tickets/{ticket['id']}/mediator-request",
+            headers=bearer(staff),
+            timeout=10,
+        )
+        assert asked.status_code == 200, asked.text
+        on_b.wait_for(lambda got: sum(e == "queue" for e, _ in got) > queued)
+        board = requests.get(
+            f"{b.url}/api/v1/sites/{SITE}/mediators", headers=bearer(mediator), timeout=10
+        ).json()
+        assert [r["number"] for r in board["requests"]] == [ticket["number"]]
+        time.sleep(0.5)
+        assert "alarm" not in [event for event, _ in wall.received[seen:]]
+    finally:
+        on_b.close()
+        wall.close()
