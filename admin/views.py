@@ -236,7 +236,10 @@ def _service_item(form: Any, before: dict[str, Any] | None) -> dict[str, Any]:
     return forms.without_empty(
         {
             "slug": before["slug"] if before else form.get("slug", "").strip(),
-            "prefix": form.get("prefix", "").strip(),
+            # with another service's numbers, the letter is that one's: none is asked
+            "prefix": None if form.get("numbers_from") else form.get("prefix", "").strip(),
+            "numbers_from": form.get("numbers_from") or None,
+            "private": True if form.get("private") else None,
             "labels": forms.labels(form),
             "reasons": form.getlist("reasons"),
             "max_wait_min": forms.number(form, "max_wait_min"),
@@ -282,6 +285,13 @@ def service(site: str, slug: str | None = None) -> Page:
         new=edited.new,
         shown=_names(edited.item.get("labels", {})),
         groups=groups,
+        numbering=[
+            {"slug": svc["slug"], "label": i18n.label(svc["labels"], lang)}
+            for svc in data["sites"][0]["services"]
+            if svc["slug"] != edited.item.get("slug")
+            and "numbers_from" not in svc
+            and not svc.get("private")
+        ],
         langs=forms.LANGS,
         languages=i18n.LANGUAGES,
         errors=edited.errors,
@@ -317,11 +327,14 @@ def _counter_item(form: Any, before: dict[str, Any] | None, services: list[dict]
         weight = forms.number(form, f"services.{svc['slug']}")
         if weight is not None:
             weights[svc["slug"]] = weight
-    return {
-        "slug": before["slug"] if before else form.get("slug", "").strip(),
-        "labels": forms.labels(form),
-        "services": weights,
-    }
+    return forms.without_empty(
+        {
+            "slug": before["slug"] if before else form.get("slug", "").strip(),
+            "private": True if form.get("private") else None,
+            "labels": forms.labels(form),
+            "services": weights,
+        }
+    )
 
 
 @staff_required
@@ -348,12 +361,21 @@ def counter(site: str, slug: str | None = None) -> Page:
         item=edited.item,
         new=edited.new,
         shown=_names(edited.item.get("labels", {})),
-        services=[{**svc, "label": i18n.label(svc["labels"], lang)} for svc in services],
+        services=[
+            {**svc, "label": i18n.label(svc["labels"], lang), "prefix": _prefix(services, svc)}
+            for svc in services
+        ],
         langs=forms.LANGS,
         languages=i18n.LANGUAGES,
         errors=edited.errors,
     )
     return (page, 422) if edited.errors else page
+
+
+def _prefix(services: list[dict], svc: dict) -> str:
+    """A service's ticket letter: its own, or that of the service whose numbers it takes."""
+    numbering = next((o for o in services if o["slug"] == svc.get("numbers_from")), svc)
+    return str(numbering.get("prefix", ""))
 
 
 @staff_required

@@ -50,9 +50,11 @@ def _board(site: str) -> dict[str, Any]:
         # the centre's own messages first, then what every display says
         "messages": [shown for labels in found.messages for shown in _site_message(labels)]
         + [shown for message in INFO_MESSAGES for shown in _rotating(message)],
+        # a private service is not shown to the waiting room, nor is its waiting count
         "services": [
             {"slug": s.slug, "prefix": s.prefix, "el": label(s.labels, "el")}
             for s in cat.services_of(found.id)
+            if not s.private
         ],
     }
 

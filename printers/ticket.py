@@ -30,7 +30,7 @@ class PrintedTicket:
 
     centre: str  # the centre's name, in Greek
     number: str  # "A023"
-    service_el: str  # the service, in Greek
+    service_el: str  # the service, in Greek ("" for none: a ticket that must not say it)
     service: str  # the service, in the visitor's language
     lang: str  # the visitor's language, a Babel code: "ar", "fa_AF", "ti"
     issued_at: datetime  # aware; printed in Europe/Athens time
@@ -110,9 +110,10 @@ def render(ticket: PrintedTicket, paper_mm: int = 80, *, dots: int | None = None
         (None, 10),
         (block(line["your_number"], 28), 8),
         (number, 18),
-        (block(ticket.service_el, 32, bold=True, greek=True), 22),
     ]
-    if lang.split("_")[0] != _GREEK and ticket.service != ticket.service_el:
+    if ticket.service_el:
+        rows.append((block(ticket.service_el, 32, bold=True, greek=True), 22))
+    if ticket.service and lang.split("_")[0] != _GREEK and ticket.service != ticket.service_el:
         rows.append((block(ticket.service, 32), 4))
     rows += [
         (block(issued_local(ticket), 28, greek=True), 8),

@@ -63,6 +63,8 @@ class ServiceInfo:
     reasons: frozenset[str]
     counters_serving: int
     when_overdue: str = "call_first"
+    private: bool = False  # called only at private counters, by staff trained for it
+    numbered_by: int = 0  # the service whose numbers its tickets take (its own id, mostly)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class CounterInfo:
     slug: str
     labels: dict[str, str]
     weights: dict[int, int]  # service id -> weight, active services only
+    private: bool = False  # nobody else hears the visit: it may serve private services
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,20 @@ class Catalog:
             raise NotFound(f"no counter '{slug}' at site '{site.slug}'")
         return counter
 
+    def sensitive(self, reason_code: str | None) -> bool:
+        """A reason marked sensitive, or one in a sensitive group."""
+        reason = self.reasons.get(reason_code or "")
+        if reason is None:
+            return False
+        parent = self.reasons.get(reason.parent or "")
+        return reason.sensitive or bool(parent and parent.sensitive)
+
+    def named_in_public(self, service: ServiceInfo | None, reason_code: str | None) -> bool:
+        """Whether what the waiting room and the visitor's own paper and phone show may
+        name the ticket's service: not for a sensitive reason (the service that covers
+        protection would tell why they came), nor for a private service."""
+        return service is not None and not service.private and not self.sensitive(reason_code)
+
     def reason_groups(self) -> list[ReasonInfo]:
         """The top level of the visit-reason taxonomy, in the configuration's order."""
         groups = (r for r in self.reasons.values() if r.parent is None)
@@ -195,6 +212,7 @@ def _load(db: Database) -> Catalog:
         if service_id in service_ids:
             written[service_id].append(code)
     site_of = {svc.id: svc.site_id for svc in services}
+    by_slug = {(svc.site_id, svc.slug): svc.id for svc in services if svc.id in service_ids}
     covered = {sid: expand(codes) - off[site_of[sid]] for sid, codes in written.items()}
     return Catalog(
         sites={
@@ -224,12 +242,14 @@ def _load(db: Database) -> Catalog:
                 frozenset(covered[svc.id]),
                 serving[svc.id],
                 svc.when_overdue,
+                svc.private,
+                by_slug.get((svc.site_id, svc.numbers_from or ""), svc.id),
             )
             for svc in services
             if svc.id in service_ids
         },
         counters={
-            c.id: CounterInfo(c.id, c.site_id, c.slug, dict(c.labels), weights[c.id])
+            c.id: CounterInfo(c.id, c.site_id, c.slug, dict(c.labels), weights[c.id], c.private)
             for c in counters
             if c.id in counter_ids
         },

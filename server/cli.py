@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import make_url, select
+from sqlalchemy import make_url, select, update
 
 from printers import Outcome, parse_printer_url, preview, print_now, ticket_bytes
 from printers.samples import sample_ticket
@@ -18,7 +18,7 @@ from . import auth, i18n, migrate, recordings, siteconfig, translation_review, t
 from .db import Database
 from .errors import NotFound, Refused
 from .frontdesk import status_url
-from .models import User
+from .models import Membership, User
 from .printing import Printing
 from .queue import reads
 from .queue.transactions import close_day
@@ -30,7 +30,11 @@ DEMO_USERS = [  # (username, role, sites)
     ("supervisor", "supervisor", ["thess-east", "thess-west"]),
     ("staff-east", "staff", ["thess-east"]),
     ("staff-west", "staff", ["thess-west"]),
+    ("mediator", "mediator", ["thess-east", "thess-west"]),
 ]
+# what the demo's people speak with visitors, and who is trained for the private path
+DEMO_LANGUAGES = {"mediator": ["el", "ar", "fa"], "staff-west": ["el", "en"]}
+DEMO_TRAINED = ["staff-east", "staff-west"]
 
 
 def _db() -> Database:
@@ -435,7 +439,11 @@ def demo(host: str, port: int) -> None:
     siteconfig.load(db, DEMO_CONFIG)
     for username, role, sites in DEMO_USERS:
         for site in sites:
-            auth.add_user(db, username, DEMO_PASSWORD, role, site)
+            languages = DEMO_LANGUAGES.get(username)
+            auth.add_user(db, username, DEMO_PASSWORD, role, site, languages=languages)
+    with db.write() as s:  # trained at every centre they work at
+        trained = select(User.id).where(User.username.in_(DEMO_TRAINED))
+        s.execute(update(Membership).where(Membership.user_id.in_(trained)).values(trained=True))
     for site in ("thess-east", "thess-west"):  # a past for the reports; days already there stay
         history.generate(db, site, days=30, per_day=60)
     base = f"http://{host}:{port}"

@@ -134,6 +134,7 @@ class FrontDesk:
             reason=fields["reason"],
             lang=fields["lang"],
             priority=fields.get("priority", "none"),
+            quiet=bool(fields.get("quiet", False)),
             device_id=who.device_id,
             user_id=who.user_id,
         )
@@ -173,7 +174,10 @@ class FrontDesk:
         found = self.site(who, site, Can.OPERATE)
         assert who is not None
         body()
-        done = transactions.call_next(self.db, site=site, counter=counter, user_id=who.user_id)
+        trained = found.id in who.trained_at
+        done = transactions.call_next(
+            self.db, site=site, counter=counter, user_id=who.user_id, trained=trained
+        )
         ticket = done.ticket
         if ticket is not None:
             self.publish(news.of_action(Action.CALL, ticket, found.id))
@@ -347,8 +351,14 @@ class FrontDesk:
         return catalog.counters_in(catalog.current(self.db), found.id, lang)
 
     def queue(self, who: Principal | None, site: str, lang: str) -> dict[str, Any]:
+        """Waiting per service and who is at each counter; a display is not told of the
+        private services (it shows the waiting room what it reads)."""
         found = self.site(who, site, Can.READ_QUEUE)
-        return reads.queue_summary(self.db, found.id, lang)
+        summary = reads.queue_summary(self.db, found.id, lang)
+        assert who is not None
+        if who.kind != "staff":
+            summary["services"] = [s for s in summary["services"] if not s["private"]]
+        return summary
 
     def ticket(self, who: Principal | None, ticket_id: int) -> TicketView:
         site_id = self._ticket_at(who, ticket_id, None)
@@ -375,7 +385,10 @@ class FrontDesk:
         assert who is not None
         knows = need_to_know.may_know_sensitive(self.db, who, found.id, counter_row.slug)
         speaks = accounts.languages_of(self.db, who.user_id)
-        screen = screens.counter_screen(self.db, found, counter_row, lang, knows, speaks)
+        trained = found.id in who.trained_at
+        screen = screens.counter_screen(
+            self.db, found, counter_row, lang, knows, speaks, trained=trained
+        )
         open_alarms = [a for a in _alarms(self.db, found, lang) if a["acknowledged_at"] is None]
         return {"print_failures": self._failures(found), "alarms": open_alarms, **screen}
 

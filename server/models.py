@@ -119,6 +119,11 @@ class Service(Base):
     # past max_wait_min: "call_first" (and an alert) or "alert" (only an alert for staff)
     when_overdue: Mapped[str] = mapped_column(String(16), default="call_first")
     default_service_min: Mapped[int] = mapped_column(Integer, default=10)
+    # private: called only at private counters by staff trained for the sensitive reasons
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the slug of another service of the site whose numbers (and prefix) its tickets take,
+    # so that a ticket's number does not tell which of the two it is for
+    numbers_from: Mapped[str | None] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -145,6 +150,9 @@ class Counter(Base):
     slug: Mapped[str] = mapped_column(String(64))
     labels: Mapped[dict[str, Any]]
     priority_streak: Mapped[int] = mapped_column(Integer, default=0)
+    # a room or desk where nobody else hears the visit: the only kind that serves private
+    # services
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -281,6 +289,8 @@ class Ticket(Base):
     service_day: Mapped[date]
     public_token: Mapped[str | None] = mapped_column(String(43), unique=True)
     status: Mapped[str] = mapped_column(String(16))
+    # never called aloud: the visitor asked so, or the service is private
+    quiet: Mapped[bool] = mapped_column(Boolean, default=False)
     anonymised: Mapped[bool] = mapped_column(Boolean, default=False)
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))

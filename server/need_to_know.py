@@ -18,11 +18,7 @@ from .queue import reads
 
 def is_sensitive(cat: Catalog, reason_code: str | None) -> bool:
     """A reason marked sensitive, or one in a sensitive group."""
-    reason = cat.reasons.get(reason_code or "")
-    if reason is None:
-        return False
-    parent = cat.reasons.get(reason.parent or "")
-    return reason.sensitive or bool(parent and parent.sensitive)
+    return cat.sensitive(reason_code)
 
 
 def serving(db: Database, site_id: int, counter: str | None) -> str | None:

@@ -293,11 +293,13 @@ class Printing:
         cat = catalog.current(db)
         site = cat.site(view.site)
         service = cat.service(site.id, view.service) if site else None
+        named = service is not None and cat.named_in_public(service, view.reason)
         return PrintedTicket(
             centre=i18n.label(site.name, "el") if site else "",
             number=view.number,
-            service_el=i18n.label(service.labels, "el") if service else view.service,
-            service=i18n.label(service.labels, view.lang) if service else view.service,
+            # a sensitive reason's or a private service's ticket names no service
+            service_el=i18n.label(service.labels, "el") if service and named else "",
+            service=i18n.label(service.labels, view.lang) if service and named else "",
             lang=view.lang,
             issued_at=view.issued_at,
             people_ahead=view.people_ahead or 0,

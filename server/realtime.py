@@ -133,15 +133,24 @@ class Hub:
     # --- what displays see -------------------------------------------------------------------
 
     def _call(self, row: Any, cat: catalog.Catalog) -> dict[str, Any]:
+        """A call as displays show it. A quiet ticket (the visitor asked, or a private
+        service) is shown but never spoken; the service of a ticket with a sensitive reason
+        is not named (Catalog.named_in_public)."""
         counter = cat.counters.get(row.counter_id)
         service = cat.services.get(row.service_id)
+        if not cat.named_in_public(service, row.reason):
+            service = None
         counter_labels = counter.labels if counter else {}
-        phrases = announce.phrases(
-            row.code,
-            counter_labels,
-            row.lang,
-            self.speech.can_speak,
-            lambda lang, keys: recordings.has_all(self.db, lang, keys),
+        phrases = (
+            []
+            if row.quiet
+            else announce.phrases(
+                row.code,
+                counter_labels,
+                row.lang,
+                self.speech.can_speak,
+                lambda lang, keys: recordings.has_all(self.db, lang, keys),
+            )
         )
         return {
             "id": row.id,
@@ -154,6 +163,7 @@ class Hub:
             },
             "lang": row.lang,
             "at": _iso(row.at),
+            "quiet": bool(row.quiet),
             "announce": [
                 {"lang": p.lang, "text": p.text, **({"key": "|".join(p.keys)} if p.keys else {})}
                 for p in phrases
@@ -174,6 +184,8 @@ class Hub:
                 Event.service_id,
                 Ticket.code,
                 Ticket.lang,
+                Ticket.quiet,
+                Ticket.reason_code,
             )
             .join(Ticket, Ticket.id == Event.ticket_id)
             # a ticket erased on request today is no longer shown among the calls
@@ -269,6 +281,8 @@ class Hub:
             service.id if service else None,
             ticket.number,
             ticket.lang,
+            ticket.quiet,
+            ticket.reason,
         )
         call = self._call(row, cat)
         self._emit("/display", site_id, call["type"], call)
@@ -305,6 +319,8 @@ class _CallRow(NamedTuple):
     service_id: int | None
     code: str
     lang: str
+    quiet: bool
+    reason: str | None
 
 
 class _Lane:
@@ -402,8 +418,13 @@ class _Lane:
 
 
 def _waiting(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """What a display shows of a queue summary: how many wait per service."""
-    return [{"service": s["service"], "waiting": s["waiting"]} for s in summary["services"]]
+    """What a display shows of a queue summary: how many wait per service, but for the
+    private services (the waiting room is not told that somebody waits for one)."""
+    return [
+        {"service": s["service"], "waiting": s["waiting"]}
+        for s in summary["services"]
+        if not s["private"]
+    ]
 
 
 def _for_counters(summary: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,12 @@ import requests
 from tests.liveserver import PASSWORD, LiveServer
 
 SITE = "thess-east"
-SENSITIVE = {"protection.women": ("Support for women", "Υποστήριξη γυναικών")}
+SENSITIVE = {
+    "protection.women": ("Support for women", "Υποστήριξη γυναικών"),
+    # the discreet path: the reason, and the private service it leads to
+    "private": ("I would like to talk in private", "Θα ήθελα να μιλήσω ιδιαιτέρως"),
+    "Private conversation": ("Ιδιαίτερη συνάντηση",),
+}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +48,8 @@ def _a_day_at_the_centre(server: LiveServer) -> dict[str, list[str]]:
     supervisor = server.add_staff("boss", SITE, "supervisor")
     secrets: dict[str, list[str]] = {"token": [kiosk, staff, supervisor], "status": []}
     issued = []
-    for service, reason in [("social-work", "protection.women"), ("general", "other")]:
+    cases = [("social-work", "protection.women"), ("private", "private"), ("general", "other")]
+    for service, reason in cases:
         body = {"service": service, "reason": reason, "lang": "en"}
         answer = requests.post(
             f"{url}/api/v1/sites/{SITE}/tickets", json=body, headers=_bearer(kiosk), timeout=10

@@ -92,7 +92,7 @@ def test_shipped_file_loads_and_counts(empty_db: Database) -> None:
     data = shipped()
     assert counts == {
         "sites": 2,
-        "services": 7,
+        "services": 9,
         "counters": 7,
         "reasons": len(data["reasons"]),
     }

@@ -119,6 +119,7 @@ function run() {
   }
 
   function announce(call) {
+    if (call.quiet) return; // the visitor asked not to be called aloud, or a private visit
     waiting.push(call);
     if (!speaking) next();
   }

@@ -28,6 +28,7 @@ const PRIORITIES = [
 const state = {
   screen: null,
   shownAt: 0,
+  quiet: false, // the visitor asked not to be called aloud
   lang: null,
   groups: [],
   group: null,
@@ -103,6 +104,7 @@ function tapped() {
 // Nothing about the visit reason stays on the screen or in memory once a ticket is out.
 function forgetChoice() {
   Object.assign(state, { groups: [], group: null, choice: null });
+  setQuiet(false);
   for (const id of ["groups", "reasons", "priorities", "reasons-title"]) $(id).replaceChildren();
 }
 
@@ -219,6 +221,12 @@ function chooseGroup(group) {
   show("reasons");
 }
 
+// "Do not call my number aloud": the number is shown on the displays, never spoken.
+function setQuiet(on) {
+  state.quiet = on;
+  $("quiet").setAttribute("aria-pressed", String(on));
+}
+
 function chooseReason(reason) {
   state.choice = { service: state.group.service, reason: reason.code };
   $("priorities").replaceChildren(
@@ -238,7 +246,8 @@ async function issue(priority) {
   show("issuing");
   let ticket;
   try {
-    ticket = await api.issue(config.site, { ...state.choice, lang: state.lang, priority });
+    const quiet = state.quiet;
+    ticket = await api.issue(config.site, { ...state.choice, lang: state.lang, priority, quiet });
   } catch (error) {
     return failed(error);
   }
@@ -429,6 +438,7 @@ const ACTIONS = {
   speak: readAloud,
   access: () => setAccess(!document.body.classList.contains("access")),
   more: () => idle.more(),
+  quiet: () => setQuiet(!state.quiet),
 };
 // never guarded: these change nothing of the visit, and are pressed in a hurry
 const UNGUARDED = new Set(["speak", "access", "more"]);

@@ -24,6 +24,9 @@ export function showTicket(ticket) {
     Math.ceil(ticket.estimated_wait_s / 60),
   );
   document.getElementById("ticket-qr").innerHTML = qrSvg(ticket.status_url);
+  // a quiet ticket is shown on the displays, never called out: the visitor is told so
+  document.getElementById("where-called").hidden = !!ticket.quiet;
+  document.getElementById("where-shown").hidden = !ticket.quiet;
 }
 
 // Ask the printer's state every second for ten seconds; anything but "printed" (the printer

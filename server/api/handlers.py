@@ -161,6 +161,7 @@ def issue_ticket(site: str) -> tuple[Response, int]:
         "people_ahead": ahead,
         "estimated_wait_s": ticket.estimated_wait_s or 0,
         "status_url": issued.status_url,
+        "quiet": ticket.quiet,
     }
     return jsonify(body), 201
 

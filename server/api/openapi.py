@@ -194,12 +194,17 @@ SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["service", "label", "waiting", "oldest_wait_s"],
+                    "required": ["service", "label", "waiting", "oldest_wait_s", "private"],
                     "properties": {
                         "service": _SLUG,
                         "label": {"type": "string"},
                         "waiting": {"type": "integer", "minimum": 0},
                         "oldest_wait_s": {"type": "integer", "minimum": 0},
+                        "private": {
+                            "type": "boolean",
+                            "description": "called only at private counters; not listed "
+                            "to displays",
+                        },
                     },
                 },
             },
@@ -237,6 +242,11 @@ SCHEMAS: dict[str, Any] = {
             "reason": {"type": "string", "minLength": 1, "maxLength": 64},
             "lang": {"type": "string", "pattern": LANG_PATTERN},
             "priority": {"enum": _codes(Priority), "default": Priority.NONE.value},
+            "quiet": {
+                "type": "boolean",
+                "default": False,
+                "description": "never call the number aloud (a private service's always is)",
+            },
         },
         "additionalProperties": False,
     },
@@ -253,6 +263,7 @@ SCHEMAS: dict[str, Any] = {
             "people_ahead",
             "estimated_wait_s",
             "status_url",
+            "quiet",
         ],
         "properties": {
             "id": {"type": "integer"},
@@ -265,6 +276,7 @@ SCHEMAS: dict[str, Any] = {
             "people_ahead": {"type": "integer", "minimum": 0},
             "estimated_wait_s": {"type": "integer", "minimum": 0},
             "status_url": {"type": "string", "format": "uri"},
+            "quiet": {"type": "boolean", "description": "shown on the displays, never spoken"},
         },
         "additionalProperties": False,
     },

@@ -56,6 +56,7 @@ class TicketView:
     people_ahead: int | None = None
     estimated_wait_s: int | None = None
     logged: Logged | None = None  # the event of the change that returned it, if one did
+    quiet: bool = False  # never called aloud
 
 
 # Service times drift over minutes, and reading the last visits for every ticket would
@@ -114,6 +115,7 @@ def view(conn: Connection, t: Row, cat: Catalog, with_estimate: bool = True) -> 
         people_ahead=ahead,
         estimated_wait_s=wait,
         logged=t.get("logged"),
+        quiet=bool(t.get("quiet", False)),
     )
 
 
@@ -180,7 +182,10 @@ def status_of(ticket: TicketView, cat: Catalog) -> dict[str, Any]:
         "status": ticket.status,
         "lang": lang,
         "site": i18n.label(site.name, lang) if site else "",
-        "service": i18n.label(service.labels, lang) if service else "",
+        # not for a sensitive reason or a private service: see Catalog.named_in_public
+        "service": i18n.label(service.labels, lang)
+        if service and cat.named_in_public(service, ticket.reason)
+        else "",
         "people_ahead": ticket.people_ahead,
         "estimated_wait_s": ticket.estimated_wait_s,
         "counter": i18n.label(counter.labels, lang) if counter else None,
@@ -245,6 +250,7 @@ def queue_summary(
                 "label": i18n.label(svc.labels, lang),
                 "waiting": waiting.get(svc.id, (0, None))[0],
                 "oldest_wait_s": oldest_wait(waiting.get(svc.id, (0, None))[1]),
+                "private": svc.private,
             }
             for svc in cat.services_of(site_id)
         ],

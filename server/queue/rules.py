@@ -11,7 +11,7 @@ allowed, what changes and who is next, and only write down the answers.
     a counter's shift      CounterState, counter_state, shift_for_call
     a mediator's day       MediatorState, mediator_state, needs_mediator
     numbering              service_day, day_start_utc, format_number
-    who is next            Waiting, Policy, Speakers, heads, choose_next
+    who is next            Waiting, Policy, Speakers, serves_private, heads, choose_next
     what a visitor is told people_ahead, estimated_wait_seconds
 """
 
@@ -416,6 +416,13 @@ class Speakers:
 
 
 ANYONE = Speakers()  # nobody's languages known: every ticket is callable anywhere
+
+
+def serves_private(counter_private: bool, trained: bool) -> bool:
+    """Whether a counter calls the tickets of private services now: only a private one
+    (nobody else hears the visit), by a staff member trained for the sensitive reasons.
+    Elsewhere such a service is as if the counter did not serve it."""
+    return counter_private and trained
 
 
 @dataclass(frozen=True)

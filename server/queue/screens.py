@@ -18,7 +18,7 @@ from .. import catalog, i18n
 from ..catalog import Catalog, CounterInfo, SiteInfo
 from ..db import Database
 from ..models import Ticket, utcnow
-from . import mediation, reads, rules
+from . import mediation, reads, rules, transactions
 from .rules import AT_COUNTER, CounterState, Priority, Status
 
 LIST_LIMIT = 60  # per service: more than any centre's waiting room
@@ -66,6 +66,7 @@ def counter_screen(
     lang: str,
     knows_sensitive: bool,
     speaks: frozenset[str] = frozenset(),
+    trained: bool = False,
 ) -> dict[str, Any]:
     """The counter's own ticket, its shift, and the waiting list of each service it serves;
     the ticket's sensitive reason only if the viewer `knows_sensitive` there. The ticket
@@ -81,7 +82,8 @@ def counter_screen(
             )
         )
         lists = []
-        for service_id in counter.weights:
+        # a private service's line is seen only where it is called (rules.serves_private)
+        for service_id in transactions.callable_weights(cat, counter, trained):
             waiting = s.scalars(
                 select(Ticket)
                 .where(

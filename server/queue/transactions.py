@@ -41,11 +41,13 @@ def issue_ticket(
     reason: str,
     lang: str,
     priority: str = Priority.NONE,
+    quiet: bool = False,
     device_id: int | None = None,
     user_id: int | None = None,
     now: datetime | None = None,
 ) -> TicketView:
-    """Give a visitor the next number of a service and put them in its line."""
+    """Give a visitor the next number of a service and put them in its line. A `quiet`
+    ticket is never called aloud; every ticket of a private service is quiet."""
     now = now or utcnow()
     cat = catalog.current(db)
     site_row = cat.require_site(site)
@@ -66,6 +68,7 @@ def issue_ticket(
         device_id=device_id,
         user_id=user_id,
         now=now,
+        quiet=quiet or service_row.private,
     )
     with db.connect() as conn:
         with db.writing(conn):
@@ -85,18 +88,27 @@ class NextCall:
 
 
 def call_next(
-    db: Database, *, site: str, counter: str, user_id: int | None, now: datetime | None = None
+    db: Database,
+    *,
+    site: str,
+    counter: str,
+    user_id: int | None,
+    trained: bool = False,
+    now: datetime | None = None,
 ) -> NextCall:
     """Call the ticket the rules pick for this counter, if anybody waits for it.
 
     The counter must be free. A counter that calls is at work: its shift is opened or
-    resumed in the same transaction (`rules.shift_for_call`).
+    resumed in the same transaction (`rules.shift_for_call`). Private services count only
+    at a private counter, for a caller `trained` for them (`rules.serves_private`). A call
+    that needs a mediator joins the one free longest who speaks the visitor's language.
     """
     now = now or utcnow()
     cat = catalog.current(db)
     site_row = cat.require_site(site)
     counter_row = cat.require_counter(site_row, counter)
-    services = {sid: cat.services[sid] for sid in counter_row.weights}
+    weights = callable_weights(cat, counter_row, trained)
+    services = {sid: cat.services[sid] for sid in weights}
     policy = rules.Policy(
         priority_max_in_row=site_row.priority_max_in_row,
         max_wait={
@@ -125,7 +137,7 @@ def call_next(
             for tid, sid, prio, queued, lang in conn.execute(statement, {"day": today, **params})
         ]
         streak = int(conn.execute(sql.STREAK, {"counter_id": counter_row.id}).scalar() or 0)
-        choice = rules.choose_next(waiting, counter_row.weights, now, streak, policy, speakers)
+        choice = rules.choose_next(waiting, weights, now, streak, policy, speakers)
         if choice is None:
             return NextCall(None, shift)
         ticket = _load(conn, choice.ticket.id)
@@ -140,6 +152,12 @@ def call_next(
             if mediator is not None:
                 mediation.join(conn, mediator.user_id, ticket, now, via="call")
         return NextCall(view(conn, ticket, cat, with_estimate=False), shift)
+
+
+def callable_weights(cat: Catalog, counter: CounterInfo, trained: bool) -> dict[int, int]:
+    """The services (id -> weight) a counter calls from, for a caller trained or not."""
+    private = rules.serves_private(counter.private, trained)
+    return {s: w for s, w in counter.weights.items() if private or not cat.services[s].private}
 
 
 def _languages(

@@ -34,11 +34,15 @@ class NewTicket:
     device_id: int | None
     user_id: int | None
     now: datetime
+    quiet: bool = False  # never called aloud
 
 
 def write_ticket(conn: Connection, new: NewTicket) -> Row:
-    """Inside the caller's write transaction: number the ticket, insert it, log `issued`."""
-    params = {"service_id": new.service.id, "day": new.day}
+    """Inside the caller's write transaction: number the ticket, insert it, log `issued`.
+
+    The number comes from the service's own numbering, or from the one it takes its
+    numbers from (a private service's tickets look like any of the other's)."""
+    params = {"service_id": new.service.numbered_by or new.service.id, "day": new.day}
     number = int(conn.execute(sql.TAKE_NUMBER[conn.dialect.name], params).scalar_one())
     ticket: Row = {
         "site_id": new.site_id,
@@ -52,6 +56,7 @@ def write_ticket(conn: Connection, new: NewTicket) -> Row:
         "service_day": new.day,
         "public_token": secrets.token_urlsafe(16),
         "status": Status.WAITING.value,
+        "quiet": new.quiet,
         "counter_id": None,
         "device_id": new.device_id,
         "issued_at": new.now,

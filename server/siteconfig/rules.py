@@ -77,10 +77,12 @@ _MINUTES = {"type": "integer", "minimum": 1}
 _CODES = {"type": "array", "items": _TEXT}
 SERVICE_SCHEMA = {
     "type": "object",
-    "required": ["slug", "prefix", "labels", "reasons"],
+    "required": ["slug", "labels", "reasons"],
     "properties": {
         "slug": _TEXT,
         "prefix": _TEXT,
+        "private": {"type": "boolean"},
+        "numbers_from": _TEXT,
         "labels": _LABELS,
         "reasons": {**_CODES, "minItems": 1},
         "max_wait_min": _MINUTES,
@@ -95,6 +97,7 @@ COUNTER_SCHEMA = {
     "properties": {
         "slug": _TEXT,
         "labels": _LABELS,
+        "private": {"type": "boolean"},
         "services": {
             "type": "object",
             "minProperties": 1,
@@ -303,21 +306,26 @@ class _Checker:
 
         slugs: set[str] = set()
         prefixes: set[str] = set()
+        numbering = {svc["slug"]: svc for svc in site["services"] if "numbers_from" not in svc}
         for j, svc in enumerate(site["services"]):
             sp: Where = (*at, "services", j)
             if not SLUG.match(svc["slug"]) or svc["slug"] in slugs:
                 self.add((*sp, "slug"), N_("malformed, or used twice"))
             slugs.add(svc["slug"])
-            if not PREFIX.fullmatch(svc["prefix"]) or svc["prefix"] in prefixes:
+            if "numbers_from" in svc:
+                self.numbers_from(sp, svc, numbering)
+            elif not PREFIX.fullmatch(svc.get("prefix", "")) or svc.get("prefix", "") in prefixes:
                 self.add(
                     (*sp, "prefix"), N_("must be one capital Latin letter, unique in the site")
                 )
-            prefixes.add(svc["prefix"])
+            else:
+                prefixes.add(svc["prefix"])
             self.labels((*sp, "labels"), svc["labels"])
             for k, code in enumerate(svc["reasons"]):
                 if code not in reasons:
                     self.add((*sp, "reasons", k), N_("unknown reason '%(code)s'"), code=code)
 
+        private = {svc["slug"] for svc in site["services"] if svc.get("private")}
         counter_slugs: set[str] = set()
         for j, ctr in enumerate(site.get("counters", [])):
             cp: Where = (*at, "counters", j)
@@ -332,6 +340,28 @@ class _Checker:
                         N_("unknown service '%(service)s'"),
                         service=svc_slug,
                     )
+                elif svc_slug in private and not ctr.get("private"):
+                    self.add(
+                        (*cp, "services", svc_slug),
+                        N_("'%(service)s' is private: only a private counter may serve it"),
+                        service=svc_slug,
+                    )
+
+    def numbers_from(self, at: Where, svc: dict, numbering: dict[str, dict]) -> None:
+        """A service that takes another's numbers: that one must number its own tickets
+        and be open to all (or the shared numbers would tell which is which); the prefix is
+        the other's."""
+        other = numbering.get(svc["numbers_from"])
+        if other is None or other is svc or other.get("private"):
+            self.add(
+                (*at, "numbers_from"),
+                N_(
+                    "must name another service of the site, not private, that numbers its "
+                    "own tickets"
+                ),
+            )
+        elif svc.get("prefix", other.get("prefix")) != other.get("prefix"):
+            self.add((*at, "prefix"), N_("leave it out: the numbers are the other service's"))
 
     def run(self) -> list[Problem]:
         reasons = self.reasons()

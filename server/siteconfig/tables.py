@@ -62,9 +62,12 @@ def _write_site(s: Session, data: dict) -> None:
     for svc in services.values():
         svc.active = False
     s.flush()  # frees prefixes of retired services
+    prefixes = {e["slug"]: e.get("prefix") for e in data["services"]}
     for position, entry in enumerate(data["services"]):
         svc = services.get(entry["slug"]) or Service(site_id=site.id, slug=entry["slug"])
-        svc.prefix = entry["prefix"]
+        svc.numbers_from = entry.get("numbers_from")
+        svc.prefix = prefixes[svc.numbers_from] if svc.numbers_from else entry["prefix"]
+        svc.private = bool(entry.get("private", False))
         svc.labels = dict(entry["labels"])
         svc.max_wait_min = entry.get("max_wait_min", SERVICE_DEFAULTS["max_wait_min"])
         svc.when_overdue = entry.get("when_overdue", SERVICE_DEFAULTS["when_overdue"])
@@ -85,6 +88,7 @@ def _write_site(s: Session, data: dict) -> None:
     for position, entry in enumerate(data.get("counters") or []):
         ctr = counters.get(entry["slug"]) or Counter(site_id=site.id, slug=entry["slug"])
         ctr.labels = dict(entry["labels"])
+        ctr.private = bool(entry.get("private", False))
         ctr.position, ctr.active = position, True
         ctr.service_links = [
             CounterService(service_id=services[slug].id, weight=weight)
@@ -148,7 +152,9 @@ def read(s: Session, slugs: list[str]) -> dict[str, Any]:
         entry["services"] = [
             {
                 "slug": svc.slug,
-                "prefix": svc.prefix,
+                **({"numbers_from": svc.numbers_from} if svc.numbers_from else {}),
+                **({} if svc.numbers_from else {"prefix": svc.prefix}),
+                **({"private": True} if svc.private else {}),
                 "labels": dict(svc.labels),
                 "reasons": sorted(
                     (link.reason_code for link in svc.reason_links),
@@ -161,7 +167,12 @@ def read(s: Session, slugs: list[str]) -> dict[str, Any]:
             for svc in services
         ]
         entry["counters"] = [
-            {"slug": ctr.slug, "labels": dict(ctr.labels), "services": _weights(ctr, services)}
+            {
+                "slug": ctr.slug,
+                **({"private": True} if ctr.private else {}),
+                "labels": dict(ctr.labels),
+                "services": _weights(ctr, services),
+            }
             for ctr in site.counters
             if ctr.active
         ]
