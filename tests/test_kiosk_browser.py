@@ -287,3 +287,46 @@ def test_a_kiosk_pressed_again_and_again_asks_to_wait_in_the_visitors_language(
         )
     )
     assert ticket_count(server) == before
+
+
+def newest_ticket(server: LiveServer) -> Ticket:
+    with server.db.read() as s:
+        found = s.scalar(select(Ticket).order_by(Ticket.id.desc()).limit(1))
+        assert found is not None
+        s.expunge(found)
+        return found
+
+
+@pytest.mark.parametrize("lang", ["el", "fa"])
+def test_the_discreet_path_and_the_quiet_choice(
+    page: Page, server: LiveServer, token: str, lang: str
+) -> None:
+    open_kiosk(page, server, token)
+    tap(page, f"button[data-lang={lang}]")
+    private = page.locator("#groups button[data-reason=private]")
+    expect(private).to_have_text(visitors(lang, "I would like to talk in private"))
+    tap(page, "#groups button[data-reason=private]")
+    expect(page.locator("#screen-priority")).to_be_visible()
+    expect(page.locator("#quiet")).to_have_text(visitors(lang, "Do not call my number aloud"))
+    screenshot(page, f"kiosk_private_{lang}")
+    tap(page, "#priorities button[data-priority=none]")
+    expect(page.locator("#screen-ticket")).to_be_visible()
+    number = page.inner_text("#ticket-number")
+    assert re.fullmatch(r"A\d{3}", number)  # the reception's numbers: nothing tells
+    expect(page.locator("#where-shown")).to_be_visible()
+    expect(page.locator("#where-called")).to_be_hidden()
+    ticket = newest_ticket(server)
+    assert (ticket.reason_code, ticket.quiet, ticket.code) == ("private", True, number)
+
+    # any visitor may ask not to be called aloud; the choice is forgotten for the next one
+    tap(page, "#done")
+    to_priority(page, lang)
+    tap(page, "#quiet")
+    expect(page.locator("#quiet")).to_have_attribute("aria-pressed", "true")
+    tap(page, "#priorities button[data-priority=none]")
+    expect(page.locator("#screen-ticket")).to_be_visible()
+    expect(page.locator("#where-shown")).to_be_visible()
+    assert newest_ticket(server).quiet is True
+    tap(page, "#done")
+    to_priority(page, lang)
+    expect(page.locator("#quiet")).to_have_attribute("aria-pressed", "false")
