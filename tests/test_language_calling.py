@@ -105,6 +105,21 @@ def test_a_ticket_waits_for_the_colleague_who_speaks_its_language(store: Databas
     assert call(store, "desk-1", greek, 10) == later
 
 
+def test_a_colleague_at_a_counter_of_other_services_is_not_waited_for(store: Database) -> None:
+    greek = staff(store, "eleni", ["el"])
+    farsi = staff(store, "dariush", ["el", "fa"])
+    shift(store, "desk-1", CounterEventType.OPENED, farsi, 0)  # general and benefits only
+    social = transactions.issue_ticket(
+        store, site=EAST, service="social-work", reason="social_support", lang="fa", now=T0
+    ).id
+    general = issue(store, "fa", 1)
+    # desk-3 serves social-work, which the Farsi speaker's desk-1 never calls: no waiting
+    # for them there; the Farsi visitor of the reception does wait for desk-1
+    assert call(store, "desk-3", greek, 2) == social
+    assert call(store, "desk-3", greek, 3) is None
+    assert call(store, "desk-1", farsi, 4) == general
+
+
 def test_an_overdue_ticket_is_called_whatever_its_language(store: Database) -> None:
     greek = staff(store, "eleni", ["el"])
     farsi = staff(store, "dariush", ["fa"])
@@ -151,13 +166,17 @@ def test_the_sql_heads_agree_with_the_rules(store: Database) -> None:
     day = rules.service_day(T0, "Europe/Athens")
     for _ in range(40):
         here = frozenset(rng.sample(LANGS, rng.randint(0, 2)))
-        speakers = Speakers(here, here | frozenset(rng.sample(LANGS, rng.randint(0, 4))))
+        anywhere = frozenset(rng.sample(LANGS, rng.randint(0, 2)))
+        at_counters = frozenset(
+            (sid, lang) for sid in service_ids for lang in rng.sample(LANGS, rng.randint(0, 2))
+        )
+        speakers = Speakers(here, anywhere, at_counters)
         weights = {sid: rng.randint(0, 3) for sid in service_ids}
         now = T0 + timedelta(minutes=rng.randint(0, 120))
         policy = rules.Policy(default_max_wait=timedelta(minutes=rng.choice([20, 45, 600])))
         params = {f"s{i}": sid for i, sid in enumerate(service_ids)}
         with store.engine.connect() as conn:
-            statement = sql.heads_statement(len(service_ids), speakers)
+            statement = sql.heads_statement(tuple(speakers.kept(sid) for sid in service_ids))
             fetched = [
                 rules.Waiting(tid, sid, prio != Priority.NONE, queued, lang)
                 for tid, sid, prio, queued, lang in conn.execute(statement, {"day": day, **params})

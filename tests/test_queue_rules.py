@@ -514,7 +514,9 @@ def simulate_one_counter(
         if choice is None:
             # idle only while everyone waiting is kept for a speaker of their language:
             # until the next arrival, or until one of them is overdue
-            assert not any(speakers.serve(w.lang) for w in waiting), "idle while people waited"
+            assert not any(speakers.serve(w.lang, w.service) for w in waiting), (
+                "idle while people waited"
+            )
             later = [w.queued_at + policy.default_max_wait for w in waiting]
             free_at = min(later + [tickets[nxt].queued_at] if nxt < len(tickets) else later)
             assert free_at > now, "an overdue ticket was not called"
@@ -845,9 +847,10 @@ def test_the_heads_decide_alone(moment: tuple) -> None:
 
 LANGS = ("el", "fa", "ar", "ps")
 speakers_st = st.builds(
-    lambda here, others: Speakers(frozenset(here), frozenset(here) | frozenset(others)),
+    lambda here, others, pairs: Speakers(frozenset(here), frozenset(others), frozenset(pairs)),
     st.sets(st.sampled_from(LANGS)),
-    st.sets(st.sampled_from(LANGS)),
+    st.sets(st.sampled_from(LANGS)),  # mediators': any service
+    st.sets(st.tuples(st.sampled_from(SERVICES), st.sampled_from(LANGS))),  # at counters
 )
 lang_waitings_st = st.lists(
     st.tuples(
@@ -860,6 +863,20 @@ lang_waitings_st = st.lists(
     unique_by=lambda row: row[0],
     max_size=25,
 ).map(lambda rows: [Waiting(i, s, p, T0 + timedelta(minutes=m), lang) for i, s, p, m, lang in rows])
+
+
+def test_a_colleague_of_other_services_is_not_waited_for_example() -> None:
+    """A Farsi speaker's ticket of service B is not kept for a colleague who speaks Farsi
+    at a counter of service A only: that colleague would never call it."""
+    fa_b = Waiting(1, "B", False, T0, "fa")
+    greek_desk = Speakers(frozenset({"el"}), frozenset(), frozenset({("A", "fa"), ("B", "el")}))
+    now = T0 + timedelta(minutes=10)
+    assert choose_next([fa_b], {"B": 1}, now, 0, NO_OVERDUE, greek_desk).ticket == fa_b
+    fa_a = Waiting(2, "A", False, T0, "fa")
+    assert choose_next([fa_a], {"A": 1}, now, 0, NO_OVERDUE, greek_desk) is None
+    # a mediator joins any counter's call: then the Farsi ticket of B waits for them
+    with_mediator = Speakers(frozenset({"el"}), frozenset({"fa"}), greek_desk.at_counters)
+    assert choose_next([fa_b], {"B": 1}, now, 0, NO_OVERDUE, with_mediator) is None
 
 
 def test_a_language_spoken_elsewhere_waits_for_its_speaker_example() -> None:
@@ -906,12 +923,14 @@ def test_only_a_callable_or_overdue_ticket_is_called(
     _, weights, now, streak, policy = moment
     choice = choose_next(waiting, weights, now, streak, policy, speakers)
     served = [w for w in waiting if weights.get(w.service, 0) > 0]
-    allowed = [w for w in served if speakers.serve(w.lang) or policy_overdue(w, now, policy)]
+    allowed = [
+        w for w in served if speakers.serve(w.lang, w.service) or policy_overdue(w, now, policy)
+    ]
     if choice is None:
         assert allowed == []
     else:
         assert choice.ticket in allowed
-        assert choice.why == "overdue" or speakers.serve(choice.ticket.lang)
+        assert choice.why == "overdue" or speakers.serve(choice.ticket.lang, choice.ticket.service)
 
 
 def policy_overdue(w: Waiting, now: datetime, policy: Policy) -> bool:
@@ -956,13 +975,13 @@ def test_a_ticket_skipped_for_its_language_keeps_its_place(
         speakers = counters[step[2] % len(counters)]
         choice = choose_next(waiting, {s: 1 for s in SERVICES}, now, 0, NO_OVERDUE, speakers)
         if choice is None:
-            assert not any(speakers.serve(w.lang) for w in waiting)
+            assert not any(speakers.serve(w.lang, w.service) for w in waiting)
             continue
         passed_over = [
             w
             for w in waiting
             if (w.service, w.priority) == (choice.ticket.service, choice.ticket.priority)
-            and speakers.serve(w.lang)
+            and speakers.serve(w.lang, w.service)
             and fcfs(w) < fcfs(choice.ticket)
         ]
         assert passed_over == []

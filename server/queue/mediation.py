@@ -77,16 +77,19 @@ def free_for(mediators: Iterable[Mediator], lang: str | None) -> Mediator | None
 
 
 def speakers(
-    caller: Iterable[str], at_counters: Iterable[str], mediators: Iterable[Mediator], site: SiteInfo
+    caller: Iterable[str],
+    at_counters: Iterable[tuple[int, str]],
+    mediators: Iterable[Mediator],
+    site: SiteInfo,
 ) -> rules.Speakers:
     """The languages of one call (see rules.Speakers): here, the caller's, the free
-    mediators' and those covered by phone; on duty, also those of everyone at a counter
-    and of every mediator not away."""
+    mediators' and those covered by phone; on duty for any service, those of every
+    mediator not away; and (service id, language) for the staff at the counters at work."""
     mediators = list(mediators)
     free = {lang for m in mediators if m.state is MediatorState.AVAILABLE for lang in m.languages}
     working = {lang for m in mediators if m.state is not MediatorState.AWAY for lang in m.languages}
     here = frozenset(caller) | free | site.phone_languages
-    return rules.Speakers(here, here | frozenset(at_counters) | working)
+    return rules.Speakers(here, frozenset(working), frozenset(at_counters))
 
 
 def join(

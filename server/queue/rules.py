@@ -394,25 +394,38 @@ class Speakers:
 
     `here`: what the counter can serve now: the languages of the staff member calling,
     those of mediators free to join a call, and those the centre covers by phone
-    interpretation. `on_duty`: the languages somebody working at the centre today speaks
-    (at any counter, or a mediator, free or not).
+    interpretation. `on_duty`: the languages somebody working at the centre today could
+    serve any ticket in (the mediators, free or not, who join any counter's call).
+    `at_counters`: (service, language) for each language spoken by the staff of a counter
+    at work that calls from that service.
 
-    A ticket in a language of `here` is callable. One in a language nobody on duty speaks
-    is callable too: every counter is then as good as another, and holding the visitor
-    back would help nobody. Only a ticket whose language somebody else on duty speaks is
-    skipped, keeping its place for a counter or a mediator who speaks it.
+    A ticket in a language of `here` is callable. One in a language nobody on duty could
+    serve it in is callable too: every counter is then as good as another, and holding the
+    visitor back would help nobody (a colleague who speaks it at a counter of other
+    services never calls them). Only a ticket that somebody else on duty could serve is
+    skipped, keeping its place for them.
     """
 
     here: frozenset[str] = frozenset()
     on_duty: frozenset[str] = frozenset()
+    at_counters: frozenset[tuple[Hashable, str]] = frozenset()
 
-    def serve(self, lang: str | None) -> bool:
-        return lang is None or lang in self.here or lang not in self.on_duty
+    def serve(self, lang: str | None, service: Hashable = None) -> bool:
+        if lang is None or lang in self.here:
+            return True
+        return lang not in self.on_duty and (service, lang) not in self.at_counters
+
+    def kept(self, service: Hashable) -> frozenset[str]:
+        """The languages a ticket of `service` waits in for somebody else (see serve)."""
+        spoken = {lang for s, lang in self.at_counters if s == service}
+        return (self.on_duty | spoken) - self.here
 
     @property
     def skips_some(self) -> bool:
         """Whether any language at all is kept for others (else all is callable)."""
-        return not self.on_duty <= self.here
+        return bool(self.on_duty - self.here) or any(
+            lang not in self.here for _, lang in self.at_counters
+        )
 
 
 ANYONE = Speakers()  # nobody's languages known: every ticket is callable anywhere
@@ -476,7 +489,7 @@ def heads(waiting: Iterable[Waiting], speakers: Speakers = ANYONE) -> list[Waiti
     callable_: dict[tuple[Hashable, bool], Waiting] = {}
     for w in waiting:
         key = (w.service, w.priority)
-        for best, fits in ((oldest, True), (callable_, speakers.serve(w.lang))):
+        for best, fits in ((oldest, True), (callable_, speakers.serve(w.lang, w.service))):
             if fits and (key not in best or fcfs_key(w) < fcfs_key(best[key])):
                 best[key] = w
     return list({w.id: w for w in [*oldest.values(), *callable_.values()]}.values())
@@ -508,7 +521,8 @@ def choose_next(
     candidates = [
         w
         for w in waiting
-        if weights.get(w.service, 0) > 0 and (speakers.serve(w.lang) or _overdue(w, now, policy))
+        if weights.get(w.service, 0) > 0
+        and (speakers.serve(w.lang, w.service) or _overdue(w, now, policy))
     ]
     if not candidates:
         return None

@@ -15,7 +15,6 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
-    or_,
     select,
     union_all,
     update,
@@ -32,7 +31,7 @@ from ..models import (
     TicketNumber,
     User,
 )
-from .rules import ANYONE, AT_COUNTER, Priority, Speakers, Status
+from .rules import AT_COUNTER, Priority, Status
 
 T = Ticket.__table__
 E = Event.__table__
@@ -85,25 +84,20 @@ RECENT_SERVICE = (
 
 
 @lru_cache(maxsize=256)
-def heads_statement(n_services: int, speakers: Speakers = ANYONE) -> Any:
-    """rules.heads in SQL: per (service, priority class) the oldest waiting ticket and,
-    when `speakers` may skip some languages, the oldest it may call.
+def heads_statement(kept: tuple[frozenset[str], ...]) -> Any:
+    """rules.heads in SQL, for the services bound as s0, s1, ... : per (service, priority
+    class) the oldest waiting ticket and, where the service's tickets may wait in some
+    languages for somebody else (`kept[i]`, see rules.Speakers.kept), the oldest not in
+    one of those.
 
     One indexed LIMIT 1 lookup per pair (two with languages), so the cost does not grow
-    with the queue. Cached per set of languages: a centre has few.
+    with the queue. Cached per set of kept languages: a centre has few.
     """
-    callable_ = [None]
-    if speakers.skips_some:
-        callable_.append(
-            or_(
-                _one_of(T.c.lang, sorted(speakers.here)),
-                ~_one_of(T.c.lang, sorted(speakers.on_duty)),
-            )
-        )
     parts = []
-    for i in range(n_services):
+    for i, languages in enumerate(kept):
+        fits_all = [None] + ([~_one_of(T.c.lang, sorted(languages))] if languages else [])
         for in_class in (T.c.priority == Priority.NONE, _IS_PRIORITY):
-            for fits in callable_:
+            for fits in fits_all:
                 parts.append(
                     select(T.c.id, T.c.service_id, T.c.priority, T.c.queued_at, T.c.lang)
                     .where(
@@ -147,8 +141,9 @@ LAST_SHIFT_EVENT = (
 INSERT_SHIFT_EVENT = insert(_CE)
 _U = User.__table__
 LANGUAGES_OF = select(_U.c.languages).where(_U.c.id == bindparam("user_id"))
-# the languages of the staff at the site's counters now: each counter's latest event of
-# the day, unless it closed the counter (a paused counter's staff are still at work)
+# the staff at the site's counters now, and the languages they speak: each counter's
+# latest event of the day, unless it closed the counter (a paused counter's staff are
+# still at work)
 _LATEST_SHIFT_EVENTS = (
     select(func.max(_CE.c.id))
     .where(
@@ -159,7 +154,7 @@ _LATEST_SHIFT_EVENTS = (
     .group_by(_CE.c.counter_id)
 )
 LANGUAGES_AT_COUNTERS = (
-    select(_U.c.languages)
+    select(_CE.c.counter_id, _U.c.languages)
     .join(_CE, _CE.c.user_id == _U.c.id)
     .where(_CE.c.id.in_(_LATEST_SHIFT_EVENTS), _CE.c.type != "closed")
 )

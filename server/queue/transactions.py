@@ -129,9 +129,9 @@ def call_next(
         shift = _open_for_the_call(conn, site_row, counter_row, user_id, now)
         if not services:
             return NextCall(None, shift)
-        caller, speakers, mediators = _languages(conn, site_row, user_id, now)
+        caller, speakers, mediators = _languages(conn, cat, site_row, user_id, now)
         params: dict[str, Any] = {f"s{i}": sid for i, sid in enumerate(services)}
-        statement = sql.heads_statement(len(services), speakers)
+        statement = sql.heads_statement(tuple(speakers.kept(sid) for sid in services))
         waiting = [
             rules.Waiting(tid, sid, prio != Priority.NONE, queued, lang)
             for tid, sid, prio, queued, lang in conn.execute(statement, {"day": today, **params})
@@ -161,7 +161,7 @@ def callable_weights(cat: Catalog, counter: CounterInfo, trained: bool) -> dict[
 
 
 def _languages(
-    conn: Connection, site: SiteInfo, user_id: int | None, now: datetime
+    conn: Connection, cat: Catalog, site: SiteInfo, user_id: int | None, now: datetime
 ) -> tuple[frozenset[str], rules.Speakers, list[mediation.Mediator]]:
     """The languages of this call: the caller's own, the Speakers the rules weigh them
     with (see mediation.speakers), and the site's mediators. No caller (a script): no
@@ -171,11 +171,11 @@ def _languages(
     caller = frozenset(conn.execute(sql.LANGUAGES_OF, {"user_id": user_id}).scalar() or [])
     since = rules.day_start_utc(rules.service_day(now, site.timezone), site.timezone)
     params = {"site_id": site.id, "since": since, "now": now}
-    at_counters = {
-        lang
-        for langs in conn.execute(sql.LANGUAGES_AT_COUNTERS, params).scalars()
-        for lang in langs
-    }
+    at_counters = set()  # (service, language) for every counter at work and its staff
+    for counter_id, languages in conn.execute(sql.LANGUAGES_AT_COUNTERS, params):
+        counter = cat.counters.get(counter_id)
+        for service_id in counter.weights if counter else ():
+            at_counters.update((service_id, lang) for lang in languages or ())
     mediators = mediation.present(conn, site, now)
     return caller, mediation.speakers(caller, at_counters, mediators, site), mediators
 
