@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from server import auth, migrate, siteconfig
 from server.db import Database
-from server.models import Ticket, User
+from server.models import Ticket, User, utcnow
 from server.queue import rules, sql, transactions
 from server.queue.rules import Action, CounterEventType, Priority, Speakers, Status
 from tests.conftest import CONFIG
@@ -118,6 +118,31 @@ def test_a_colleague_at_a_counter_of_other_services_is_not_waited_for(store: Dat
     assert call(store, "desk-3", greek, 2) == social
     assert call(store, "desk-3", greek, 3) is None
     assert call(store, "desk-1", farsi, 4) == general
+
+
+def test_a_visitor_is_told_the_wait_for_the_counters_that_speak_their_language(
+    store: Database,
+) -> None:
+    now = utcnow()  # the estimate reads who is at work now
+    greek = [staff(store, name, ["el"]) for name in ("eleni", "nikos")]
+    farsi = staff(store, "dariush", ["el", "fa"])
+    for desk, user in (("desk-1", greek[0]), ("desk-2", greek[1]), ("desk-3", farsi)):
+        transactions.record_shift(
+            store, site=EAST, counter=desk, event=CounterEventType.OPENED, user_id=user, now=now
+        )
+    for _ in range(6):  # six ahead in the reception's line
+        transactions.issue_ticket(
+            store, site=EAST, service="general", reason="other", lang="el", now=now
+        )
+
+    def estimate(lang: str) -> int | None:
+        return transactions.issue_ticket(
+            store, site=EAST, service="general", reason="other", lang=lang, now=now
+        ).estimated_wait_s
+
+    # the reception has three counters, and only desk-3 speaks Farsi: 6 x 8 min over 1, not 3
+    assert estimate("el") == 6 * 8 * 60 // 3
+    assert estimate("fa") == 7 * 8 * 60  # the Greek ticket above is ahead now too
 
 
 def test_an_overdue_ticket_is_called_whatever_its_language(store: Database) -> None:

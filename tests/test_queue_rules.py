@@ -46,6 +46,7 @@ from server.queue.rules import (
     apply,
     choose_next,
     counter_state,
+    counters_for,
     estimated_wait_seconds,
     finish_record,
     format_number,
@@ -1260,3 +1261,18 @@ def test_a_counter_that_calls_is_available_and_its_events_say_so(steps: list) ->
         else:
             events.append(step)
             assert counter_state(step) is STATE_AFTER[step]
+
+
+def test_the_estimate_counts_the_counters_that_can_serve_the_language_example() -> None:
+    """A Farsi speaker is told the wait for the counters that can serve Farsi: those whose
+    staff speak it, and one more per mediator on duty who does, never more than are there."""
+    el, el_fa = frozenset({"el"}), frozenset({"el", "fa"})
+    three = [el, el, el_fa]
+    assert counters_for("fa", three, [], frozenset(), 3) == 1
+    assert counters_for("fa", three, [frozenset({"fa"})], frozenset(), 3) == 2
+    assert counters_for("fa", three, [frozenset({"fa"})] * 5, frozenset(), 3) == 3
+    assert counters_for("el", three, [], frozenset(), 3) == 3  # everyone can
+    assert counters_for("ps", three, [], frozenset(), 3) == 3  # nobody can: any counter calls
+    assert counters_for("fa", three, [], frozenset({"fa"}), 3) == 3  # by phone
+    assert counters_for("fa", [], [], frozenset(), 3) == 3  # nobody at work yet
+    assert counters_for(None, three, [], frozenset(), 3) == 3

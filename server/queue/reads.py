@@ -20,7 +20,7 @@ from ..catalog import Catalog, ServiceInfo
 from ..db import Database
 from ..errors import NotFound
 from ..models import CounterEvent, User, utcnow
-from . import rules, sql
+from . import mediation, rules, sql
 from .rules import AT_COUNTER, CounterEventType, CounterState, Priority, Status
 
 Row = dict[str, Any]  # a ticket row as column -> value
@@ -76,6 +76,43 @@ def _typical_seconds(conn: Connection, service: ServiceInfo) -> float:
     return _typical.get((str(conn.engine.url), service.id), load)
 
 
+# Who is at work and in which languages, for the estimates of a site's waiting visitors:
+# (database URL, site id) -> (languages at each counter at work, by counter id; languages
+# of each mediator on duty), for 5 seconds (a status page is fetched at every move).
+_staffing: TTLCache[tuple[str, int], tuple[dict[int, frozenset[str]], list[frozenset[str]]]]
+_staffing = TTLCache(5.0)
+
+
+def _counters_for(conn: Connection, cat: Catalog, t: Row, service: ServiceInfo) -> int:
+    """rules.counters_for for a waiting ticket, from who is at work now."""
+    site = cat.site_by_id(t["site_id"])
+    if site is None:
+        return service.counters_serving
+
+    def load() -> tuple[dict[int, frozenset[str]], list[frozenset[str]]]:
+        now = utcnow()
+        since = rules.day_start_utc(rules.service_day(now, site.timezone), site.timezone)
+        params = {"site_id": site.id, "since": since, "now": now}
+        rows = conn.execute(sql.LANGUAGES_AT_COUNTERS, params)
+        counters = {cid: frozenset(langs or ()) for cid, langs in rows}
+        on_duty = [
+            frozenset(m.languages)
+            for m in mediation.present(conn, site, now)
+            if m.state is not rules.MediatorState.AWAY
+        ]
+        return counters, on_duty
+
+    counters, mediators = _staffing.get((str(conn.engine.url), site.id), load)
+    at_work = [
+        langs
+        for cid, langs in counters.items()
+        if cid in cat.counters and service.id in cat.counters[cid].weights
+    ]
+    return rules.counters_for(
+        t["lang"], at_work, mediators, site.phone_languages, service.counters_serving
+    )
+
+
 def _people_ahead(conn: Connection, t: Row) -> int:
     params = {
         "service_id": t["service_id"],
@@ -96,7 +133,8 @@ def view(conn: Connection, t: Row, cat: Catalog, with_estimate: bool = True) -> 
     if with_estimate and t["status"] == Status.WAITING and service is not None:
         ahead = _people_ahead(conn, t)
         typical = _typical_seconds(conn, service)
-        wait = rules.estimated_wait_seconds(ahead, typical, service.counters_serving)
+        counters = _counters_for(conn, cat, t, service)
+        wait = rules.estimated_wait_seconds(ahead, typical, counters)
     return TicketView(
         id=t["id"],
         site=site.slug if site else "",

@@ -12,7 +12,7 @@ allowed, what changes and who is next, and only write down the answers.
     a mediator's day       MediatorState, mediator_state, needs_mediator
     numbering              service_day, day_start_utc, format_number
     who is next            Waiting, Policy, Speakers, serves_private, heads, choose_next
-    what a visitor is told people_ahead, estimated_wait_seconds
+    what a visitor is told people_ahead, counters_for, estimated_wait_seconds
 """
 
 from __future__ import annotations
@@ -584,6 +584,30 @@ def typical_service_seconds(recent: Sequence[float], default_s: float) -> float:
     if len(usable) < MIN_HISTORY:
         return default_s
     return float(statistics.median(usable))
+
+
+def counters_for(
+    lang: str | None,
+    at_work: Sequence[frozenset[str]],
+    mediators: Sequence[frozenset[str]],
+    by_phone: frozenset[str],
+    configured: int,
+) -> int:
+    """How many counters share the line ahead of a visitor in `lang`, for their estimate.
+
+    `at_work`: the languages of the staff at each counter at work that calls from the
+    ticket's service; `mediators`: those of each mediator on duty. Where only some of them
+    can serve the language (Speakers), the visitor waits for those: the counters whose
+    staff speak it, and one more per mediator who does (each joins one call at a time).
+    Otherwise (no language, a phone language, all can or none can: it is called anywhere
+    in turn) the service's `configured` counters, as for everyone.
+    """
+    if lang is None or lang in by_phone or not at_work:
+        return configured
+    speaking = sum(lang in langs for langs in at_work)
+    helping = min(sum(lang in langs for langs in mediators), len(at_work) - speaking)
+    capable = speaking + helping
+    return configured if capable in (0, len(at_work)) else capable
 
 
 def estimated_wait_seconds(ahead: int, typical_s: float, counters: int) -> int:
