@@ -207,6 +207,7 @@ class FrontDesk:
             user_id=who.user_id,
             outcome=fields.get("outcome"),
             referral=fields.get("referral"),
+            without_mediator=bool(fields.get("without_mediator", False)),
             service=fields.get("service"),
             why=fields.get("why"),
         )

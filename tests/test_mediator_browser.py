@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 from playwright.sync_api import Browser, Page
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from server.models import User
+from server.models import Event, User
 from tests.browser import screenshot, wait_until
 from tests.liveserver import PASSWORD, LiveServer
 
@@ -125,7 +125,10 @@ def test_an_arabic_visitor_waits_for_the_mediator_and_is_called_with_her(
     screenshot(supervisor, "mediator_supervisor_joined")
 
     # the visit ends: she is free again
-    finish(counter)
+    counter.click("[data-do=finish]")
+    assert counter.locator("#without-mediator-choice").is_hidden()  # she was joined
+    counter.click("#finish-ok")
+    counter.wait_for_selector("#current-empty", state="visible")
     wait_until(
         mediator,
         "document.getElementById('joined').hidden"
@@ -155,10 +158,31 @@ def test_an_arabic_visitor_waits_for_the_mediator_and_is_called_with_her(
     mediator.wait_for_selector("#no-requests", state="visible")
 
     # signing out is going away: no call joins her any more
-    finish(counter)
+    finish(counter)  # a mediator was joined: nothing to say about one missing
+    assert counter.locator("#without-mediator-choice").is_hidden()
     mediator.click("text=Sign out")
     wait_until(
         supervisor,
         "document.getElementById('mediators').textContent.includes('Away')",
         timeout=LIVE_MS,
     )
+
+
+def test_a_visit_served_without_the_mediator_it_needed_is_marked_at_finish(
+    browser: Browser, server: LiveServer
+) -> None:
+    ticket = issue(server, "ti")  # Tigrinya: nobody here speaks it
+    counter = sign_in(browser, server, "eleni")
+    counter.goto(f"{server.url}/counter/{SITE}/desk-1")
+    wait_until(counter, "document.getElementById('workstation')?.dataset.ready === '1'")
+    counter.click("[data-do=call-next]")
+    counter.wait_for_selector(f"#current-number:has-text('{ticket['number']}')")
+    counter.click("[data-do=finish]")
+    counter.check("#without-mediator-choice input")
+    counter.click("#finish-ok")
+    counter.wait_for_selector("#current-empty", state="visible")
+    with server.db.read() as s:
+        payload = s.scalar(
+            select(Event.payload).where(Event.ticket_id == ticket["id"], Event.type == "finished")
+        )
+    assert payload == {"outcome": "served", "without_mediator": True}

@@ -227,6 +227,11 @@ async function run(action) {
     if (action === "call-next") data = await post("/call-next");
     else if (action === "pause" || action === "resume") data = await post("/" + action);
     else if (action === "finish") {
+      // asked only where it may be so: a language the staff member does not speak, and
+      // no mediator joined (the unmet-demand report counts the answers)
+      const joined = ticket.mediator && ticket.mediator.state === "joined";
+      $("without-mediator-choice").hidden = ticket.speaks || joined;
+      $("finish-form").elements.without_mediator.checked = false;
       const choice = await ask("finish");
       if (choice) data = await post(`/tickets/${ticket.id}/finish`, choice);
     } else if (action === "transfer") {
@@ -255,7 +260,9 @@ function ask(kind) {
       if (kind === "transfer") return resolve({ service: data.get("service") });
       const outcome = data.get("outcome");
       const referral = outcome === "referred_internal" ? data.get("internal") : outcome === "referred_external" ? data.get("external") : null;
-      resolve(referral ? { outcome, referral } : { outcome });
+      const body = referral ? { outcome, referral } : { outcome };
+      if (!$("without-mediator-choice").hidden && data.get("without_mediator")) body.without_mediator = true;
+      resolve(body);
     };
     dialog.returnValue = "";
     dialog.showModal();

@@ -41,6 +41,12 @@ _TIME = {"type": "string", "format": "date-time"}
 _SLUG = {"type": "string", "pattern": r"^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 64}
 _MONTH = r"^([1-9]\d{3}|0[1-9]\d\d|00[1-9]\d|000[1-9])-(0[1-9]|1[0-2])$"  # 0001-01 to 9999-12
 _GROUP = {"type": "string", "pattern": r"^[a-z0-9]+(_[a-z0-9]+)*$", "maxLength": 64}
+_WITHOUT_MEDIATOR = {
+    "type": "boolean",
+    "default": False,
+    "description": "served without a mediator or interpreter, though one was needed "
+    "(counted in the unmet-demand report)",
+}
 
 SCHEMAS: dict[str, Any] = {
     "Opening": {
@@ -363,6 +369,7 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {
                     "outcome": {"enum": [Outcome.SERVED.value, Outcome.APPOINTMENT.value]},
                     "referral": {"const": ""},
+                    "without_mediator": _WITHOUT_MEDIATOR,
                 },
                 "additionalProperties": False,
             },
@@ -372,6 +379,7 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {
                     "outcome": {"const": Outcome.REFERRED_EXTERNAL.value},
                     "referral": {"enum": list(EXTERNAL_AGENCIES)},
+                    "without_mediator": _WITHOUT_MEDIATOR,
                 },
                 "additionalProperties": False,
             },
@@ -381,6 +389,7 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {
                     "outcome": {"const": Outcome.REFERRED_INTERNAL.value},
                     "referral": {**_GROUP, "description": "A reason group code of the centre"},
+                    "without_mediator": _WITHOUT_MEDIATOR,
                 },
                 "additionalProperties": False,
             },

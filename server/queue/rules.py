@@ -231,13 +231,17 @@ class OutcomeError(ValueError):
 
 
 def finish_record(
-    outcome: str | None, referral: str | None, groups: Iterable[str]
-) -> dict[str, str]:
+    outcome: str | None,
+    referral: str | None,
+    groups: Iterable[str],
+    without_mediator: bool = False,
+) -> dict[str, str | bool]:
     """What the `finished` event records, or OutcomeError.
 
     An external referral names one of EXTERNAL_AGENCIES; an internal one names a reason
     group of the centre (`groups`); any other outcome takes no referral. An empty referral
-    is no referral (a form's empty field).
+    is no referral (a form's empty field). `without_mediator`: staff say the visit needed
+    a mediator or interpreter and had none (what the unmet-demand report counts).
     """
     referral = referral or None
     if outcome is None:
@@ -255,9 +259,11 @@ def finish_record(
             raise OutcomeError("bad_referral", "an internal referral needs a reason group code")
     elif referral is not None:
         raise OutcomeError("bad_referral", "a referral is only recorded with a referred outcome")
-    record = {"outcome": chosen.value}
+    record: dict[str, str | bool] = {"outcome": chosen.value}
     if referral is not None:
         record["referral"] = referral
+    if without_mediator:
+        record["without_mediator"] = True
     return record
 
 

@@ -202,6 +202,7 @@ def act(
     user_id: int | None,
     outcome: str | None = None,
     referral: str | None = None,
+    without_mediator: bool = False,
     service: str | None = None,
     why: str | None = None,
     now: datetime | None = None,
@@ -215,7 +216,7 @@ def act(
     if action is Action.FINISH:
         groups = [g.code for g in cat.reason_groups()]
         try:
-            payload = rules.finish_record(outcome, referral, groups)
+            payload = rules.finish_record(outcome, referral, groups, without_mediator)
         except rules.OutcomeError as exc:
             raise Invalid(str(exc), exc.code) from None
     elif action is Action.CANCEL:
