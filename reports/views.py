@@ -19,7 +19,7 @@ from server.extensions import db
 from server.web import i18n_pages, staff_required
 from server.web.session import sites_where
 
-TABS = ("reasons", "services", "languages", "heatmap", "waits", "outcomes")
+TABS = ("reasons", "services", "languages", "heatmap", "waits", "outcomes", "unmet-demand")
 COLLAPSE_ROWS = 40  # longer tables start folded, under their chart
 
 
@@ -135,6 +135,10 @@ def _chart(report: Report, table: Table) -> Markup | None:
                ("outcomes", "referrals"), ("indicators", "people_by_group"),
                ("indicators", "languages"), ("services", "by_priority")}:  # fmt: skip
         return _bars(table)
+    if key == ("unmet-demand", "by_language"):
+        items = [(str(r["language"]), r["needing"]) for r in table.rows if r["needing"]]
+        what = _("Visits that needed a mediator or interpreter")
+        return charts.bars(what, _("Bar chart: %(what)s", what=what), items)
     if key == ("services", "by_service"):
         items = [(f"{r['site']} · {r['label']}", r["visits"]) for r in table.rows]
         return charts.bars(title, _("Bar chart: %(what)s", what=title), items)
@@ -267,7 +271,7 @@ def download(site: str, kind: str, fmt: str) -> Response:
         kind = params.kind(kind)
         first, last = params.period(request.args)
         options = params.options(request.args)  # checked for every kind, used by one
-        options = options if kind == "staffing" else {}
+        options = options if kind in ("staffing", "unmet-demand") else {}
         report = _compute(kind, site_ids, first, last, **options)
     except ReportError as exc:
         abort(400, description=_explained(exc))

@@ -28,6 +28,7 @@ from .reason_figures import ReasonFigures, reason_figures
 from .schema import OUTCOME_LABELS, PRIORITY_LABELS, WEEKDAYS, Table
 from .scope import Ctx, E, T, share, table
 from .staffing import staffing_report
+from .unmet_demand import needing_counts, unmet_demand_report
 
 WITHHELD = N_(
     "Figures by visit reason are shown for one centre and one whole calendar month at a "
@@ -94,7 +95,7 @@ def _services(ctx: Ctx) -> list[Table]:
             "label": names.service_label(sid),
             "visits": n,
         }
-        for sid, n in sorted(count_by(ctx, T.c.service_id))
+        for sid, n in sorted(count_by(ctx, ctx.reported(T.c.service_id)))
     ]
     by_priority = dict(count_by(ctx, T.c.priority))
     total = sum(by_priority.values())
@@ -291,6 +292,7 @@ def _indicators(ctx: Ctx) -> list[Table]:
     no_show = sum(r["no_show"] for r in rates.values())
     left = sum(r["left"] for r in rates.values())
     served = sum(n for _, st, n in found if st == Status.DONE)
+    needing, without_mediator = needing_counts(ctx)
     figures = [
         ("visits", N_("Visits"), total),
         ("served", N_("Visits served (finished)"), served),
@@ -301,6 +303,8 @@ def _indicators(ctx: Ctx) -> list[Table]:
         ("within_15_min", N_("Called within 15 min"), w["within_15_min"]),
         ("no_show_rate", N_("No-show rate"), share(no_show, total)),
         ("left_rate", N_("Left before service rate"), share(left, total)),
+        ("needed_mediator", N_("Visits that needed a mediator or interpreter"), needing),
+        ("without_mediator", N_("Served without the mediator they needed"), without_mediator),
     ]
     figure_rows = [{"indicator": k, "label": tr(label), "value": v} for k, label, v in figures]
     return [
@@ -321,4 +325,5 @@ BUILDERS: dict[str, Callable[[Ctx], list[Table]]] = {
     "outcomes": _outcomes,
     "indicators": _indicators,
     "staffing": staffing_report,
+    "unmet-demand": unmet_demand_report,
 }

@@ -38,6 +38,7 @@ T, E, N, CE = (m.__table__ for m in (Ticket, Event, TicketNumber, CounterEvent))
 GROUP_WEIGHTS = {
     "benefits": 26, "basic_needs": 16, "social_support": 12, "integration": 10, "legal": 8,
     "referral": 8, "housing": 6, "health": 5, "disability": 4, "other": 4, "protection": 1,
+    "private": 1,
 }  # fmt: skip
 LANGUAGE_WEIGHTS = {
     "el": 52, "ar": 11, "fa": 6, "en": 5, "uk": 5, "sq": 4, "ur": 3, "fa_AF": 3, "ps": 2,

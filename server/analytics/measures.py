@@ -37,7 +37,8 @@ def count_by(ctx: Ctx, *cols: Any, where: tuple[Any, ...] = ()) -> list[Any]:
 
 
 def wait_source(ctx: Ctx, by_hour: bool = False) -> Any:
-    """Per visit called at least once: site, first queue, hour of arrival, seconds waited.
+    """Per visit called at least once: site, first queue, language, hour of arrival,
+    seconds waited.
 
     The ticket row keeps its call time until a return or a transfer clears it; for those
     few visits the first `called` event is looked up in the log (by ix_events_ticket), so
@@ -61,7 +62,8 @@ def wait_source(ctx: Ctx, by_hour: bool = False) -> Any:
     return (
         select(
             T.c.site_id,
-            T.c.origin_service_id.label("service_id"),
+            ctx.reported(T.c.origin_service_id).label("service_id"),
+            T.c.lang,
             *hour,
             (epoch(called) - epoch(T.c.issued_at)).label("wait_s"),
         )
@@ -78,7 +80,7 @@ def service_source(ctx: Ctx, by_hour: bool = False) -> Any:
     return (
         select(
             T.c.site_id,
-            T.c.service_id,
+            ctx.reported(T.c.service_id).label("service_id"),
             *hour,
             (epoch(T.c.ended_at) - epoch(began)).label("service_s"),
         )

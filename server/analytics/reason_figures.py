@@ -107,10 +107,11 @@ def reason_figures(ctx: Ctx, referrals: dict[tuple[bool, str], int]) -> ReasonFi
     the month's, as `measures.referral_counts` gives them (the internal ones go to a group)."""
     names = ctx.names
     referred = {dest: n for (inside, dest), n in referrals.items() if inside}
-    found = count_by(ctx, T.c.reason_code, T.c.lang, T.c.service_day, T.c.service_id, T.c.status)
+    service = ctx.reported(T.c.service_id)  # a private service is counted as its public one
+    found = count_by(ctx, T.c.reason_code, T.c.lang, T.c.service_day, service, T.c.status)
     groups, reasons, langs = _rows_of(ctx, found, referred)
     days = days_in(ctx.scope.first, ctx.scope.last)
-    services = ctx.scope.service_ids
+    services = ctx.scope.reported_ids
     counts = _tally(ctx, found)
     in_group = {g: [r for r in reasons if names.group(r) == g] for g in groups}
     values: dict[Key, int] = {}  # the order is the order partners are picked in on a tie
@@ -130,9 +131,10 @@ def reason_figures(ctx: Ctx, referrals: dict[tuple[bool, str], int]) -> ReasonFi
         **{(k, s): counts[(k, s)] for s in services
            for k in ("service_total", "service_served_total")},
     }  # fmt: skip
-    routed = {(s, names.group(code)) for s, code in ctx.rows(
+    as_reported = ctx.scope.reported
+    routed = {(as_reported.get(s, s), names.group(code)) for s, code in ctx.rows(
         select(ServiceReason.service_id, ServiceReason.reason_code)
-        .where(ServiceReason.service_id.in_(services))
+        .where(ServiceReason.service_id.in_(ctx.scope.service_ids))
     )}  # fmt: skip
     unseen = {  # what a service's visits may hold: its reasons, and any a transfer brought
         (kind, s, g): counts[(kind, s, g)]

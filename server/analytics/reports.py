@@ -65,5 +65,5 @@ def compute(
         scope.timezone,
         minimum,
         tuple(tables),
-        {k: v for k, v in ctx.options.items() if kind == "staffing"},
+        {k: v for k, v in ctx.options.items() if kind in ("staffing", "unmet-demand")},
     )

@@ -22,6 +22,7 @@ KINDS = (
     "outcomes",
     "indicators",
     "staffing",
+    "unmet-demand",
 )
 WITHIN_S = 15 * 60  # "called within 15 minutes", the figure coordinators ask for
 WEEKDAYS = (
@@ -267,6 +268,39 @@ SPECS: dict[str, tuple[tuple[str, str, tuple[Column, ...]], ...]] = {
                 _c("needed", N_("Counters needed"), "number"),
                 _c("present", N_("Counters present"), "number"),
                 _c("gap", N_("Missing counters"), "number"),
+            ),
+        ),
+    ),
+    "unmet-demand": (
+        (
+            "by_language",
+            N_("Languages, mediators and interpreters"),
+            (
+                _LANG,
+                _c("language", N_("Language"), "text"),
+                _VISITS,
+                _WAIT[1],
+                _c("needing", N_("Needed a mediator"), "count"),
+                _c("with_mediator", N_("A mediator joined"), "count"),
+                _c("asked", N_("Counter asked for one"), "count"),
+                _c("asked_wait_median_s", N_("Median wait for a mediator (s)"), "seconds"),
+                _c("without_mediator", N_("Served without one"), "count"),
+                _c("mediators_needed", N_("Mediators needed (busiest hour)"), "number"),
+            ),
+        ),
+        (
+            "by_hour",
+            N_("Mediators needed per language and hour of the week"),
+            (
+                _LANG,
+                _c("language", N_("Language"), "text"),
+                _code("weekday", N_("Weekday (0 = Monday)"), "number"),
+                _c("day", N_("Weekday"), "text"),
+                _c("hour", N_("Hour"), "number"),
+                _c("needing", N_("Needed a mediator"), "count"),
+                _c("arrivals_per_hour", N_("Arrivals per hour"), "number"),
+                _c("service_min", N_("Mean service time (min)"), "number"),
+                _c("mediators_needed", N_("Mediators needed"), "number"),
             ),
         ),
     ),

@@ -4,13 +4,13 @@ the reader's language, and the context every builder reads from."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
 from babel import Locale
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, select
 
 from .. import i18n
 from ..i18n import N_
@@ -35,6 +35,15 @@ class Scope:
     timezone: str
     start: datetime
     end: datetime
+    # service id -> the service it is reported as: a private service that takes another's
+    # numbers is counted as that one everywhere, or its total would give away how many
+    # chose the discreet path (see reason_figures); every other service as itself
+    reported: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def reported_ids(self) -> tuple[int, ...]:
+        """The services reports show, by id."""
+        return tuple(sorted({self.reported.get(s, s) for s in self.service_ids}))
 
     @cached_property
     def segments(self) -> list[Any]:
@@ -61,15 +70,18 @@ def make_scope(conn: Connection, site_ids: list[int], first: date, last: date) -
             N_("these centres keep different time zones: report on them one at a time"),
         )
     timezone = zones.pop()
-    service_ids = (
-        conn.execute(
-            select(Service.id)
-            .where(Service.site_id.in_([s[0] for s in sites]))
-            .order_by(Service.id)
-        )
-        .scalars()
-        .all()
-    )
+    services = conn.execute(
+        select(Service.id, Service.site_id, Service.slug, Service.private, Service.numbers_from)
+        .where(Service.site_id.in_([s[0] for s in sites]))
+        .order_by(Service.id)
+    ).all()
+    service_ids = [svc.id for svc in services]
+    by_slug = {(svc.site_id, svc.slug): svc.id for svc in services}
+    reported = {
+        svc.id: by_slug[(svc.site_id, svc.numbers_from)]
+        for svc in services
+        if svc.private and (svc.site_id, svc.numbers_from) in by_slug
+    }
     start, end = day_bounds(first, last, timezone)
     return Scope(
         tuple(s[0] for s in sites),
@@ -80,6 +92,7 @@ def make_scope(conn: Connection, site_ids: list[int], first: date, last: date) -
         timezone,
         start,
         end,
+        reported,
     )
 
 
@@ -190,6 +203,13 @@ class Ctx:
             T.c.service_day >= s.first,
             T.c.service_day <= s.last,
         ]
+
+    def reported(self, column: Any) -> Any:
+        """A service id column as reports show it (Scope.reported), labelled as itself."""
+        mapping = self.scope.reported
+        if not mapping:
+            return column
+        return case(mapping, value=column, else_=column).label(column.key)
 
     def rows(self, stmt: Any) -> list[Any]:
         return list(self.conn.execute(stmt).all())

@@ -966,7 +966,7 @@ DOCUMENT: dict[str, Any] = {
                         "name": "target",
                         "in": "query",
                         "required": False,
-                        "description": "staffing: share to call within `within` minutes",
+                        "description": "staffing, unmet-demand: share to call within `within` min",
                         "schema": {
                             "type": "number",
                             "exclusiveMinimum": 0,
@@ -978,7 +978,7 @@ DOCUMENT: dict[str, Any] = {
                         "name": "within",
                         "in": "query",
                         "required": False,
-                        "description": "staffing: the waiting-time target in minutes",
+                        "description": "staffing, unmet-demand: the waiting-time target (min)",
                         "schema": {"type": "number", "exclusiveMinimum": 0, "default": 15},
                     },
                 ],

@@ -45,7 +45,7 @@ def report(kind: str) -> Response:
         fmt = params.output_format(request.args.get("format"))
         first, last = params.period(request.args)
         options = params.options(request.args)  # checked for every kind, used by one
-        options = options if kind == "staffing" else {}
+        options = options if kind in ("staffing", "unmet-demand") else {}
         with db().connect() as conn:
             result = compute(
                 conn,
