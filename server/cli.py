@@ -85,9 +85,11 @@ def config_load(file: str) -> None:
 def config_export(sites: tuple[str, ...]) -> None:
     """Write the configuration of SITES (all sites if none) as TOML to standard output.
 
-    The file holds the whole reason taxonomy and loads back to the same configuration."""
+    The file holds the whole reason taxonomy, and the languages of the people who work at
+    those sites; it loads back to the same configuration."""
     try:
-        click.echo(siteconfig.dumps(siteconfig.export(_db(), *sites)), nl=False)
+        data = siteconfig.export(_db(), *sites, staff=True)
+        click.echo(siteconfig.dumps(data), nl=False)
     except NotFound as exc:
         raise click.ClickException(exc.message) from None
 

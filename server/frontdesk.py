@@ -442,6 +442,8 @@ class FrontDesk:
         shared = "reasons" in data and _reasons(data) != _reasons(siteconfig.export(self.db))
         if shared and not administrator:
             raise Forbidden("only an administrator of every site may change the visit reasons")
+        if data.get("staff") and not administrator:  # people work at several centres
+            raise Forbidden("only an administrator of every site may set people's languages")
         counts = siteconfig.load_data(self.db, data, who.actor)
         cat = catalog.current(self.db)
         added = [cat.require_site(e["slug"]).id for e in data["sites"] if e["slug"] not in known]

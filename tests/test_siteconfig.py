@@ -138,13 +138,15 @@ def test_shipped_file_routes_each_group_to_one_service_per_site(db: Database) ->
     assert {k: v for k, v in seen.items() if len(v) != 1} == {}
 
 
-def test_protection_is_sensitive_and_nothing_else_is(db: Database) -> None:
+def test_protection_and_the_discreet_path_are_sensitive_and_nothing_else_is(
+    db: Database,
+) -> None:
     with db.read() as s:
         reasons = s.scalars(select(Reason)).all()
     protection = [r for r in reasons if r.code == "protection" or r.parent_code == "protection"]
     assert len(protection) >= 4
     assert all(r.sensitive for r in protection)
-    assert [r.code for r in reasons if r.sensitive and r not in protection] == []
+    assert [r.code for r in reasons if r.sensitive and r not in protection] == ["private"]
 
 
 def test_every_reason_has_greek_and_english_labels(db: Database) -> None:
@@ -833,3 +835,61 @@ def test_retention_days_out_of_range_are_refused(
         siteconfig.load(db, write(tmp_path, data))
     assert info.value.problems == [f"sites[0] {expected}"]
     assert snapshot(db) == before
+
+
+# --- the languages of staff ---------------------------------------------------------------
+
+
+def test_a_file_sets_the_languages_of_existing_staff_and_logs_it(db: Database) -> None:
+    from server import auth
+    from server.models import AuditEntry, User
+
+    auth.add_user(db, "dariush", "a long sandbox password", "staff", "thess-east")
+    data = siteconfig.export(db, "thess-east")
+    data["staff"] = [{"username": "dariush", "languages": ["fa", "el", "fa_AF"]}]
+    counts = siteconfig.load_data(db, data)
+    assert counts["staff"] == 1
+    with db.read() as s:
+        languages = s.scalar(select(User.languages).where(User.username == "dariush"))
+        logged = s.scalars(select(AuditEntry).where(AuditEntry.action == "user.languages")).all()
+    assert languages == ["el", "fa", "fa_AF"]  # in the kiosk's order
+    assert [(e.target, e.after) for e in logged] == [
+        ("users/dariush", {"languages": ["el", "fa", "fa_AF"]})
+    ]
+    exported = siteconfig.export(db, "thess-east", staff=True)
+    assert {"username": "dariush", "languages": ["el", "fa", "fa_AF"]} in exported["staff"]
+    assert siteconfig.check(exported) == []
+
+
+def test_a_file_naming_an_unknown_person_or_language_changes_nothing(db: Database) -> None:
+    from server import auth
+    from server.models import User
+
+    auth.add_user(db, "dariush", "a long sandbox password", "staff", "thess-east")
+    data = siteconfig.export(db, "thess-east")
+    data["staff"] = [{"username": "dariush", "languages": ["xx"]}]
+    assert [p.where for p in siteconfig.check(data)] == ["staff[0].languages[0]"]
+    data["staff"] = [
+        {"username": "dariush", "languages": ["fa"]},
+        {"username": "nobody", "languages": ["ar"]},
+    ]
+    with pytest.raises(siteconfig.ConfigError) as refused:
+        siteconfig.load_data(db, data)
+    assert [p.where for p in refused.value.found] == ["staff[1].username"]
+    with db.read() as s:
+        assert s.scalar(select(User.languages).where(User.username == "dariush")) == ["el"]
+
+
+def test_only_an_administrator_of_every_site_sets_languages_from_a_file(
+    db: Database, tokens: dict[str, str]
+) -> None:
+    from server import auth
+    from server.errors import Forbidden
+    from server.frontdesk import FrontDesk
+
+    supervisor = auth.authenticate(db, tokens["supervisor"])  # of thess-east only
+    data = siteconfig.export(db, "thess-east")
+    FrontDesk(db).configure(supervisor, data)  # the centre's own settings: allowed
+    data["staff"] = [{"username": "eleni", "languages": ["ar"]}]
+    with pytest.raises(Forbidden):
+        FrontDesk(db).configure(supervisor, data)

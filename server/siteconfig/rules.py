@@ -146,11 +146,19 @@ SITE_SCHEMA = {
     },
     "additionalProperties": False,
 }
+PERSON_SCHEMA = {
+    "type": "object",
+    "required": ["username", "languages"],
+    "properties": {"username": _TEXT, "languages": {**_CODES, "minItems": 1}},
+    "additionalProperties": False,
+}
 STRUCTURE = {
     "type": "object",
     "properties": {
         "reasons": {"type": "array", "items": REASON_SCHEMA},
         "sites": {"type": "array", "minItems": 1, "items": SITE_SCHEMA},
+        # the languages existing staff accounts speak with visitors (no account is made here)
+        "staff": {"type": "array", "items": PERSON_SCHEMA},
     },
     "required": ["sites"],
     "additionalProperties": False,
@@ -363,7 +371,19 @@ class _Checker:
         elif svc.get("prefix", other.get("prefix")) != other.get("prefix"):
             self.add((*at, "prefix"), N_("leave it out: the numbers are the other service's"))
 
+    def staff(self) -> None:
+        seen: set[str] = set()
+        for i, person in enumerate(self.data.get("staff", [])):
+            if person["username"] in seen:
+                self.add(("staff", i, "username"), N_("this person is listed twice"))
+            seen.add(person["username"])
+            for j, code in enumerate(person["languages"]):
+                if code not in LANGUAGES:
+                    self.add(("staff", i, "languages", j), N_("unknown language '%(code)s'"),
+                             code=code)  # fmt: skip
+
     def run(self) -> list[Problem]:
+        self.staff()
         reasons = self.reasons()
         seen: set[str] = set()
         for i, site in enumerate(self.data["sites"]):

@@ -18,7 +18,16 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..models import Counter, CounterService, Reason, Service, ServiceReason, Site
+from ..models import (
+    Counter,
+    CounterService,
+    Membership,
+    Reason,
+    Service,
+    ServiceReason,
+    Site,
+    User,
+)
 
 SERVICE_DEFAULTS = {"max_wait_min": 45, "when_overdue": "call_first", "default_service_min": 10}
 SITE_DEFAULTS = {"priority_max_in_row": 2, "retention_days": 90}
@@ -178,3 +187,16 @@ def read(s: Session, slugs: list[str]) -> dict[str, Any]:
         ]
         sites.append(entry)
     return {"reasons": [_reason(r) for r in reasons], "sites": sites}
+
+
+def read_staff(s: Session, slugs: list[str]) -> list[dict[str, Any]]:
+    """The languages of everyone with a role at one of these sites, by username."""
+    users = s.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Site, Site.id == Membership.site_id)
+        .where(Site.slug.in_(slugs))
+        .distinct()
+        .order_by(User.username)
+    ).all()
+    return [{"username": u.username, "languages": list(u.languages or [])} for u in users]
