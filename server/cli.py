@@ -82,13 +82,15 @@ def config_load(file: str) -> None:
 
 @config.command("export")
 @click.argument("sites", nargs=-1)
-def config_export(sites: tuple[str, ...]) -> None:
+@click.option("--staff", is_flag=True, help="Also the languages of the people of the sites.")
+def config_export(sites: tuple[str, ...], staff: bool) -> None:
     """Write the configuration of SITES (all sites if none) as TOML to standard output.
 
-    The file holds the whole reason taxonomy, and the languages of the people who work at
-    those sites; it loads back to the same configuration."""
+    The file holds the whole reason taxonomy and loads back to the same configuration.
+    With --staff it also sets the languages of their people, whose accounts must then
+    exist where it is loaded."""
     try:
-        data = siteconfig.export(_db(), *sites, staff=True)
+        data = siteconfig.export(_db(), *sites, staff=staff)
         click.echo(siteconfig.dumps(data), nl=False)
     except NotFound as exc:
         raise click.ClickException(exc.message) from None

@@ -185,7 +185,7 @@ class Hub:
                 Ticket.code,
                 Ticket.lang,
                 Ticket.quiet,
-                Ticket.reason_code,
+                Ticket.reason_code.label("reason"),
             )
             .join(Ticket, Ticket.id == Event.ticket_id)
             # a ticket erased on request today is no longer shown among the calls

@@ -1,5 +1,6 @@
-"""Shared fixtures: a migrated SQLite database with the Thessaloniki centres, an app whose
-test client checks every API response against the OpenAPI document, and tokens."""
+"""Shared fixtures: a migrated SQLite database with the Thessaloniki centres, the same on
+a real PostgreSQL server (`store`, both in turn), an app whose test client checks every
+API response against the OpenAPI document, and tokens."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from playwright.sync_api import Browser
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from server import auth, migrate, siteconfig
 from server.app import create_app
@@ -19,6 +20,7 @@ from server.db import Database
 from server.models import Event, StaffToken, Ticket, TicketNumber, User
 from tests import openapi_check
 from tests.browser import chromium
+from tests.pg_cluster import Cluster
 
 CONFIG = Path(__file__).resolve().parents[1] / "server" / "sites" / "thessaloniki.toml"
 PASSWORD = "correct-horse"
@@ -53,6 +55,30 @@ def db(template_db: Path, tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    """A PostgreSQL server of the test module's own, started once for it."""
+    pg = Cluster()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, db: Database) -> Iterator[Database]:
+    """The Thessaloniki centres on SQLite, then on a new database of the real PostgreSQL
+    server: a test of the store runs on both."""
+    if request.param == "sqlite":
+        yield db
+        return
+    cluster: Cluster = request.getfixturevalue("cluster")
+    name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    pg = Database(cluster.new_database(name))
+    migrate.upgrade(pg)
+    siteconfig.load(pg, CONFIG)
+    yield pg
+    pg.dispose()
+
+
 class CheckedClient(FlaskClient):
     """A test client that validates each /api/v1 response against the OpenAPI document."""
 
@@ -85,6 +111,14 @@ def browser() -> Iterator[Browser]:
     """One headless Chromium per test module (tests/browser.py)."""
     with chromium() as b:
         yield b
+
+
+def person(db: Database, username: str, role: str, languages: list[str]) -> int:
+    """A staff account of thess-east who speaks `languages` with visitors; its id."""
+    user_id = auth.add_user(db, username, "a long sandbox password", role, "thess-east")
+    with db.write() as s:
+        s.execute(update(User).where(User.id == user_id).values(languages=languages))
+    return user_id
 
 
 def bearer(token: str) -> dict[str, str]:

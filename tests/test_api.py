@@ -64,7 +64,9 @@ def test_services_in_the_visitors_language(client: FlaskClient, tokens: dict[str
     en = client.get(f"{EAST}/services?lang=en", headers=bearer(tokens["kiosk"])).get_json()
     fa = client.get(f"{EAST}/services?lang=fa_AF", headers=bearer(tokens["kiosk"])).get_json()
     assert (
-        [s["slug"] for s in el] == [s["slug"] for s in en] == ["general", "benefits", "social-work"]
+        [s["slug"] for s in el]
+        == [s["slug"] for s in en]
+        == ["general", "benefits", "social-work", "private"]
     )
     assert el[1]["label"] == "Επιδόματα και παροχές" and en[1]["label"] == "Benefits and allowances"
     # Dari is not in the site file: its label comes from the visitors catalog
@@ -187,7 +189,7 @@ def test_queue_shows_waiting_and_serving(client: FlaskClient, tokens: dict[str, 
     call(client, tokens["staff"], "desk-2")  # desk-2: benefits x2, general x1 -> B001
     queue = client.get(f"{EAST}/queue?lang=el", headers=bearer(tokens["staff"])).get_json()
     waiting = {s["service"]: s["waiting"] for s in queue["services"]}
-    assert waiting == {"general": 3, "benefits": 0, "social-work": 0}
+    assert waiting == {"general": 3, "benefits": 0, "social-work": 0, "private": 0}
     serving = {c["counter"]: c["ticket"] for c in queue["counters"]}
     assert serving["desk-2"]["number"] == "B001" and serving["desk-1"] is None
     assert queue["counters"][0]["label"] == "Γκισέ 1"

@@ -113,8 +113,9 @@ def test_each_kind_of_configuration_change_leaves_one_row_with_old_and_new(db: D
                 "thess-east/counters/desk-3",
                 {
                     "slug": "desk-3",
+                    "private": True,
                     "labels": {"el": "Γκισέ 3", "en": "Desk 3"},
-                    "services": {"general": 1, "social-work": 2},
+                    "services": {"general": 1, "social-work": 2, "private": 3},
                 },
                 None,
             ),

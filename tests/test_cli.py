@@ -134,7 +134,7 @@ def test_config_load_prints_counts(url: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     reasons = len(siteconfig.parse(CONFIG)["reasons"])
     assert result.stdout.strip().splitlines()[-1] == (
-        f"loaded 2 sites, 7 services, 7 counters, {reasons} reasons"
+        f"loaded 2 sites, 9 services, 7 counters, {reasons} reasons"
     )
 
 
@@ -149,7 +149,7 @@ def test_config_export_writes_a_file_that_loads_back(
     assert seira(fresh_url, tmp_path, "init").returncode == 0
     loaded = seira(fresh_url, tmp_path, "config", "load", str(path))
     assert loaded.returncode == 0, loaded.stderr
-    assert "loaded 1 sites, 4 services" in loaded.stdout
+    assert "loaded 1 sites, 5 services" in loaded.stdout
     with opened(fresh_url) as fresh:
         assert siteconfig.export(fresh, "thess-west") == siteconfig.export(db, "thess-west")
     unknown = seira(url, tmp_path, "config", "export", "nowhere")
@@ -397,7 +397,7 @@ def _check_demo(demo: Demo) -> None:
     status, body = _request(demo.base, "GET", "/api/v1/health")
     assert status == 200 and body["status"] == "ok"
     assert f"{demo.base}/api/v1/health" in demo.output
-    for user in ("admin", "supervisor", "staff-east", "staff-west"):
+    for user in ("admin", "supervisor", "staff-east", "staff-west", "mediator"):
         assert user in demo.output
     status, body = _request(
         demo.base, "POST", "/api/v1/auth/token", {"username": "admin", "password": demo.password}
@@ -446,7 +446,7 @@ def test_demo_serves_and_can_start_again(fresh_url: str, tmp_path: Path) -> None
                 principal = auth.authenticate(db, second.token(site, kind))
                 assert principal is not None and principal.kind == kind
         with db.read() as s:
-            assert s.scalar(select(func.count()).select_from(User)) == 4
+            assert s.scalar(select(func.count()).select_from(User)) == 5
             live = s.scalar(
                 select(func.count()).select_from(Device).where(Device.revoked_at.is_(None))
             )

@@ -7,13 +7,11 @@ trained for the sensitive reasons, however long they wait.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
-from server import auth, migrate, siteconfig
+from server import auth, siteconfig
 from server.db import Database
 from server.models import Ticket
 from server.printing import Printing
@@ -21,7 +19,6 @@ from server.queue import transactions
 from server.queue.rules import Action
 from server.siteconfig.rules import check
 from tests.conftest import CONFIG
-from tests.pg_cluster import Cluster
 
 EAST = "thess-east"
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 10:00 in Athens, a Monday
@@ -29,26 +26,6 @@ T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 10:00 in Athens, a Monday
 
 def at(minute: float) -> datetime:
     return T0 + timedelta(minutes=minute)
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    pg = Cluster()
-    yield pg
-    pg.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, db: Database) -> Iterator[Database]:
-    if request.param == "sqlite":
-        yield db
-        return
-    cluster: Cluster = request.getfixturevalue("cluster")
-    pg = Database(cluster.new_database("discreet"))
-    migrate.upgrade(pg)
-    siteconfig.load(pg, CONFIG)
-    yield pg
-    pg.dispose()
 
 
 def issue(db: Database, service: str, reason: str, minute: float, quiet: bool = False) -> int:

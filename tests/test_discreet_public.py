@@ -114,6 +114,16 @@ def test_no_public_surface_names_a_discreet_service_nor_speaks_a_quiet_number(
             plain["number"]: True,
         }
         assert calls[private["number"]]["quiet"] and calls[asked["number"]]["quiet"]
+        # a display that connects now gets the same calls from its snapshot (read back)
+        late = Listener(server, "/display", {"token": display})
+        try:
+            (snapshot,) = late.wait_for(lambda got: any(e == "snapshot" for e, _ in got))
+            again = {c["number"]: c for c in snapshot[1]["calls"]}
+            assert again[private["number"]]["service"]["labels"] == {}
+            assert again[private["number"]]["announce"] == []
+            assert again[plain["number"]]["service"]["labels"]["el"] == SOCIAL[0]
+        finally:
+            late.close()
 
         # the waiting room is never told that somebody waits for the private service
         waiting = [w for _, data in wall.received for w in data.get("waiting", [])]

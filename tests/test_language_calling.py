@@ -6,42 +6,18 @@ fetches the heads of the queue agrees with the rules (server/queue/rules.py, Spe
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select, update
 
-from server import auth, migrate, siteconfig
+from server import auth
 from server.db import Database
 from server.models import Ticket, User, utcnow
 from server.queue import rules, sql, transactions
 from server.queue.rules import Action, CounterEventType, Priority, Speakers, Status
-from tests.conftest import CONFIG
-from tests.pg_cluster import Cluster
 
 EAST = "thess-east"
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 10:00 in Athens, a Monday
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    pg = Cluster()
-    yield pg
-    pg.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, db: Database) -> Iterator[Database]:
-    if request.param == "sqlite":
-        yield db
-        return
-    cluster: Cluster = request.getfixturevalue("cluster")
-    pg = Database(cluster.new_database("languages"))
-    migrate.upgrade(pg)
-    siteconfig.load(pg, CONFIG)
-    yield pg
-    pg.dispose()
 
 
 def staff(db: Database, username: str, languages: list[str]) -> int:

@@ -5,20 +5,18 @@ accept, and the visit's end frees them (server/queue/mediation.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from server import auth, catalog, migrate, siteconfig
+from server import catalog
 from server.db import Database
 from server.errors import Conflict
-from server.models import Event, MediatorEvent, Site, Ticket, User
+from server.models import Event, MediatorEvent, Site, Ticket
 from server.queue import mediation, transactions
 from server.queue.rules import Action, CounterEventType, MediatorEventType, MediatorState, Status
-from tests.conftest import CONFIG
-from tests.pg_cluster import Cluster
+from tests.conftest import person
 
 EAST = "thess-east"
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 10:00 in Athens, a Monday
@@ -26,33 +24,6 @@ T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 10:00 in Athens, a Monday
 
 def at(minute: float) -> datetime:
     return T0 + timedelta(minutes=minute)
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    pg = Cluster()
-    yield pg
-    pg.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, db: Database) -> Iterator[Database]:
-    if request.param == "sqlite":
-        yield db
-        return
-    cluster: Cluster = request.getfixturevalue("cluster")
-    pg = Database(cluster.new_database("mediators"))
-    migrate.upgrade(pg)
-    siteconfig.load(pg, CONFIG)
-    yield pg
-    pg.dispose()
-
-
-def person(db: Database, username: str, role: str, languages: list[str]) -> int:
-    user_id = auth.add_user(db, username, "a long sandbox password", role, EAST)
-    with db.write() as s:
-        s.execute(update(User).where(User.id == user_id).values(languages=languages))
-    return user_id
 
 
 def issue(db: Database, lang: str, minute: float) -> int:

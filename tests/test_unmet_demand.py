@@ -18,23 +18,18 @@ needs 2 mediators in that hour, and at 75 %, one for ar and ti and two for el.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-import pytest
 from playwright.sync_api import Browser
-from sqlalchemy import update
 
-from server import auth, catalog, migrate, siteconfig
+from server import catalog
 from server.analytics.reports import compute
 from server.db import Database
-from server.models import User
 from server.queue import mediation, transactions
 from server.queue.rules import Action, MediatorEventType
 from tests.browser import screenshot
-from tests.conftest import CONFIG
+from tests.conftest import person
 from tests.liveserver import PASSWORD, LiveServer
-from tests.pg_cluster import Cluster
 
 EAST = "thess-east"
 DAY = date(2026, 11, 23)
@@ -43,33 +38,6 @@ DAY = date(2026, 11, 23)
 def at(hhmm: str) -> datetime:
     hour, minute = map(int, hhmm.split(":"))
     return datetime(2026, 11, 23, hour, minute, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    pg = Cluster()
-    yield pg
-    pg.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, db: Database) -> Iterator[Database]:
-    if request.param == "sqlite":
-        yield db
-        return
-    cluster: Cluster = request.getfixturevalue("cluster")
-    pg = Database(cluster.new_database("unmet"))
-    migrate.upgrade(pg)
-    siteconfig.load(pg, CONFIG)
-    yield pg
-    pg.dispose()
-
-
-def person(db: Database, username: str, role: str, languages: list[str]) -> int:
-    user_id = auth.add_user(db, username, "a long sandbox password", role, EAST)
-    with db.write() as s:
-        s.execute(update(User).where(User.id == user_id).values(languages=languages))
-    return user_id
 
 
 def history(db: Database) -> None:

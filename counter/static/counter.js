@@ -4,7 +4,7 @@
 // holds the truth; a 15-second refresh keeps waiting times current. A refusal is shown in
 // the staff member's language, from its code.
 
-import { debounce, live, request, tell, timeFormat } from "/static/web/seira.js";
+import { debounce, languageName, live, request, tell, timeFormat } from "/static/web/seira.js";
 
 const root = document.getElementById("workstation");
 const base = root.dataset.base;
@@ -56,10 +56,7 @@ function minutes(seconds) {
   return `${Math.floor(seconds / 60)} ${t.minutes}`;
 }
 
-function language(code) {
-  const lang = words.languages[code];
-  return lang ? `${lang.name} · ${lang.native}` : code;
-}
+const language = (code) => languageName(words.languages, code);
 
 function reasonText(reason) {
   if (!reason) return "—";

@@ -2,7 +2,7 @@
 // waiting per language and the other mediators. It follows the site's `queue` events on
 // Socket.IO (/counter) and refetches its data from the server, which holds the truth.
 
-import { debounce, live, request, tell } from "/static/web/seira.js";
+import { debounce, languageName, live, request, tableRow, tell } from "/static/web/seira.js";
 
 const root = document.getElementById("mediator");
 const base = root.dataset.base;
@@ -11,10 +11,7 @@ const t = JSON.parse(document.getElementById("phrases").textContent);
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const $ = (id) => document.getElementById(id);
 const minutes = (s) => `${Math.floor(s / 60)} ${t.minutes}`;
-const language = (code) => {
-  const lang = words.languages[code];
-  return lang ? `${lang.name} · ${lang.native}` : code;
-};
+const language = (code) => languageName(words.languages, code);
 
 function explain(error) {
   if (error.code === "offline") return t.offline;
@@ -34,17 +31,6 @@ async function post(path) {
   }
   tell($("message"), "");
   show(data);
-}
-
-function row(cells) {
-  const tr = document.createElement("tr");
-  for (const [text, cls] of cells) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    if (cls) td.className = cls;
-    tr.append(td);
-  }
-  return tr;
 }
 
 function show(data) {
@@ -80,11 +66,11 @@ function show(data) {
   );
   $("no-languages").hidden = data.languages.length > 0;
   $("languages").tBodies[0].replaceChildren(
-    ...data.languages.map((l) => row([[language(l.lang)], [String(l.waiting), "num"], [minutes(l.oldest_wait_s), "num"]]))
+    ...data.languages.map((l) => tableRow([[language(l.lang)], [String(l.waiting), "num"], [minutes(l.oldest_wait_s), "num"]]))
   );
   $("mediators").tBodies[0].replaceChildren(
     ...data.mediators.map((m) =>
-      row([
+      tableRow([
         [m.user],
         [m.languages.map(language).join(", ")],
         [words.mediator_states[m.state] || m.state],

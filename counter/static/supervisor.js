@@ -2,7 +2,7 @@
 // (Socket.IO /counter) and every 10 seconds, so waiting times keep counting. "Reconnecting"
 // follows the live connection; a failed fetch says so until the next one succeeds.
 
-import { debounce, live, request, tell, timeFormat } from "/static/web/seira.js";
+import { debounce, languageName, live, request, tableRow, tell, timeFormat } from "/static/web/seira.js";
 
 const root = document.getElementById("supervisor");
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -11,29 +11,14 @@ const t = JSON.parse(document.getElementById("phrases").textContent);
 const $ = (id) => document.getElementById(id);
 const clockFormat = timeFormat(document.documentElement.lang, root.dataset.timezone, { seconds: true });
 const clock = (when) => clockFormat.format(new Date(when));
-const language = (code) => {
-  const lang = words.languages[code];
-  return lang ? `${lang.name} · ${lang.native}` : code;
-};
+const language = (code) => languageName(words.languages, code);
 const minutes = (s) => (s === null || s === undefined ? "" : `${Math.floor(s / 60)} ${t.minutes}`);
-
-function row(cells, className) {
-  const tr = document.createElement("tr");
-  if (className) tr.className = className;
-  for (const [text, cls] of cells) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    if (cls) td.className = cls;
-    tr.append(td);
-  }
-  return tr;
-}
 
 function show(data) {
   const over = data.services.filter((s) => s.over);
   $("services").tBodies[0].replaceChildren(
     ...data.services.map((s) =>
-      row(
+      tableRow(
         [
           [words.services[s.service] || s.label],
           [String(s.waiting), "num"],
@@ -46,7 +31,7 @@ function show(data) {
   );
   $("counters").tBodies[0].replaceChildren(
     ...data.counters.map((c) =>
-      row([
+      tableRow([
         [c.label],
         [words.states[c.state] || c.state],
         [c.user || ""],
@@ -57,7 +42,7 @@ function show(data) {
   );
   $("mediators").tBodies[0].replaceChildren(
     ...data.mediators.map((m) =>
-      row([
+      tableRow([
         [m.user],
         [m.languages.map(language).join(", ")],
         [words.mediator_states[m.state] || m.state],
@@ -78,7 +63,7 @@ function show(data) {
   $("no-languages").hidden = data.languages.length > 0;
   $("languages").tBodies[0].replaceChildren(
     ...data.languages.map((l) => {
-      const tr = row([[language(l.lang)], [String(l.waiting), "num"], [minutes(l.oldest_wait_s), "num"]]);
+      const tr = tableRow([[language(l.lang)], [String(l.waiting), "num"], [minutes(l.oldest_wait_s), "num"]]);
       tr.dataset.lang = l.lang;
       return tr;
     })

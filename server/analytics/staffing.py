@@ -67,11 +67,19 @@ def _open_hours(hours: dict[str, str]) -> dict[int, range]:
     return out
 
 
-def staffing_report(ctx: Ctx) -> list[Table]:
+def service_target(ctx: Ctx) -> tuple[float, float]:
+    """The share to call within so many seconds that staffing plans for (80 % within
+    15 minutes unless asked otherwise), as the report's parameters say it after."""
     target = float(ctx.options.get("target", 0.8))
     within_s = float(ctx.options.get("within_min", 15)) * 60
     if not 0 < target < 1 or within_s <= 0:
         raise ReportError("bad_target", N_("target must be between 0 and 1, within_min above 0"))
+    ctx.options["target"], ctx.options["within_min"] = target, within_s / 60
+    return target, within_s
+
+
+def staffing_report(ctx: Ctx) -> list[Table]:
+    target, within_s = service_target(ctx)
     names, tr, scope = ctx.names, ctx.names.tr, ctx.scope
     rows = []
     for site_id in scope.site_ids:
@@ -135,5 +143,4 @@ def staffing_report(ctx: Ctx) -> list[Table]:
                     "gap": round(max(0.0, needed - here), 2),
                 }
             )
-    ctx.options["target"], ctx.options["within_min"] = target, within_s / 60
     return [table("staffing", "hours", rows)]

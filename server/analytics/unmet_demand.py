@@ -20,12 +20,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 
-from ..i18n import N_
 from ..queue.rules import EventType
 from . import erlang
 from .measures import count_by, service_source, wait_fields, waits_by
-from .schema import WEEKDAYS, ReportError, Table
+from .schema import WEEKDAYS, Table
 from .scope import Ctx, E, T, seconds, table
+from .staffing import service_target
 
 DEFAULT_SERVICE_S = 20 * 60  # a mediated visit, when none of the period was finished
 
@@ -98,10 +98,7 @@ def _service_s(needs: list[_Need], ctx: Ctx) -> float:
 
 
 def unmet_demand_report(ctx: Ctx) -> list[Table]:
-    target = float(ctx.options.get("target", 0.8))
-    within_s = float(ctx.options.get("within_min", 15)) * 60
-    if not 0 < target < 1 or within_s <= 0:
-        raise ReportError("bad_target", N_("target must be between 0 and 1, within_min above 0"))
+    target, within_s = service_target(ctx)
     names, tr, scope = ctx.names, ctx.names.tr, ctx.scope
     zone = ZoneInfo(scope.timezone)
     visits = dict(count_by(ctx, T.c.lang))
@@ -155,7 +152,6 @@ def unmet_demand_report(ctx: Ctx) -> list[Table]:
                 "mediators_needed": peak.get(lang, 0),
             }
         )
-    ctx.options["target"], ctx.options["within_min"] = target, within_s / 60
     return [
         table("unmet-demand", "by_language", lang_rows),
         table("unmet-demand", "by_hour", hour_rows),

@@ -336,3 +336,24 @@ export function debounce(fn, ms) {
     timer = setTimeout(() => fn(...args), ms);
   };
 }
+
+// --- staff pages' tables -------------------------------------------------------------------
+
+// A table row of [text, className] cells (text only: nothing is parsed as HTML).
+export function tableRow(cells, className = "") {
+  const tr = document.createElement("tr");
+  if (className) tr.className = className;
+  for (const [text, cls] of cells) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (cls) td.className = cls;
+    tr.append(td);
+  }
+  return tr;
+}
+
+// A visitor language as staff read it: its name in their language, then its own name.
+export function languageName(languages, code) {
+  const lang = languages[code];
+  return lang ? `${lang.name} · ${lang.native}` : code;
+}
