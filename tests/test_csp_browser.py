@@ -128,3 +128,20 @@ def test_no_page_breaks_the_policy(browser: Browser, server: LiveServer) -> None
     expect(phone.locator("#number")).not_to_be_empty()
     _clean(phone, "status page", found)
     assert not found, found
+
+
+def test_the_mediator_page_keeps_the_policy(browser: Browser, server: LiveServer) -> None:
+    server.add_staff("amal", SITE, role="mediator")
+    found: dict[str, list[str]] = {}
+    page = _page(browser)
+    page.goto(f"{server.url}/signin")
+    page.fill("input[name=username]", "amal")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/")
+    page.goto(f"{server.url}/mediator/{SITE}")
+    wait_until(page, "document.getElementById('mediator')?.dataset.ready === '1'")
+    page.click("[data-say=available]")
+    page.wait_for_selector("#my-state.ok")
+    _clean(page, "the mediator's page", found)
+    assert not found, found
