@@ -311,9 +311,8 @@ class FrontDesk:
         """The site's mediators, the counters' requests, the waiting per language: for
         its counter staff and its mediators (not for displays: it names people)."""
         found = catalog.current(self.db).require_site(site)
-        if who is not None and who.can(Can.MEDIATE, found.id):
-            return screens.mediator_board(self.db, found, lang)
-        self._require(who, Can.OPERATE, found.id)
+        if who is None or not who.can(Can.MEDIATE, found.id):
+            self._require(who, Can.OPERATE, found.id)
         return screens.mediator_board(self.db, found, lang)
 
     def mediator_screen(self, who: Principal | None, site: str, lang: str) -> dict[str, Any]:

@@ -204,12 +204,16 @@ def _requests(db: Database, site: SiteInfo, now: datetime, lang: str) -> list[di
     ]
 
 
-def mediator_board(db: Database, site: SiteInfo, lang: str) -> dict[str, Any]:
-    """The site's mediators now, the counters' unanswered requests for one, and how many
-    wait per language: what mediators, counters and supervisors see of interpreting."""
+def mediator_board(
+    db: Database, site: SiteInfo, lang: str, present: list[mediation.Mediator] | None = None
+) -> dict[str, Any]:
+    """The site's mediators now (`present`, if the caller read them already), the counters'
+    unanswered requests for one, and how many wait per language: what mediators, counters
+    and supervisors see of interpreting."""
     now = utcnow()
+    present = mediation.mediators(db, site, now) if present is None else present
     return {
-        "mediators": _mediators(db, mediation.mediators(db, site, now), lang),
+        "mediators": _mediators(db, present, lang),
         "requests": _requests(db, site, now, lang),
         "languages": waiting_by_language(db, site, now),
         "at": now,
@@ -218,9 +222,16 @@ def mediator_board(db: Database, site: SiteInfo, lang: str) -> dict[str, Any]:
 
 def mediator_screen(db: Database, site: SiteInfo, user_id: int, lang: str) -> dict[str, Any]:
     """A mediator's page: the board, and their own state and visit."""
-    board = mediator_board(db, site, lang)
-    own = next((m for m in mediation.mediators(db, site) if m.user_id == user_id), None)
-    me = next((m for m in board["mediators"] if own and m["user"] == own.username), None)
+    present = mediation.mediators(db, site)
+    board = mediator_board(db, site, lang, present)
+    me = next(
+        (
+            shown
+            for m, shown in zip(present, board["mediators"], strict=True)
+            if m.user_id == user_id
+        ),
+        None,
+    )
     away = {"state": rules.MediatorState.AWAY.value, "ticket": None, "ticket_lang": None}
     return {"me": me or away, **board}
 
